@@ -1,0 +1,92 @@
+"""`scalelab model list|show|import`: the model catalog and Hugging Face config import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.core import catalog
+from scalelab.core.errors import ConfigError
+from scalelab.core.io import write_atomic
+from scalelab.core.scenario import model_from_file, resolve_model
+from scalelab.perf.flops import train_flops_per_token
+from scalelab.perf.footprint import kv_cache_bytes_per_token
+from scalelab.perf.params import count_params
+from scalelab.report.section import Table
+
+model_app = typer.Typer(help="Models: list the catalog, show one, import a Hugging Face config.json.",
+                        no_args_is_help=True)
+
+
+def _summary(model_id: str) -> dict[str, object]:
+    m = resolve_model(model_id)
+    c = count_params(m)
+    return {"id": model_id, "name": m.name, "arch": m.arch, "total_params": c.total,
+            "active_params_per_token": c.active_per_token, "mtp_params": c.mtp,
+            "train_flops_per_token_seq4096": train_flops_per_token(m, 4096),
+            "kv_cache_bytes_per_token_bf16": kv_cache_bytes_per_token(m), "source": m.source}
+
+
+@model_app.command("list")
+def list_models(as_json: bool = JsonOption) -> None:
+    """Every model in the catalog with its size."""
+    rows = [_summary(i) for i in catalog.list_ids("models")]
+    if as_json:
+        print_json(rows)
+        return
+    out.print(rich_table(Table("Model catalog", ["id", "arch", "total params (B)", "active (B)",
+                                                  "KV KB/token"],
+                               [[str(r["id"]), str(r["arch"]), f"{r['total_params'] / 1e9:,.1f}",  # type: ignore[operator]
+                                 f"{r['active_params_per_token'] / 1e9:,.1f}",  # type: ignore[operator]
+                                 f"{r['kv_cache_bytes_per_token_bf16'] / 1e3:,.1f}"] for r in rows])))  # type: ignore[operator]
+
+
+@model_app.command("show")
+def show(model: str = typer.Argument(..., help="Catalog id or model file."), as_json: bool = JsonOption) -> None:
+    """All fields of one model plus its parameter/FLOP/KV-cache accounting."""
+    m = resolve_model(model)
+    data = {"spec": m.model_dump(), "accounting": _summary(model)}
+    if as_json:
+        print_json(data)
+        return
+    rows = [[k, str(v)] for k, v in m.model_dump().items() if v not in (None, 0, False)]
+    rows += [[k, f"{v:,.0f}" if isinstance(v, int | float) else str(v)] for k, v in data["accounting"].items()]
+    out.print(rich_table(Table(m.name, ["field", "value"], rows)))
+
+
+@model_app.command("import")
+def import_config(
+    config: Path = typer.Argument(..., help="A Hugging Face config.json (Llama, Qwen2, Mixtral, DeepSeek-V2/V3)."),
+    out_path: Path = typer.Option(None, "--out", help="Write the ModelSpec as TOML here."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Read a Hugging Face config.json into a ModelSpec (prints it; --out saves TOML)."""
+    if config.suffix != ".json":
+        raise ConfigError(f"{config}: expected a config.json file")
+    m = model_from_file(config)
+    fields = {k: v for k, v in m.model_dump().items() if v is not None}
+    if out_path:
+        write_atomic(out_path, _to_toml(fields))
+    if as_json:
+        print_json(fields)
+    else:
+        out.print(rich_table(Table(f"Imported from {config}", ["field", "value"],
+                                   [[k, str(v)] for k, v in fields.items()])))
+
+
+def _to_toml(fields: dict[str, object]) -> str:
+    lines = []
+    for k, v in fields.items():
+        if isinstance(v, bool):
+            lines.append(f"{k} = {'true' if v else 'false'}")
+        elif isinstance(v, int | float):
+            lines.append(f"{k} = {v}")
+        else:
+            lines.append(f'{k} = "{v}"')
+    return "\n".join(lines) + "\n"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(model_app, name="model")

@@ -1,0 +1,33 @@
+"""`scalelab validate`: score every prediction against published and measured figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.report.validation import validation_tables
+from scalelab.validate.runner import run_cases, to_json
+
+
+def validate(
+    cases: Path = typer.Option(None, "--cases", help="A case file in the scalelab-validation/1 schema (default: the shipped public.yaml)."),
+    kind: str = typer.Option(None, "--kind", help="Only cases of this kind: model, train, inference, network, energy."),
+    as_json: bool = JsonOption,
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 unless every case passes."),
+) -> None:
+    """Run validation cases: predicted vs expected, relative error, PASS/FAIL against each case's tolerance."""
+    results = run_cases(cases, kind)
+    report = to_json(results)
+    if as_json:
+        print_json(report)
+    else:
+        for table in validation_tables(results, report["median_rel_error"]):
+            out.print(rich_table(table))
+    if strict and report["summary"]["pass"] != len(results):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)

@@ -1,0 +1,168 @@
+"""Turn the `model`/`hardware`/`parallel`/`workload` tables of a scenario or validation case into specs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scalelab.core import catalog
+from scalelab.core.errors import ConfigError
+from scalelab.core.io import build, read_mapping
+from scalelab.core.specs import (
+    AcceleratorSpec,
+    ClusterSpec,
+    InferenceWorkload,
+    ModelSpec,
+    ParallelPlan,
+    TrainWorkload,
+)
+from scalelab.core.units import normalize_units
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One prediction's inputs. `workload` is a TrainWorkload or an InferenceWorkload."""
+
+    model: ModelSpec
+    cluster: ClusterSpec
+    plan: ParallelPlan
+    workload: TrainWorkload | InferenceWorkload
+
+
+def resolve_model(value: str | dict[str, Any], where: str = "model") -> ModelSpec:
+    """A catalog id, a path (.toml/.json, HF config.json too) or an inline table (catalog_id + overrides)."""
+    if isinstance(value, str):
+        if Path(value).suffix in (".toml", ".json", ".yaml", ".yml"):
+            return model_from_file(value)
+        return catalog.load_model(value)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a catalog id or a table")
+    fields = dict(value)
+    base: dict[str, Any] = {}
+    if "catalog_id" in fields:
+        base = dict(catalog.load_raw("models", fields["catalog_id"]))
+    return build(ModelSpec, {**base, **fields}, where)
+
+
+def model_from_file(path: str | Path) -> ModelSpec:
+    """A ModelSpec from our TOML/JSON format or from a Hugging Face config.json."""
+    from scalelab.core.hf_import import is_hf_config, model_from_hf_config
+
+    data = read_mapping(path)
+    if is_hf_config(data):
+        return model_from_hf_config(data, where=str(path))
+    return build(ModelSpec, data, str(path))
+
+
+def resolve_accelerator(value: str | dict[str, Any], where: str) -> AcceleratorSpec:
+    """A catalog id, a profile file, or an inline table (`base = ID` plus overrides, source units ok)."""
+    if isinstance(value, str):
+        if Path(value).suffix == ".toml":
+            return resolve_accelerator(read_mapping(value), value)
+        return catalog.load_accelerator(value)
+    fields = normalize_units(dict(value))
+    base_id = fields.pop("base", None)
+    base = catalog.load_accelerator(base_id).model_dump() if base_id else {}
+    return build(AcceleratorSpec, {**base, **fields}, where)
+
+
+def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> ClusterSpec:
+    """`h800x2048`, a path to a cluster TOML, or an inline `hardware` table."""
+    if isinstance(value, str):
+        if Path(value).suffix == ".toml":
+            return resolve_cluster(read_mapping(value), value)
+        return cluster_from_string(value)
+    if not isinstance(value, dict) or "accelerator" not in value:
+        raise ConfigError(f"{where}: needs an 'accelerator' (catalog id or table)")
+    fields = dict(value)
+    acc = resolve_accelerator(fields.pop("accelerator"), f"{where}.accelerator")
+    num_devices = fields.pop("num_devices", acc.default_devices_per_node)
+    per_node = fields.pop("devices_per_node", min(acc.default_devices_per_node, num_devices))
+    scale_up = _scale_up(fields.pop("scale_up", {}), acc, where)
+    scale_out = _scale_out(fields.pop("scale_out", None), acc, num_devices, per_node, where)
+    data = {"accelerator": acc, "num_devices": num_devices, "devices_per_node": per_node,
+            "scale_up": scale_up, "scale_out": scale_out, **normalize_units(fields)}
+    data.setdefault("name", f"{acc.id}x{num_devices}")
+    return build(ClusterSpec, data, where)
+
+
+def _scale_up(table: dict[str, Any], acc: AcceleratorSpec, where: str) -> Any:
+    fields = normalize_units(dict(table))
+    kind = fields.pop("kind", acc.scale_up_kind or "pcie5")
+    if kind in catalog.list_ids("interconnects"):
+        return catalog.load_link(kind, **fields)
+    if acc.scale_up_bandwidth_bytes_per_s_per_direction and "bandwidth_bytes_per_s_per_direction" not in fields:
+        fields["bandwidth_bytes_per_s_per_direction"] = acc.scale_up_bandwidth_bytes_per_s_per_direction
+    return {"kind": kind, **fields}
+
+
+def _scale_out(table: dict[str, Any] | None, acc: AcceleratorSpec, num_devices: int,
+               per_node: int, where: str) -> Any:
+    if table is None:
+        if num_devices <= per_node or acc.default_scale_out is None:
+            return None
+        return catalog.load_network(acc.default_scale_out)
+    fields = normalize_units(dict(table))
+    kind = fields.pop("kind", acc.default_scale_out or "ib-ndr")
+    if kind in catalog.list_ids("interconnects"):
+        return catalog.load_network(kind, **fields)
+    return {"kind": kind, **fields}
+
+
+_CLUSTER_RE = re.compile(r"^(?P<acc>[a-z0-9.\-]+?)x(?P<n>\d+)$")
+
+
+def cluster_from_string(text: str) -> ClusterSpec:
+    """`h800x2048` -> 2048 H800 in the catalog's default nodes and network."""
+    match = _CLUSTER_RE.match(text.strip().lower())
+    if match is None:
+        raise ConfigError(f"cluster '{text}': expected ACCELERATOR_IDxCOUNT, e.g. h800-sxm5-80gbx2048 or a .toml file")
+    acc_id = _expand_accelerator_id(match.group("acc"))
+    return resolve_cluster({"accelerator": acc_id, "num_devices": int(match.group("n"))}, text)
+
+
+def _expand_accelerator_id(short: str) -> str:
+    """Accept unambiguous prefixes such as `h800` for `h800-sxm5-80gb`."""
+    ids = catalog.list_ids("accelerators")
+    if short in ids:
+        return short
+    matches = [i for i in ids if i.startswith(short)]
+    if len(matches) == 1:
+        return matches[0]
+    raise ConfigError(f"unknown accelerator '{short}' (known: {', '.join(ids)})")
+
+
+def resolve_plan(table: dict[str, Any] | None, where: str = "parallel") -> ParallelPlan:
+    return build(ParallelPlan, dict(table or {}), where)
+
+
+def resolve_train_workload(table: dict[str, Any], where: str = "workload") -> TrainWorkload:
+    return build(TrainWorkload, normalize_units(dict(table)), where)
+
+
+def resolve_inference_workload(table: dict[str, Any], where: str = "workload") -> InferenceWorkload:
+    return build(InferenceWorkload, normalize_units(dict(table)), where)
+
+
+def load_scenario(data: dict[str, Any], phase: str, where: str = "scenario") -> Scenario:
+    """Build a Scenario from a dict with `model`, `hardware`, `parallel`, `workload` tables."""
+    for key in data:
+        if key not in ("model", "hardware", "parallel", "workload", "id", "kind", "note", "source"):
+            raise ConfigError(f"{where}: unknown table '{key}'")
+    for key in ("model", "hardware", "workload"):
+        if key not in data:
+            raise ConfigError(f"{where}: missing table '{key}'")
+    model = resolve_model(data["model"], f"{where}: model")
+    cluster = resolve_cluster(data["hardware"], f"{where}: hardware")
+    plan = resolve_plan(data.get("parallel"), f"{where}: parallel")
+    if phase == "train":
+        workload: TrainWorkload | InferenceWorkload = resolve_train_workload(data["workload"], f"{where}: workload")
+    else:
+        workload = resolve_inference_workload(data["workload"], f"{where}: workload")
+    return Scenario(model=model, cluster=cluster, plan=plan, workload=workload)
+
+
+def load_scenario_file(path: str | Path, phase: str) -> Scenario:
+    return load_scenario(read_mapping(path), phase, str(path))

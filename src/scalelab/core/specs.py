@@ -1,0 +1,287 @@
+"""The three inputs and the plan: ModelSpec, ClusterSpec, workloads, ParallelPlan (all SI, frozen)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Activation = Literal["swiglu", "geglu", "gelu", "relu"]
+Dtype = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
+Schedule = Literal["none", "gpipe", "1f1b", "interleaved-1f1b", "zero-bubble", "dualpipe"]
+Recompute = Literal["none", "selective", "full"]
+
+
+class Spec(BaseModel):
+    """Base for every spec: immutable, unknown fields are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelSpec(Spec):
+    """A decoder-only transformer, dense or MoE, with MHA/GQA or MLA attention."""
+
+    name: str = "custom"
+    catalog_id: str | None = None
+    arch: str = "llama"
+    source: str | None = None
+    num_layers: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    num_attention_heads: int = Field(gt=0)
+    num_key_value_heads: int | None = Field(default=None, gt=0)
+    head_dim: int | None = Field(default=None, gt=0)
+    ffn_hidden_size: int | None = Field(default=None, gt=0)
+    vocab_size: int = Field(gt=0)
+    activation: Activation = "swiglu"
+    tied_embeddings: bool = False
+    qkv_bias: bool = False
+    # Multi-head latent attention (DeepSeek-V2/V3); kv_lora_rank set means MLA.
+    q_lora_rank: int | None = Field(default=None, ge=0)
+    kv_lora_rank: int | None = Field(default=None, gt=0)
+    qk_nope_head_dim: int | None = Field(default=None, gt=0)
+    qk_rope_head_dim: int | None = Field(default=None, gt=0)
+    v_head_dim: int | None = Field(default=None, gt=0)
+    # Mixture of experts; the first num_dense_layers layers use a dense FFN.
+    num_routed_experts: int = Field(default=0, ge=0)
+    num_shared_experts: int = Field(default=0, ge=0)
+    num_experts_per_token: int = Field(default=0, ge=0)
+    moe_ffn_hidden_size: int | None = Field(default=None, gt=0)
+    num_dense_layers: int = Field(default=0, ge=0)
+    dense_ffn_hidden_size: int | None = Field(default=None, gt=0)
+    # Multi-token prediction modules (DeepSeek-V3), counted separately from the main model.
+    mtp_depth: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _check_shapes(self) -> ModelSpec:
+        if self.uses_mla:
+            for name in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+                if getattr(self, name) is None:
+                    raise ValueError(f"MLA (kv_lora_rank set) needs {name}")
+        elif self.head_dim is None and self.hidden_size % self.num_attention_heads:
+            raise ValueError(
+                f"num_attention_heads={self.num_attention_heads} does not divide "
+                f"hidden_size={self.hidden_size}"
+            )
+        if self.num_attention_heads % self.kv_heads:
+            raise ValueError(
+                f"num_key_value_heads={self.kv_heads} does not divide "
+                f"num_attention_heads={self.num_attention_heads}"
+            )
+        if self.is_moe:
+            if self.num_experts_per_token > self.num_routed_experts:
+                raise ValueError(
+                    f"num_experts_per_token={self.num_experts_per_token} exceeds "
+                    f"num_routed_experts={self.num_routed_experts}"
+                )
+            if self.num_experts_per_token == 0:
+                raise ValueError("an MoE model needs num_experts_per_token >= 1")
+            if self.moe_ffn_hidden_size is None:
+                raise ValueError("an MoE model needs moe_ffn_hidden_size")
+        if self.num_dense_layers > self.num_layers:
+            raise ValueError("num_dense_layers exceeds num_layers")
+        if self.num_dense_ffn_layers > 0 and self.dense_ffn is None:
+            raise ValueError("dense layers need ffn_hidden_size or dense_ffn_hidden_size")
+        return self
+
+    @property
+    def uses_mla(self) -> bool:
+        return self.kv_lora_rank is not None
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_routed_experts > 0
+
+    @property
+    def kv_heads(self) -> int:
+        return self.num_key_value_heads or self.num_attention_heads
+
+    @property
+    def attn_head_dim(self) -> int:
+        """Per-head dimension of Q/K/V in MHA/GQA."""
+        return self.head_dim or self.hidden_size // self.num_attention_heads
+
+    @property
+    def qk_head_dim(self) -> int:
+        if self.uses_mla:
+            return (self.qk_nope_head_dim or 0) + (self.qk_rope_head_dim or 0)
+        return self.attn_head_dim
+
+    @property
+    def v_dim(self) -> int:
+        return (self.v_head_dim or 0) if self.uses_mla else self.attn_head_dim
+
+    @property
+    def dense_ffn(self) -> int | None:
+        return self.dense_ffn_hidden_size or self.ffn_hidden_size
+
+    @property
+    def num_moe_layers(self) -> int:
+        return self.num_layers - self.num_dense_layers if self.is_moe else 0
+
+    @property
+    def num_dense_ffn_layers(self) -> int:
+        return self.num_layers - self.num_moe_layers
+
+
+class AcceleratorSpec(Spec):
+    """One device: dense peak FLOP/s per dtype, HBM, power, price. None = not supported."""
+
+    id: str
+    name: str
+    kind: Literal["gpu", "tpu", "cpu", "fpga", "cim", "photonic", "asic"] = "gpu"
+    vendor: str = ""
+    peak_fp32_flops_per_s: float = Field(gt=0)
+    peak_tf32_flops_per_s: float | None = Field(default=None, gt=0)
+    peak_bf16_flops_per_s: float = Field(gt=0)
+    peak_fp16_flops_per_s: float | None = Field(default=None, gt=0)
+    peak_fp8_flops_per_s: float | None = Field(default=None, gt=0)
+    peak_int8_flops_per_s: float | None = Field(default=None, gt=0)
+    peak_fp4_flops_per_s: float | None = Field(default=None, gt=0)
+    hbm_bytes: float = Field(gt=0)
+    hbm_bandwidth_bytes_per_s: float = Field(gt=0)
+    scale_up_bandwidth_bytes_per_s_per_direction: float | None = Field(default=None, gt=0)
+    scale_up_kind: str | None = None
+    num_compute_units: int | None = Field(default=None, gt=0)
+    tdp_w: float = Field(gt=0)
+    idle_w: float | None = Field(default=None, gt=0)
+    price_usd_per_hour: float = Field(default=2.0, gt=0)
+    default_devices_per_node: int = Field(default=8, gt=0)
+    default_scale_out: str | None = None
+    sources: dict[str, str] = Field(default_factory=dict)
+    assumptions: dict[str, str] = Field(default_factory=dict)
+
+    def peak_flops_per_s(self, dtype: str) -> float:
+        """Dense peak for `dtype`; fp8/int8/fp4 fall back to the next wider supported dtype."""
+        fallbacks = {
+            "fp4": ["fp4", "fp8", "bf16"],
+            "fp8": ["fp8", "bf16"],
+            "int8": ["int8", "fp8", "bf16"],
+            "int4": ["int8", "fp8", "bf16"],
+            "fp16": ["fp16", "bf16"],
+            "bf16": ["bf16"],
+            "tf32": ["tf32", "fp32"],
+            "fp32": ["fp32"],
+        }
+        for name in fallbacks.get(dtype, [dtype]):
+            value = getattr(self, f"peak_{name}_flops_per_s", None)
+            if value:
+                return float(value)
+        raise KeyError(dtype)
+
+
+class LinkSpec(Spec):
+    """A scale-up link (NVLink, PCIe, ICI): bandwidth per device per direction."""
+
+    kind: str
+    bandwidth_bytes_per_s_per_direction: float = Field(gt=0)
+    latency_s: float = Field(default=1e-6, ge=0)
+
+
+class NetworkSpec(Spec):
+    """Scale-out network (InfiniBand, RoCE, photonic): NICs per node and their line rate."""
+
+    kind: str
+    nics_per_node: int = Field(default=8, gt=0)
+    nic_bytes_per_s: float = Field(gt=0)
+    latency_s: float = Field(default=5e-6, ge=0)
+    topology: str = "fat-tree-2"
+    planes: int = Field(default=1, gt=0)
+    oversubscription_ratio: float = Field(default=1.0, ge=1.0)
+    energy_j_per_bit: float | None = Field(default=None, gt=0)
+
+
+class ClusterSpec(Spec):
+    """num_devices accelerators, devices_per_node per node joined by scale_up, nodes by scale_out."""
+
+    name: str = "custom"
+    accelerator: AcceleratorSpec
+    num_devices: int = Field(gt=0)
+    devices_per_node: int = Field(default=8, gt=0)
+    scale_up: LinkSpec
+    scale_out: NetworkSpec | None = None
+    pue: float = Field(default=1.2, ge=1.0)
+
+    @model_validator(mode="after")
+    def _check_nodes(self) -> ClusterSpec:
+        if self.num_devices > self.devices_per_node and self.scale_out is None:
+            raise ValueError(
+                f"{self.num_devices} devices over nodes of {self.devices_per_node} need a scale_out network"
+            )
+        if self.num_devices >= self.devices_per_node and self.num_devices % self.devices_per_node:
+            raise ValueError(
+                f"num_devices={self.num_devices} is not a multiple of devices_per_node={self.devices_per_node}"
+            )
+        return self
+
+    @property
+    def num_nodes(self) -> int:
+        return max(1, self.num_devices // self.devices_per_node)
+
+
+class ParallelPlan(Spec):
+    """How one step is split: degrees, ZeRO stage, pipeline schedule, recompute and precision."""
+
+    dp: int | None = Field(default=None, gt=0)
+    tp: int = Field(default=1, gt=0)
+    pp: int = Field(default=1, gt=0)
+    ep: int = Field(default=1, gt=0)
+    cp: int = Field(default=1, gt=0)
+    zero_stage: Literal[0, 1, 2, 3] = 0
+    schedule: Schedule = "1f1b"
+    virtual_stages: int | None = Field(default=None, gt=0)
+    microbatch_size: int = Field(default=1, gt=0)
+    recompute: Recompute = "none"
+    precision: Dtype = "bf16"
+    sequence_parallel: bool = True
+    comm_sms: int = Field(default=0, ge=0)
+    dual_microbatch_overlap: bool = False
+    one_expert_per_device: bool = False
+    optimizations: list[str] = Field(default_factory=list)
+
+    def data_parallel_degree(self, num_devices: int) -> int:
+        """dp, derived from the device count when not given."""
+        if self.dp is not None:
+            return self.dp
+        return max(1, num_devices // (self.tp * self.pp * self.cp))
+
+
+class TrainWorkload(Spec):
+    """A training run: tokens per step (global batch x sequence length) and tokens to train."""
+
+    global_batch_size: int = Field(gt=0)
+    seq_len: int = Field(gt=0)
+    train_tokens: float | None = Field(default=None, gt=0)
+    causal_attention: bool = True
+    dtype: Dtype = "bf16"
+    price_usd_per_device_hour: float | None = Field(default=None, gt=0)
+
+    @property
+    def tokens_per_step(self) -> int:
+        return self.global_batch_size * self.seq_len
+
+
+class InferenceWorkload(Spec):
+    """A serving workload: prompt/output lengths, concurrency, targets, and modeling switches."""
+
+    phase: Literal["prefill", "decode", "both"] = "both"
+    prompt_tokens: int = Field(default=1024, gt=0)
+    output_tokens: int = Field(default=256, gt=0)
+    batch_size: int | None = Field(default=None, gt=0)
+    avg_context_tokens: int | None = Field(default=None, gt=0)
+    tokens_per_device: int | None = Field(default=None, gt=0)
+    decode_tokens_per_device: int | None = Field(default=None, gt=0)
+    dtype: Dtype = "bf16"
+    kv_dtype: Dtype | None = None
+    dispatch_dtype: Dtype = "fp8"
+    combine_dtype: Dtype = "bf16"
+    kv_cache_hit_frac: float = Field(default=0.0, ge=0, le=1)
+    mtp_acceptance: float | None = Field(default=None, ge=0, le=1)
+    topk: int | None = Field(default=None, gt=0)
+    limited_groups: int | None = Field(default=None, gt=0)
+    scale_out_bandwidth_bytes_per_s: float | None = Field(default=None, gt=0)
+    ignore_latency: bool = False
+    ignore_compute: bool = False
+    causal_attention: bool = True
+    ttft_target_s: float | None = Field(default=None, gt=0)
+    tpot_target_s: float | None = Field(default=None, gt=0)
+    kv_fragmentation_frac: float = Field(default=0.0, ge=0, lt=1)

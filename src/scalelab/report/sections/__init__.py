@@ -1,0 +1,18 @@
+"""Report sections, in the order they appear. Each is `build(ctx: ReportContext) -> Section`."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from scalelab.report.context import ReportContext
+from scalelab.report.section import Section
+
+SECTION_MODULES = [
+    "scalelab.report.sections.architecture",
+    "scalelab.report.sections.validation",
+]
+
+
+def builders() -> list[Callable[[ReportContext], Section]]:
+    return [importlib.import_module(name).build for name in SECTION_MODULES]

@@ -1,0 +1,145 @@
+"""Run validation cases (scalelab-validation/1 schema) and score predicted vs expected."""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from scalelab.core.errors import ConfigError, ScalelabError
+from scalelab.core.io import read_mapping
+
+SCHEMA = "scalelab-validation/1"
+KINDS = ("model", "train", "inference", "network", "energy")
+Status = Literal["pass", "fail", "unsupported", "error"]
+
+
+def default_cases_path() -> Path:
+    """The copy of shared/validation/public.yaml shipped inside the package."""
+    return Path(str(resources.files("scalelab.validate") / "cases" / "public.yaml"))
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    key: str
+    expected: float
+    predicted: float | None
+
+    @property
+    def rel_error(self) -> float | None:
+        if self.predicted is None:
+            return None
+        if self.expected == 0:
+            return abs(self.predicted)
+        return abs(self.predicted - self.expected) / abs(self.expected)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    id: str
+    kind: str
+    source: str
+    tolerance_frac: float
+    metrics: list[MetricResult]
+    message: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def metric_status(self, metric: MetricResult) -> Status:
+        err = metric.rel_error
+        if err is None:
+            return "unsupported"
+        return "pass" if err <= self.tolerance_frac else "fail"
+
+    @property
+    def status(self) -> Status:
+        if self.message:
+            return "error"
+        states = {self.metric_status(m) for m in self.metrics}
+        for worst in ("fail", "unsupported"):
+            if worst in states:
+                return worst  # type: ignore[return-value]
+        return "pass"
+
+
+def load_cases(path: str | Path | None = None) -> list[dict[str, Any]]:
+    """Cases of a validation file; a file of another schema is a ConfigError."""
+    path = Path(path) if path else default_cases_path()
+    data = read_mapping(path)
+    if data.get("schema") != SCHEMA:
+        raise ConfigError(f"{path}: schema must be '{SCHEMA}', found {data.get('schema')!r}")
+    cases = data.get("cases")
+    if not isinstance(cases, list):
+        raise ConfigError(f"{path}: 'cases' must be a list")
+    for i, case in enumerate(cases):
+        for key in ("id", "kind", "expect"):
+            if not isinstance(case, dict) or key not in case:
+                raise ConfigError(f"{path}: cases[{i}] lacks '{key}'")
+        if case["kind"] not in KINDS:
+            raise ConfigError(f"{path}: case {case['id']}: unknown kind '{case['kind']}'")
+    return cases
+
+
+def predict_case(case: dict[str, Any]) -> dict[str, float]:
+    """All metrics our model produces for `case` (a provider module per kind)."""
+    module = importlib.import_module(f"scalelab.validate.metrics_{case['kind']}")
+    return module.compute(case)
+
+
+def run_case(case: dict[str, Any]) -> CaseResult:
+    """Predict and score one case; a model error is recorded, not raised."""
+    message = ""
+    try:
+        predicted = predict_case(case)
+    except ScalelabError as exc:
+        predicted, message = {}, f"{type(exc).__name__}: {exc}"
+    metrics = []
+    for key, expected in case["expect"].items():
+        value = predicted.get(key)
+        if value is not None and not math.isfinite(value):
+            value = None
+        metrics.append(MetricResult(key, float(expected), value))
+    extra = {k: v for k, v in predicted.items() if k not in case["expect"]}
+    return CaseResult(case["id"], case["kind"], str(case.get("source", "")),
+                      float(case.get("tolerance_frac", 0.0)), metrics, message, extra)
+
+
+def run_cases(path: str | Path | None = None, kind: str | None = None) -> list[CaseResult]:
+    """Every case of the file (or only those of `kind`)."""
+    if kind is not None and kind not in KINDS:
+        raise ConfigError(f"--kind: unknown kind '{kind}' (one of {', '.join(KINDS)})")
+    return [run_case(c) for c in load_cases(path) if kind is None or c["kind"] == kind]
+
+
+def to_json(results: list[CaseResult]) -> dict[str, Any]:
+    """The documented `--json` shape: cases with metrics, and a summary of case statuses."""
+    cases = []
+    for r in results:
+        metrics = {m.key: {"predicted": m.predicted, "expected": m.expected,
+                           "rel_error": m.rel_error, "status": r.metric_status(m)} for m in r.metrics}
+        entry: dict[str, Any] = {"id": r.id, "kind": r.kind, "status": r.status,
+                                 "tolerance_frac": r.tolerance_frac, "metrics": metrics}
+        if r.message:
+            entry["message"] = r.message
+        cases.append(entry)
+    summary = {s: sum(1 for r in results if r.status == s) for s in ("pass", "fail", "unsupported", "error")}
+    return {"cases": cases, "summary": summary, "median_rel_error": median_errors(results)}
+
+
+TIMING_KEYS = ("step_time_s", "mfu", "mfu_causal", "mfu_noncausal", "tflops_per_device", "hardware_tflops_per_device")
+
+
+def median_errors(results: list[CaseResult]) -> dict[str, float | None]:
+    """Median relative error per kind over all supported metrics (train: timing metrics only)."""
+    out: dict[str, float | None] = {}
+    for kind in KINDS:
+        errs = sorted(
+            e for r in results if r.kind == kind for m in r.metrics
+            if (e := m.rel_error) is not None and (kind != "train" or m.key in TIMING_KEYS)
+        )
+        if errs:
+            n = len(errs)
+            out[kind] = errs[n // 2] if n % 2 else 0.5 * (errs[n // 2 - 1] + errs[n // 2])
+    return out
