@@ -1,0 +1,64 @@
+import pytest
+import yaml
+
+from scalelab.core.errors import ConfigError
+from scalelab.validate.runner import load_cases, run_cases, to_json
+
+MODEL = {"catalog_id": "llama-3.1-405b"}
+
+
+def write(tmp_path, cases, schema="scalelab-validation/1"):
+    path = tmp_path / "cases.yaml"
+    path.write_text(yaml.safe_dump({"schema": schema, "cases": cases}))
+    return path
+
+
+def test_pass_fail_unsupported(tmp_path):
+    path = write(tmp_path, [
+        {"id": "ok", "kind": "model", "model": MODEL, "expect": {"kv_cache_bytes_per_token": 516096},
+         "tolerance_frac": 0.001},
+        {"id": "wrong", "kind": "model", "model": MODEL, "expect": {"kv_cache_bytes_per_token": 1000},
+         "tolerance_frac": 0.1},
+        {"id": "unknown-metric", "kind": "model", "model": MODEL, "expect": {"bogus_metric": 1.0}},
+    ])
+    report = to_json(run_cases(path))
+    assert [c["status"] for c in report["cases"]] == ["pass", "fail", "unsupported"]
+    assert report["summary"] == {"pass": 1, "fail": 1, "unsupported": 1, "error": 0}
+    metric = report["cases"][1]["metrics"]["kv_cache_bytes_per_token"]
+    assert metric["predicted"] == 516096 and metric["rel_error"] == pytest.approx(515.096)
+
+
+def test_model_error_is_recorded_not_raised(tmp_path):
+    path = write(tmp_path, [{"id": "bad", "kind": "model", "model": {"catalog_id": "nope"},
+                             "expect": {"total_params": 1}}])
+    (result,) = run_cases(path)
+    assert result.status == "error" and "unknown model 'nope'" in result.message
+
+
+def test_schema_and_kind_checked(tmp_path):
+    with pytest.raises(ConfigError, match="schema must be"):
+        load_cases(write(tmp_path, [], schema="other/2"))
+    with pytest.raises(ConfigError, match="unknown kind 'weather'"):
+        load_cases(write(tmp_path, [{"id": "x", "kind": "weather", "expect": {}}]))
+    with pytest.raises(ConfigError, match="--kind"):
+        run_cases(None, kind="weather")
+
+
+def test_every_shipped_case_is_reported():
+    cases = load_cases()
+    results = run_cases()
+    assert [r.id for r in results] == [c["id"] for c in cases]
+    for r in results:
+        assert r.status in ("pass", "fail", "unsupported", "error")
+        assert {m.key for m in r.metrics} == set(next(c for c in cases if c["id"] == r.id)["expect"])
+
+
+def test_shipped_copy_matches_shared_file():
+    from pathlib import Path
+
+    from scalelab.validate.runner import default_cases_path
+
+    shared = Path(__file__).resolve().parents[3] / "shared" / "validation" / "public.yaml"
+    if not shared.is_file():
+        pytest.skip("shared/ not beside the checkout")
+    assert default_cases_path().read_bytes() == shared.read_bytes()
