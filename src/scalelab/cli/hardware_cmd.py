@@ -52,12 +52,16 @@ def show(hw_id: str = typer.Argument(..., help="Accelerator or interconnect id."
         return
     notes = {**{k: f"source: {v}" for k, v in raw.get("sources", {}).items()},
              **{k: f"ASSUMPTION: {v}" for k, v in raw.get("assumptions", {}).items()}}
-    rows = []
+    flat: list[tuple[str, str, object]] = []  # (shown key, key the notes may use, value)
     for key, value in raw.items():
-        if key in ("sources", "assumptions"):
-            continue
-        note = next((n for p, n in notes.items() if key == p or key.startswith(p + "_")), "")
-        rows.append([key, str(value), note])
+        if isinstance(value, dict) and key not in ("sources", "assumptions"):
+            flat += [(f"{key}.{k}", k, v) for k, v in value.items()]  # nested tables, e.g. [emerging]
+        elif key not in ("sources", "assumptions"):
+            flat.append((key, key, value))
+    rows = []
+    for shown, key, value in flat:
+        note = next((n for p, n in notes.items() if shown == p or key == p or key.startswith(p + "_")), "")
+        rows.append([shown, str(value), note])
     out.print(rich_table(Table(str(raw.get("name", hw_id)), ["field", "value", "source / assumption"], rows)))
 
 

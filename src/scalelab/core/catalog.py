@@ -38,17 +38,28 @@ def load_raw(kind: str, catalog_id: str) -> dict[str, Any]:
 
 
 def uncovered_numbers(raw: dict[str, Any]) -> list[str]:
-    """Numeric keys with neither a [sources] nor an [assumptions] entry (key or key prefix)."""
+    """Numeric keys with neither a [sources] nor an [assumptions] entry (key or key prefix).
+    Keys of nested tables such as [emerging] are reported as `table.key`; a note keyed by the
+    bare key, `table.key` or a prefix of either covers them."""
     notes = {**raw.get("sources", {}), **raw.get("assumptions", {})}
     if "source" in raw:
         return []
     missing = []
     for key, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        if not any(key == n or key.startswith(n + "_") for n in notes):
+        if isinstance(value, dict) and key not in ("sources", "assumptions"):
+            missing += [f"{key}.{k}" for k, v in value.items()
+                        if _is_number(v) and not _covered(k, notes) and not _covered(f"{key}.{k}", notes)]
+        elif _is_number(value) and not _covered(key, notes):
             missing.append(key)
     return missing
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float)
+
+
+def _covered(key: str, notes: dict[str, str]) -> bool:
+    return any(key == n or key.startswith(n + "_") for n in notes)
 
 
 def load_model(catalog_id: str) -> ModelSpec:

@@ -149,6 +149,8 @@ class AcceleratorSpec(Spec):
     default_scale_out: str | None = None
     sources: dict[str, str] = Field(default_factory=dict)
     assumptions: dict[str, str] = Field(default_factory=dict)
+    # Class-specific parameters of emerging devices (CIM, photonic, FPGA, systolic), read by scalelab.hw.emerging.
+    emerging: dict[str, float | str] = Field(default_factory=dict)
 
     def peak_flops_per_s(self, dtype: str) -> float:
         """Dense peak for `dtype`; fp8/int8/fp4 fall back to the next wider supported dtype."""

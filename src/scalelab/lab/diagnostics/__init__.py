@@ -1,0 +1,1 @@
+"""Diagnostics that watch a training run: gradient flow through depth, and overfitting."""

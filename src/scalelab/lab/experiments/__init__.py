@@ -1,0 +1,1 @@
+"""The algorithm-side experiments behind `scalelab diagnose`: small, seeded, CPU-sized."""

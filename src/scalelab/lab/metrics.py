@@ -1,0 +1,68 @@
+"""Run metrics to CSV (long format: step,name,value) and, optionally, TensorBoard event files."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+from scalelab.core.io import write_atomic
+
+COLUMNS = ["step", "name", "value"]
+
+
+class MetricsWriter:
+    """Appends rows to OUT/metrics.csv; on resume, rows past the checkpoint step are dropped first."""
+
+    def __init__(
+        self, out_dir: Path, tensorboard: bool = False, resume_step: int | None = None
+    ) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = out_dir / "metrics.csv"
+        if resume_step is None or not self.path.exists():
+            write_atomic(self.path, ",".join(COLUMNS) + "\n")
+        else:
+            _truncate_after(self.path, resume_step)
+        self._fh = self.path.open("a", newline="")
+        self._csv = csv.writer(self._fh, lineterminator="\n")
+        self._tb: Any = None
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._tb = SummaryWriter(log_dir=str(out_dir / "tensorboard"), purge_step=resume_step)
+
+    def log(self, step: int, values: dict[str, float]) -> None:
+        for name, value in values.items():
+            self._csv.writerow([step, name, repr(float(value))])
+            if self._tb is not None and math.isfinite(value):
+                self._tb.add_scalar(name, value, step)
+
+    def flush(self) -> None:
+        self._fh.flush()
+        if self._tb is not None:
+            self._tb.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+        if self._tb is not None:
+            self._tb.close()
+
+
+def _truncate_after(path: Path, step: int) -> None:
+    # A run killed after its last checkpoint left rows the resumed run will write again.
+    rows = read_metrics(path)
+    kept = [r for r in rows if r[0] <= step]
+    lines = [",".join(COLUMNS)] + [f"{s},{n},{v!r}" for s, n, v in kept]
+    write_atomic(path, "\n".join(lines) + "\n")
+
+
+def read_metrics(path: Path) -> list[tuple[int, str, float]]:
+    """All rows of a metrics.csv as (step, name, value)."""
+    with path.open(newline="") as fh:
+        return [(int(r["step"]), r["name"], float(r["value"])) for r in csv.DictReader(fh)]
+
+
+def series(rows: list[tuple[int, str, float]], name: str) -> list[tuple[int, float]]:
+    """(step, value) pairs of one metric, in step order."""
+    return sorted((s, v) for s, n, v in rows if n == name)

@@ -1,0 +1,102 @@
+"""Time of one kernel on one device: roofline with a per-kernel floor and measured efficiencies.
+
+Every function accepts numpy arrays (broadcast) or floats and returns seconds. Efficiencies are
+fractions of the device's *own* peak FLOP/s and HBM bandwidth, fitted once on H200 measurements
+(`perf/calibration.py`). Other devices are derived by one rule: the same fractions and the same
+per-kernel floor applied to their datasheet peak and bandwidth (A100/H100/H800 share the kernel
+libraries and tensor-core design; the H200 fit was power-capped at 700 W like H100/H800 SXM).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from scalelab.core.specs import AcceleratorSpec
+from scalelab.core.units import dtype_bytes
+from scalelab.perf.calibration import H200_KERNEL_PARAMS, KernelParams
+
+Array = NDArray[np.float64]
+
+# Which fitted GEMM fraction applies to a dtype the kernel data did not measure.
+_FRAC_OF = {"bf16": "bf16", "fp16": "bf16", "fp8": "fp8", "int8": "fp8", "int4": "fp8", "fp4": "fp8",
+            "tf32": "tf32", "fp32": "fp32"}
+
+
+def compute_dtype(dtype: str, acc: AcceleratorSpec) -> str:
+    """The dtype a GEMM really runs in: fp8/fp4/int8 fall back to bf16 where the device lacks them."""
+    if dtype in ("fp8", "int8", "int4") and not (acc.peak_fp8_flops_per_s or acc.peak_int8_flops_per_s):
+        return "bf16"
+    if dtype == "fp4" and not acc.peak_fp4_flops_per_s:
+        return compute_dtype("fp8", acc)
+    return dtype
+
+
+def gemm_time_s(m: ArrayLike, n: ArrayLike, k: ArrayLike, dtype: str, acc: AcceleratorSpec,
+                sm_frac: ArrayLike = 1.0, params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+    """One (m x k) @ (k x n) GEMM: floor + max(2mnk / (frac * peak * sm_frac), bytes / (frac_mem * HBM)).
+    `sm_frac` < 1 models SMs reserved for communication (DeepSeek-V3 TR Sec 3.2.2)."""
+    m, n, k = (np.asarray(x, dtype=float) for x in (m, n, k))
+    dt = compute_dtype(dtype, acc)
+    flops = 2.0 * m * n * k
+    nbytes = (m * k + k * n + m * n) * dtype_bytes(dt)
+    compute = flops / (params.gemm_frac[_FRAC_OF[dt]] * acc.peak_flops_per_s(dt) * np.asarray(sm_frac))
+    memory = nbytes / (params.gemm_memory_frac * acc.hbm_bandwidth_bytes_per_s)
+    return np.where(flops > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
+
+
+def grouped_gemm_time_s(num_groups: ArrayLike, m_per_group: ArrayLike, n: ArrayLike, k: ArrayLike,
+                        dtype: str, acc: AcceleratorSpec, sm_frac: ArrayLike = 1.0,
+                        params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+    """`num_groups` GEMMs of equal shape in one launch (grouped GEMM / bmm: one floor, summed rooflines)."""
+    g = np.asarray(num_groups, dtype=float)
+    one = gemm_time_s(m_per_group, n, k, dtype, acc, sm_frac, params) - params.kernel_floor_s
+    return np.where(g > 0, params.kernel_floor_s + g * np.maximum(one, 0.0), 0.0)
+
+
+def memory_bound_time_s(nbytes: ArrayLike, acc: AcceleratorSpec, op: str = "copy",
+                        params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+    """A bandwidth-bound kernel moving `nbytes` (reads + writes): floor + bytes / (frac_op * HBM).
+    `op` is one of copy, norm, act, add, softmax (measured classes of h200_micro.json)."""
+    frac = params.copy_frac if op == "copy" else params.elementwise_frac[op]
+    b = np.asarray(nbytes, dtype=float)
+    return np.where(b > 0, params.kernel_floor_s + b / (frac * acc.hbm_bandwidth_bytes_per_s), 0.0)
+
+
+def attention_flops(batch: ArrayLike, heads: ArrayLike, seq_q: ArrayLike, seq_kv: ArrayLike,
+                    d_qk: float, d_v: float, causal: bool) -> Array:
+    """Forward FLOPs of QK^T and PV: 2*b*h*s_q*s_kv*(d_qk+d_v), halved under a causal mask."""
+    b, h, sq, skv = (np.asarray(x, dtype=float) for x in (batch, heads, seq_q, seq_kv))
+    return 2.0 * b * h * sq * skv * (d_qk + d_v) * (0.5 if causal else 1.0)
+
+
+def _attn_eff(seq: Array, d: float, frac: float, s_half: float, d_half: float) -> Array:
+    return frac * seq / (seq + s_half) * d / (d + d_half)
+
+
+def attention_time_s(batch: ArrayLike, heads: ArrayLike, seq_q: ArrayLike, seq_kv: ArrayLike,
+                     d_qk: float, d_v: float, causal: bool, acc: AcceleratorSpec, backward: bool = False,
+                     sm_frac: ArrayLike = 1.0, params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+    """Fused flash attention (bf16) forward, or its backward (2.5x the forward FLOPs, FlashAttention-2
+    Sec 3.2), with efficiency fitted vs sequence length and head dimension on H200 SDPA timings."""
+    flops = attention_flops(batch, heads, seq_q, seq_kv, d_qk, d_v, causal)
+    seq = np.asarray(seq_kv, dtype=float)
+    d = 0.5 * (d_qk + d_v)
+    peak = acc.peak_bf16_flops_per_s * np.asarray(sm_frac)
+    fwd = flops / (_attn_eff(seq, d, params.attn_fwd_frac, params.attn_fwd_seq_half,
+                             params.attn_fwd_head_dim_half) * peak)
+    b, h, sq = (np.asarray(x, dtype=float) for x in (batch, heads, seq_q))
+    io_bytes = 2.0 * b * h * (sq * (d_qk + d_v) + seq * (d_qk + d_v))  # q, o, k, v in bf16
+    fwd = np.maximum(fwd, io_bytes / (params.copy_frac * acc.hbm_bandwidth_bytes_per_s))
+    if not backward:
+        return np.where(flops > 0, params.kernel_floor_s + fwd, 0.0)
+    both = 3.5 * flops / (_attn_eff(seq, d, params.attn_fwdbwd_frac, params.attn_fwdbwd_seq_half,
+                                     params.attn_fwdbwd_head_dim_half) * peak)
+    return np.where(flops > 0, params.kernel_floor_s + np.maximum(both - fwd, fwd), 0.0)
+
+
+def launch_time_s(num_kernels: ArrayLike, cuda_graphs: bool = False,
+                  params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+    """Host time to launch `num_kernels` kernels (eager PyTorch ~15 us each; CUDA graphs ~2 us)."""
+    per = params.graph_launch_s if cuda_graphs else params.eager_launch_s
+    return np.asarray(num_kernels, dtype=float) * per
