@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "scalelab.cli.model_cmd",
     "scalelab.cli.hardware_cmd",
     "scalelab.cli.validate_cmd",
+    "scalelab.cli.network_cmd",
+    "scalelab.cli.place_cmd",
 ]
 
 for _name in COMMAND_MODULES:

@@ -1,1 +1,2 @@
-"""scalelab.hw."""
+"""Hardware architecture: scale-out topologies and their cost (topology, netcost, scaleout), emerging
+device classes (emerging*), and heterogeneous placement (opgraph, devices, placement)."""

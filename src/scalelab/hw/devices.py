@@ -23,8 +23,13 @@ from scalelab.hw.opgraph import OP_KINDS, Op
 # copy 4.26 of 4.8 TB/s = 0.89). Others are ASSUMPTIONS (CPU: STREAM-like ~0.75 of DDR5 peak,
 # AVX-512 GEMM ~0.5 of peak under clock drop); override per device in the devices file.
 DEFAULT_EFFICIENCY: dict[str, tuple[float, float]] = {
-    "gpu": (0.78, 0.89), "tpu": (0.78, 0.89), "cpu": (0.5, 0.75), "fpga": (0.8, 0.8),
-    "cim": (0.8, 0.8), "photonic": (0.8, 0.8), "asic": (0.78, 0.89),
+    "gpu": (0.78, 0.89),
+    "tpu": (0.78, 0.89),
+    "cpu": (0.5, 0.75),
+    "fpga": (0.8, 0.8),
+    "cim": (0.8, 0.8),
+    "photonic": (0.8, 0.8),
+    "asic": (0.78, 0.89),
 }
 
 
@@ -91,18 +96,28 @@ class Machine:
 def _device(entry: DeviceEntry, where: str) -> Device:
     acc = resolve_accelerator(entry.accelerator, f"{where}: device '{entry.name}'")
     comp, mem = DEFAULT_EFFICIENCY.get(acc.kind, (0.78, 0.89))
-    return Device(entry.name, acc, entry.memory_bytes or acc.hbm_bytes,
-                  entry.compute_efficiency_frac or comp, entry.memory_efficiency_frac or mem)
+    return Device(
+        entry.name,
+        acc,
+        entry.memory_bytes or acc.hbm_bytes,
+        entry.compute_efficiency_frac or comp,
+        entry.memory_efficiency_frac or mem,
+    )
 
 
 def _link(entry: LinkEntry, names: set[str], where: str) -> tuple[float, float]:
     for n in entry.between:
         if n not in names:
-            raise ConfigError(f"{where}: link names unknown device '{n}' (devices: {', '.join(sorted(names))})")
+            raise ConfigError(
+                f"{where}: link names unknown device '{n}' (devices: {', '.join(sorted(names))})"
+            )
     bw, lat = entry.bandwidth_bytes_per_s, entry.latency_s
     if entry.interconnect is not None:
         spec = catalog.load_link(entry.interconnect)
-        bw, lat = bw or spec.bandwidth_bytes_per_s_per_direction, lat if lat is not None else spec.latency_s
+        bw, lat = (
+            bw or spec.bandwidth_bytes_per_s_per_direction,
+            lat if lat is not None else spec.latency_s,
+        )
     if bw is None:
         raise ConfigError(f"{where}: link {entry.between} needs bandwidth_gb_per_s or interconnect")
     return bw, lat if lat is not None else 1e-6
@@ -113,7 +128,9 @@ def machine_from_mapping(data: dict[str, Any], where: str = "devices") -> Machin
     fields = dict(data)
     for key in ("devices", "links"):
         if key in fields and isinstance(fields[key], list):
-            fields[key] = [normalize_units(dict(x)) if isinstance(x, dict) else x for x in fields[key]]
+            fields[key] = [
+                normalize_units(dict(x)) if isinstance(x, dict) else x for x in fields[key]
+            ]
     spec = build(DevicesFile, fields, where)
     devices = tuple(_device(d, where) for d in spec.devices)
     names = {d.name for d in devices}
@@ -121,7 +138,9 @@ def machine_from_mapping(data: dict[str, Any], where: str = "devices") -> Machin
         raise ConfigError(f"{where}: device names must be unique")
     for kind, dev in spec.pins.items():
         if kind not in OP_KINDS or dev not in names:
-            raise ConfigError(f"{where}: pin '{kind} = {dev}' needs an op kind ({', '.join(OP_KINDS)}) and a device")
+            raise ConfigError(
+                f"{where}: pin '{kind} = {dev}' needs an op kind ({', '.join(OP_KINDS)}) and a device"
+            )
     links: dict[tuple[str, str], tuple[float, float]] = {}
     for entry in spec.links:
         bw_lat = _link(entry, names, where)

@@ -35,6 +35,10 @@ class CostModel:
         """One switch-to-switch cable (optics included) at `link_bytes_per_s`."""
         return self.usd_per_link * link_bytes_per_s / self.reference_link_bytes_per_s
 
-    def network_usd(self, num_switches: int, num_links: int, radix: int, link_bytes_per_s: float) -> float:
+    def network_usd(
+        self, num_switches: int, num_links: int, radix: int, link_bytes_per_s: float
+    ) -> float:
         """Switches plus switch-to-switch links; endpoint NICs and cables excluded (as Table 3)."""
-        return num_switches * self.switch_usd(radix, link_bytes_per_s) + num_links * self.link_usd(link_bytes_per_s)
+        return num_switches * self.switch_usd(radix, link_bytes_per_s) + num_links * self.link_usd(
+            link_bytes_per_s
+        )

@@ -4,7 +4,7 @@ per step and activation bytes sent on. Norms and MTP modules are left out (small
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from scalelab.core.errors import ConfigError
@@ -32,6 +32,8 @@ class Op:
     out_bytes: float
     deps: tuple[str, ...]
     num_params: float = 0.0
+    core_flops: float = 0.0  # attention QK^T and PV over the KV cache (not a weight matmul)
+    kv_bytes: float = 0.0  # KV cache read, part of read_bytes
 
 
 @dataclass(frozen=True)
@@ -78,52 +80,121 @@ class _Ctx:
     kv_read_bytes_per_layer: float
     attn_core_flops_per_layer: float
 
+    def op(
+        self,
+        name: str,
+        kind: str,
+        layer: int,
+        flops: float,
+        params: float,
+        deps: tuple[str, ...],
+        read_params: float | None = None,
+        **extra: float,
+    ) -> Op:
+        """An op whose `params` stay resident and whose `read_params` (default: all) are read."""
+        read = (params if read_params is None else read_params) * self.wb + extra.get(
+            "kv_bytes", 0.0
+        )
+        return Op(
+            name, kind, layer, flops, params * self.wb, read, self.act_bytes, deps, params, **extra
+        )
+
 
 def _ffn_ops(c: _Ctx, layer: int, dep: str) -> list[Op]:
     m, h, t = c.m, c.m.hidden_size, c.tokens
     if layer < m.num_dense_ffn_layers or not m.is_moe:
         p = ffn_params(h, m.dense_ffn or 0, m.activation)
-        return [Op(f"L{layer}.ffn", "dense_ffn", layer, 2.0 * t * p, p * c.wb, p * c.wb, c.act_bytes, (dep,), p)]
+        return [c.op(f"L{layer}.ffn", "dense_ffn", layer, 2.0 * t * p, p, (dep,))]
     expert = ffn_params(h, m.moe_ffn_hidden_size or 0, m.activation)
     shared = m.num_shared_experts * expert + m.num_routed_experts * h  # shared experts + router
-    routed = m.num_routed_experts * expert
     touched = experts_touched(m.num_routed_experts, m.num_experts_per_token, t)
     return [
-        Op(f"L{layer}.shared", "shared_experts", layer, 2.0 * t * shared, shared * c.wb, shared * c.wb,
-           c.act_bytes, (dep,), shared),
-        Op(f"L{layer}.routed", "routed_experts", layer, 2.0 * t * m.num_experts_per_token * expert,
-           routed * c.wb, touched * expert * c.wb, c.act_bytes, (dep,), routed),
+        c.op(f"L{layer}.shared", "shared_experts", layer, 2.0 * t * shared, shared, (dep,)),
+        c.op(
+            f"L{layer}.routed",
+            "routed_experts",
+            layer,
+            2.0 * t * m.num_experts_per_token * expert,
+            m.num_routed_experts * expert,
+            (dep,),
+            read_params=touched * expert,
+        ),
     ]
 
 
-def build_graph(m: ModelSpec, phase: Phase = "decode", batch_size: int = 1, context_tokens: int = 4096,
-                prompt_tokens: int = 1024, weight_dtype: str = "bf16", act_dtype: str = "bf16",
-                kv_dtype: str = "bf16") -> OpGraph:
+def _context(
+    m: ModelSpec,
+    phase: str,
+    batch_size: int,
+    context_tokens: int,
+    prompt_tokens: int,
+    weight_dtype: str,
+    act_dtype: str,
+    kv_dtype: str,
+) -> _Ctx:
+    decode = phase == "decode"
+    tokens = batch_size if decode else batch_size * prompt_tokens
+    per_layer_kv = kv_cache_bytes_per_token(m, kv_dtype) / m.num_layers
+    core = (
+        attention_core_fwd_flops_per_token(m, context_tokens, causal=False)
+        if decode
+        else attention_core_fwd_flops_per_token(m, prompt_tokens, causal=True)
+    )
+    return _Ctx(
+        m,
+        tokens,
+        dtype_bytes(weight_dtype),
+        tokens * m.hidden_size * dtype_bytes(act_dtype),
+        batch_size * context_tokens * per_layer_kv if decode else 0.0,
+        core / m.num_layers,
+    )
+
+
+def build_graph(
+    m: ModelSpec,
+    phase: Phase = "decode",
+    batch_size: int = 1,
+    context_tokens: int = 4096,
+    prompt_tokens: int = 1024,
+    weight_dtype: str = "bf16",
+    act_dtype: str = "bf16",
+    kv_dtype: str = "bf16",
+) -> OpGraph:
     """The step's ops. Decode: `batch_size` sequences each add one token attending to
     `context_tokens` cached tokens. Prefill: `batch_size` prompts of `prompt_tokens` (causal)."""
     if batch_size < 1 or context_tokens < 1 or prompt_tokens < 1:
         raise ConfigError("batch size, context and prompt tokens must be >= 1")
     if phase not in ("decode", "prefill"):
         raise ConfigError(f"--phase must be decode or prefill, got '{phase}'")
-    decode = phase == "decode"
-    tokens = batch_size if decode else batch_size * prompt_tokens
-    per_layer_kv = kv_cache_bytes_per_token(m, kv_dtype) / m.num_layers
-    kv_read = batch_size * context_tokens * per_layer_kv if decode else 0.0
-    core = (attention_core_fwd_flops_per_token(m, context_tokens, causal=False) if decode
-            else attention_core_fwd_flops_per_token(m, prompt_tokens, causal=True)) / m.num_layers
-    c = _Ctx(m, tokens, dtype_bytes(weight_dtype), tokens * m.hidden_size * dtype_bytes(act_dtype), kv_read, core)
-    h, wb = m.hidden_size, c.wb
-    emb = m.vocab_size * h
-    ops = [Op("embed", "embed", -1, 0.0, emb * wb, tokens * h * wb, c.act_bytes, (), emb)]
+    c = _context(
+        m, phase, batch_size, context_tokens, prompt_tokens, weight_dtype, act_dtype, kv_dtype
+    )
+    t, emb, attn_p = c.tokens, m.vocab_size * m.hidden_size, attention_params(m)
+    ops = [c.op("embed", "embed", -1, 0.0, emb, (), read_params=t * m.hidden_size)]
     prev: tuple[str, ...] = ("embed",)
     for layer in range(m.num_layers):
-        p = attention_params(m)
-        attn = Op(f"L{layer}.attn", "attention", layer, tokens * (2.0 * p + core), p * wb, p * wb + kv_read,
-                  c.act_bytes, prev, p)
+        core = t * c.attn_core_flops_per_layer
+        attn = c.op(
+            f"L{layer}.attn",
+            "attention",
+            layer,
+            2.0 * t * attn_p + core,
+            attn_p,
+            prev,
+            core_flops=core,
+            kv_bytes=c.kv_read_bytes_per_layer,
+        )
         ffn = _ffn_ops(c, layer, attn.name)
         ops += [attn, *ffn]
         prev = tuple(o.name for o in ffn)
-    head = emb if not m.tied_embeddings else 0
-    ops.append(Op("head", "head", m.num_layers, 2.0 * tokens * m.vocab_size * h, head * wb,
-                  m.vocab_size * h * wb, tokens * m.vocab_size * dtype_bytes(act_dtype), prev, head))
-    return OpGraph(tuple(ops), phase, tokens, weight_dtype)
+    head = c.op(
+        "head",
+        "head",
+        m.num_layers,
+        2.0 * t * emb,
+        0 if m.tied_embeddings else emb,
+        prev,
+        read_params=emb,
+    )
+    ops.append(replace(head, out_bytes=t * m.vocab_size * dtype_bytes(act_dtype)))
+    return OpGraph(tuple(ops), phase, t, weight_dtype)

@@ -1,13 +1,14 @@
 """Heterogeneous placement: list-schedule an operator graph over devices joined by links with HEFT
 (Topcuoglu, Hariri & Wu, IEEE TPDS 2002): ops by decreasing upward rank, each to the device giving
-the earliest finish (insertion into idle gaps), with transfer times, resident-weight memory limits
-and optional pins. Link contention is not modeled (as in HEFT)."""
+the earliest finish (insertion into idle gaps), with transfer times and optional pins. Weights stay
+resident, so a memory-admission pass first decides which ops may use each device's memory.
+Link contention is not modeled (as in HEFT)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 from scalelab.core.errors import InfeasiblePlan
 from scalelab.hw.devices import Device, Machine
@@ -84,10 +85,58 @@ def _earliest_start(busy: list[tuple[float, float]], ready: float, duration: flo
     return start
 
 
-def _candidates(op: Op, machine: Machine, mem_used: dict[str, float]) -> list[Device]:
-    pinned = machine.pins.get(op.kind)
-    devs = [d for d in machine.devices if pinned is None or d.name == pinned]
-    return [d for d in devs if mem_used[d.name] + op.weight_bytes <= _usable(d, machine)]
+def _time_on(devs: dict[str, Device], op: Op, dtype: str, name: str) -> float:
+    return devs[name].op_time_s(op, dtype)
+
+
+def _admission(graph: OpGraph, machine: Machine) -> dict[str, set[str]]:
+    """Devices each op may use. Pins first; then, where the ops that run fastest on a device
+    overflow its memory, keep those saving the most time per resident byte against their next-best
+    device (a greedy knapsack) and bar the rest, so early ops cannot squat on fast memory."""
+    devs = {d.name: d for d in machine.devices}
+    dt = graph.weight_dtype
+    allowed = {
+        o.name: {n for n in devs if machine.pins.get(o.kind) in (None, n)} for o in graph.ops
+    }
+    for _ in range(len(devs)):
+        best = {
+            o.name: min(allowed[o.name], key=partial(_time_on, devs, o, dt))
+            for o in graph.ops
+            if allowed[o.name]
+        }
+        changed = False
+        for name, dev in devs.items():
+            here = [o for o in graph.ops if best.get(o.name) == name]
+            if sum(o.weight_bytes for o in here) <= _usable(dev, machine):
+                continue
+
+            def saving_per_byte(o: Op, dev: Device = dev) -> float:
+                alt = min(
+                    (devs[n].op_time_s(o, dt) for n in allowed[o.name] if n != dev.name),
+                    default=math.inf,
+                )
+                return (alt - dev.op_time_s(o, dt)) / max(o.weight_bytes, 1.0)
+
+            room = _usable(dev, machine)
+            for o in sorted(here, key=saving_per_byte, reverse=True):
+                if o.weight_bytes <= room:
+                    room -= o.weight_bytes
+                elif len(allowed[o.name]) > 1:
+                    allowed[o.name].discard(name)
+                    changed = True
+        if not changed:
+            break
+    return allowed
+
+
+def _candidates(
+    op: Op, machine: Machine, mem_used: dict[str, float], allowed: set[str]
+) -> list[Device]:
+    return [
+        d
+        for d in machine.devices
+        if d.name in allowed and mem_used[d.name] + op.weight_bytes <= _usable(d, machine)
+    ]
 
 
 def schedule(graph: OpGraph, machine: Machine) -> Placement:
@@ -95,6 +144,7 @@ def schedule(graph: OpGraph, machine: Machine) -> Placement:
     ops = {o.name: o for o in graph.ops}
     ranks = _upward_ranks(graph, machine)
     order = sorted(graph.ops, key=lambda o: -ranks[o.name])
+    allowed = _admission(graph, machine)
     where: dict[str, str] = {}
     start: dict[str, float] = {}
     finish: dict[str, float] = {}
@@ -102,9 +152,14 @@ def schedule(graph: OpGraph, machine: Machine) -> Placement:
     mem_used = {d.name: 0.0 for d in machine.devices}
     for op in order:
         best: tuple[float, int, float, Device] | None = None
-        for rank_i, dev in enumerate(_candidates(op, machine, mem_used)):
-            ready = max((finish[p] + machine.transfer_s(ops[p].out_bytes, where[p], dev.name) for p in op.deps),
-                        default=0.0)
+        for rank_i, dev in enumerate(_candidates(op, machine, mem_used, allowed[op.name])):
+            ready = max(
+                (
+                    finish[p] + machine.transfer_s(ops[p].out_bytes, where[p], dev.name)
+                    for p in op.deps
+                ),
+                default=0.0,
+            )
             dur = dev.op_time_s(op, graph.weight_dtype)
             s = _earliest_start(busy[dev.name], ready, dur)
             moves = sum(1 for p in op.deps if where[p] != dev.name)
@@ -112,8 +167,10 @@ def schedule(graph: OpGraph, machine: Machine) -> Placement:
             if math.isfinite(s + dur) and (best is None or key < (best[0], best[1], best[2])):
                 best = (s + dur, moves, float(rank_i), dev)
         if best is None:
-            raise InfeasiblePlan(f"op {op.name} ({op.weight_bytes / 1e9:,.1f} GB of weights) fits on no "
-                                 f"reachable device: add memory, devices or links, or relax pins")
+            raise InfeasiblePlan(
+                f"op {op.name} ({op.weight_bytes / 1e9:,.1f} GB of weights) fits on no "
+                f"reachable device: add memory, devices or links, or relax pins"
+            )
         dev = best[3]
         where[op.name], finish[op.name] = dev.name, best[0]
         start[op.name] = best[0] - dev.op_time_s(op, graph.weight_dtype)
@@ -122,15 +179,39 @@ def schedule(graph: OpGraph, machine: Machine) -> Placement:
     return _summarize(graph, machine, where, start, finish, mem_used)
 
 
-def _summarize(graph: OpGraph, machine: Machine, where: dict[str, str], start: dict[str, float],
-               finish: dict[str, float], mem_used: dict[str, float]) -> Placement:
+def _summarize(
+    graph: OpGraph,
+    machine: Machine,
+    where: dict[str, str],
+    start: dict[str, float],
+    finish: dict[str, float],
+    mem_used: dict[str, float],
+) -> Placement:
     ops = {o.name: o for o in graph.ops}
     makespan = max(finish.values())
-    busy_s = {d.name: sum(finish[n] - start[n] for n in where if where[n] == d.name) for d in machine.devices}
-    transfers = [machine.transfer_s(ops[p].out_bytes, where[p], where[o.name])
-                 for o in graph.ops for p in o.deps if where[p] != where[o.name]]
-    return Placement(where, start, finish, makespan, busy_s, {k: v / makespan for k, v in busy_s.items()},
-                     mem_used, sum(transfers), len(transfers), graph.tokens, single_device_baselines(graph, machine))
+    busy_s = {
+        d.name: sum(finish[n] - start[n] for n in where if where[n] == d.name)
+        for d in machine.devices
+    }
+    transfers = [
+        machine.transfer_s(ops[p].out_bytes, where[p], where[o.name])
+        for o in graph.ops
+        for p in o.deps
+        if where[p] != where[o.name]
+    ]
+    return Placement(
+        where,
+        start,
+        finish,
+        makespan,
+        busy_s,
+        {k: v / makespan for k, v in busy_s.items()},
+        mem_used,
+        sum(transfers),
+        len(transfers),
+        graph.tokens,
+        single_device_baselines(graph, machine),
+    )
 
 
 def single_device_baselines(graph: OpGraph, machine: Machine) -> tuple[Baseline, ...]:

@@ -36,7 +36,9 @@ class ScaleOutEffect:
         return iter((self.bytes_per_s_per_device, self.oversubscription_ratio, self.hops))
 
 
-def _sized(name: str, endpoints: int, planes: int, radix: int, link_gbit: float) -> tuple[Topology, str]:
+def _sized(
+    name: str, endpoints: int, planes: int, radix: int, link_gbit: float
+) -> tuple[Topology, str]:
     """The named topology if it holds `endpoints`; fat-trees escalate to three levels if not."""
     key = canonical_name(name)
     if key == "fat-tree-2" and planes > 1:
@@ -51,13 +53,19 @@ def _sized(name: str, endpoints: int, planes: int, radix: int, link_gbit: float)
     if key in ("fat-tree-2", "multi-plane-fat-tree"):
         deeper = build_topology("fat-tree-3", radix, planes, link_gbit)
         if deeper.num_endpoints >= endpoints:
-            return deeper, (f"{key} of radix {radix} holds {topo.num_endpoints} endpoints, "
-                            f"{endpoints} needed: a three-level fat-tree is assumed")
-    raise ConfigError(f"{key} of radix {radix} connects at most {topo.num_endpoints:,} endpoints; "
-                      f"this cluster needs {endpoints:,} (choose a larger radix or another topology)")
+            return deeper, (
+                f"{key} of radix {radix} holds {topo.num_endpoints} endpoints, "
+                f"{endpoints} needed: a three-level fat-tree is assumed"
+            )
+    raise ConfigError(
+        f"{key} of radix {radix} connects at most {topo.num_endpoints:,} endpoints; "
+        f"this cluster needs {endpoints:,} (choose a larger radix or another topology)"
+    )
 
 
-def effective_scale_out(cluster: ClusterSpec, switch_radix: int = DEFAULT_SWITCH_RADIX) -> ScaleOutEffect:
+def effective_scale_out(
+    cluster: ClusterSpec, switch_radix: int = DEFAULT_SWITCH_RADIX
+) -> ScaleOutEffect:
     """Scale-out bandwidth per device (bytes/s, per direction) under uniform all-to-all traffic,
     the oversubscription it implies (the larger of the spec's taper and the topology's own), the
     switch hops on the longest path, and the end-to-end latency. One node: zero bandwidth."""
@@ -65,13 +73,23 @@ def effective_scale_out(cluster: ClusterSpec, switch_radix: int = DEFAULT_SWITCH
     if net is None or cluster.num_nodes == 1:
         return ScaleOutEffect("none", 0, 0.0, 0.0, 1.0, 0, 0.0, "single node: no scale-out network")
     endpoints = cluster.num_nodes * net.nics_per_node
-    topo, note = _sized(net.topology, endpoints, net.planes, switch_radix, net.nic_bytes_per_s * 8 / 1e9)
+    topo, note = _sized(
+        net.topology, endpoints, net.planes, switch_radix, net.nic_bytes_per_s * 8 / 1e9
+    )
     injection = net.nics_per_node * net.nic_bytes_per_s / cluster.devices_per_node
     ratio = max(net.oversubscription_ratio, topo.oversubscription_ratio)
     extra_switches = topo.diameter_switches - REFERENCE_SWITCHES
     latency = max(net.latency_s + extra_switches * SWITCH_HOP_LATENCY_S, 0.0)
-    return ScaleOutEffect(topo.name, endpoints, injection, injection / ratio, ratio,
-                          topo.diameter_switches, latency, note or topo.note)
+    return ScaleOutEffect(
+        topo.name,
+        endpoints,
+        injection,
+        injection / ratio,
+        ratio,
+        topo.diameter_switches,
+        latency,
+        note or topo.note,
+    )
 
 
 def apply_topology(cluster: ClusterSpec, switch_radix: int = DEFAULT_SWITCH_RADIX) -> ClusterSpec:
@@ -82,6 +100,10 @@ def apply_topology(cluster: ClusterSpec, switch_radix: int = DEFAULT_SWITCH_RADI
     effect = effective_scale_out(cluster, switch_radix)
     if effect.num_endpoints == 0:
         return cluster
-    net = cluster.scale_out.model_copy(update={"oversubscription_ratio": effect.oversubscription_ratio,
-                                               "latency_s": effect.latency_s})
+    net = cluster.scale_out.model_copy(
+        update={
+            "oversubscription_ratio": effect.oversubscription_ratio,
+            "latency_s": effect.latency_s,
+        }
+    )
     return cluster.model_copy(update={"scale_out": net})

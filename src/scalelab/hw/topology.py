@@ -48,7 +48,9 @@ class Topology:
     @property
     def bisection_ratio(self) -> float:
         """Bisection over half the endpoints' injection (1 = full bisection bandwidth)."""
-        return self.bisection_bytes_per_s / (0.5 * self.num_endpoints * self.injection_bytes_per_s_per_endpoint)
+        return self.bisection_bytes_per_s / (
+            0.5 * self.num_endpoints * self.injection_bytes_per_s_per_endpoint
+        )
 
     @property
     def diameter_latency_s(self) -> float:
@@ -68,9 +70,21 @@ def fat_tree_2(radix: int, link_bytes_per_s: float, cost: CostModel, planes: int
     k, b = radix, link_bytes_per_s
     endpoints, switches, links = planes * k * k // 2, planes * (k + k // 2), planes * k * (k // 2)
     name = "multi-plane-fat-tree" if planes > 1 else "fat-tree-2"
-    return Topology(name, k, planes, b, endpoints, switches, links,
-                    cost.network_usd(switches, links, k, b), 0.5 * endpoints * b, b, b, 3,
-                    {"leaves": planes * k, "spines": planes * k // 2})
+    return Topology(
+        name,
+        k,
+        planes,
+        b,
+        endpoints,
+        switches,
+        links,
+        cost.network_usd(switches, links, k, b),
+        0.5 * endpoints * b,
+        b,
+        b,
+        3,
+        {"leaves": planes * k, "spines": planes * k // 2},
+    )
 
 
 def fat_tree_3(radix: int, link_bytes_per_s: float, cost: CostModel, planes: int = 1) -> Topology:
@@ -79,9 +93,21 @@ def fat_tree_3(radix: int, link_bytes_per_s: float, cost: CostModel, planes: int
     _even_radix(radix, "fat-tree-3")
     k, b = radix, link_bytes_per_s
     endpoints, switches, links = planes * k**3 // 4, planes * 5 * k * k // 4, planes * k**3 // 2
-    return Topology("fat-tree-3", k, planes, b, endpoints, switches, links,
-                    cost.network_usd(switches, links, k, b), 0.5 * endpoints * b, b, b, 5,
-                    {"pods": k, "core": planes * k * k // 4})
+    return Topology(
+        "fat-tree-3",
+        k,
+        planes,
+        b,
+        endpoints,
+        switches,
+        links,
+        cost.network_usd(switches, links, k, b),
+        0.5 * endpoints * b,
+        b,
+        b,
+        5,
+        {"pods": k, "core": planes * k * k // 4},
+    )
 
 
 def _is_prime_power(q: int) -> bool:
@@ -108,7 +134,9 @@ def slim_fly_q(radix: int, prime_power_only: bool = False) -> tuple[int, int, in
     return best
 
 
-def slim_fly(radix: int, link_bytes_per_s: float, cost: CostModel, prime_power_only: bool = False) -> Topology:
+def slim_fly(
+    radix: int, link_bytes_per_s: float, cost: CostModel, prime_power_only: bool = False
+) -> Topology:
     """MMS slim fly, diameter 2: 2q^2 routers of network radix k', p endpoints each.
     Uniform traffic: average router distance 2 - k'/(Nr-1) and p = ceil(k'/2) give channel load
     <= 1 ("full global bandwidth", Besta & Hoefler SC'14 Sec 3.1). Bisection is estimated as half
@@ -118,11 +146,29 @@ def slim_fly(radix: int, link_bytes_per_s: float, cost: CostModel, prime_power_o
     links, endpoints = routers * kp // 2, routers * p
     avg_dist = 2 - kp / (routers - 1)  # k' neighbours at distance 1, the rest at 2
     uniform = b * min(1.0, kp / (p * avg_dist))
-    note = "" if _is_prime_power(q) else (
-        f"q={q} is not a prime power, so no MMS graph exists; Zhao et al. Table 3 uses it anyway")
-    return Topology("slim-fly", radix, 1, b, endpoints, routers, links,
-                    cost.network_usd(routers, links, radix, b), 0.5 * links * b, b, uniform, 3,
-                    {"q": q, "network_radix": kp, "endpoints_per_router": p}, note)
+    note = (
+        ""
+        if _is_prime_power(q)
+        else (
+            f"q={q} is not a prime power, so no MMS graph exists; Zhao et al. Table 3 uses it anyway"
+        )
+    )
+    return Topology(
+        "slim-fly",
+        radix,
+        1,
+        b,
+        endpoints,
+        routers,
+        links,
+        cost.network_usd(routers, links, radix, b),
+        0.5 * links * b,
+        b,
+        uniform,
+        3,
+        {"q": q, "network_radix": kp, "endpoints_per_router": p},
+        note,
+    )
 
 
 def dragonfly(radix: int, link_bytes_per_s: float, cost: CostModel) -> Topology:
@@ -139,9 +185,21 @@ def dragonfly(radix: int, link_bytes_per_s: float, cost: CostModel) -> Topology:
     links = g * (a * (a - 1) // 2) + g * a * h // 2
     endpoints = p * switches
     uniform = b * min(1.0, (a * h) / (a * p * (g - 1) / g))  # global-link load per group
-    return Topology("dragonfly", radix, 1, b, endpoints, switches, links,
-                    cost.network_usd(switches, links, radix, b), (g // 2) * (g - g // 2) * b, b,
-                    uniform, 4, {"p": p, "a": a, "h": h, "groups": g})
+    return Topology(
+        "dragonfly",
+        radix,
+        1,
+        b,
+        endpoints,
+        switches,
+        links,
+        cost.network_usd(switches, links, radix, b),
+        (g // 2) * (g - g // 2) * b,
+        b,
+        uniform,
+        4,
+        {"p": p, "a": a, "h": h, "groups": g},
+    )
 
 
 def torus(k: int, dims: int, link_bytes_per_s: float, cost: CostModel) -> Topology:
@@ -157,14 +215,44 @@ def torus(k: int, dims: int, link_bytes_per_s: float, cost: CostModel) -> Topolo
     uniform = min(injection, 8 * b / k)
     bisection = (2 if k > 2 else 1) * k ** (dims - 1) * b
     diameter = dims * (k // 2)
-    return Topology(f"torus-{dims}d", k, 1, b, n_nodes, 0, links, cost.network_usd(0, links, 0, b),
-                    bisection, injection, uniform, diameter, {"k": k, "dims": dims},
-                    "radix = nodes per dimension; each chip is a router, one router pass per link hop")
+    return Topology(
+        f"torus-{dims}d",
+        k,
+        1,
+        b,
+        n_nodes,
+        0,
+        links,
+        cost.network_usd(0, links, 0, b),
+        bisection,
+        injection,
+        uniform,
+        diameter,
+        {"k": k, "dims": dims},
+        "radix = nodes per dimension; each chip is a router, one router pass per link hop",
+    )
 
 
-ALIASES = {"ft2": "fat-tree-2", "fat-tree": "fat-tree-2", "ft3": "fat-tree-3", "mpft": "multi-plane-fat-tree",
-           "sf": "slim-fly", "df": "dragonfly", "torus": "torus-3d", "2d-torus": "torus-2d", "3d-torus": "torus-3d"}
-TOPOLOGIES = ("fat-tree-2", "multi-plane-fat-tree", "fat-tree-3", "slim-fly", "dragonfly", "torus-2d", "torus-3d")
+ALIASES = {
+    "ft2": "fat-tree-2",
+    "fat-tree": "fat-tree-2",
+    "ft3": "fat-tree-3",
+    "mpft": "multi-plane-fat-tree",
+    "sf": "slim-fly",
+    "df": "dragonfly",
+    "torus": "torus-3d",
+    "2d-torus": "torus-2d",
+    "3d-torus": "torus-3d",
+}
+TOPOLOGIES = (
+    "fat-tree-2",
+    "multi-plane-fat-tree",
+    "fat-tree-3",
+    "slim-fly",
+    "dragonfly",
+    "torus-2d",
+    "torus-3d",
+)
 
 
 def canonical_name(name: str) -> str:
@@ -176,8 +264,14 @@ def canonical_name(name: str) -> str:
     return key
 
 
-def build_topology(name: str, radix: int = 64, planes: int = 1, link_gbit_per_s: float = 400.0,
-                   cost: CostModel | None = None, prime_power_only: bool = False) -> Topology:
+def build_topology(
+    name: str,
+    radix: int = 64,
+    planes: int = 1,
+    link_gbit_per_s: float = 400.0,
+    cost: CostModel | None = None,
+    prime_power_only: bool = False,
+) -> Topology:
     """The largest `name` network of `radix`-port switches (torus: `radix` nodes per dimension)."""
     key = canonical_name(name)
     if planes < 1:
@@ -197,7 +291,12 @@ def build_topology(name: str, radix: int = 64, planes: int = 1, link_gbit_per_s:
     return builders[key]()
 
 
-def compare_topologies(radix: int = 64, link_gbit_per_s: float = 400.0, planes: int = 8) -> list[Topology]:
+def compare_topologies(
+    radix: int = 64, link_gbit_per_s: float = 400.0, planes: int = 8
+) -> list[Topology]:
     """The five switched topologies of Zhao et al. ISCA'25 Table 3 at one radix and line rate."""
     names = ("fat-tree-2", "multi-plane-fat-tree", "fat-tree-3", "slim-fly", "dragonfly")
-    return [build_topology(n, radix, planes if n == "multi-plane-fat-tree" else 1, link_gbit_per_s) for n in names]
+    return [
+        build_topology(n, radix, planes if n == "multi-plane-fat-tree" else 1, link_gbit_per_s)
+        for n in names
+    ]

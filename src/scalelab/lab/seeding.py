@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from collections.abc import Iterator
 
 import torch
 
@@ -33,3 +35,14 @@ def restore_rng_state(state: dict[str, torch.Tensor], data_generator: torch.Gene
     cuda = [state[k] for k in sorted(state) if k.startswith("torch_cuda_")]
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda)
+
+
+@contextlib.contextmanager
+def cpu_threads(num_threads: int) -> Iterator[None]:
+    """Temporarily set torch's intra-op threads; tiny models run faster (and steadier) on one."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -14,6 +14,8 @@ import numpy as np
 
 H200_PEAK_FLOPS_PER_S = {"bf16": 989.4e12, "fp8": 1978.9e12, "tf32": 494.7e12, "fp32": 66.9e12}
 H200_HBM_BYTES_PER_S = 4.8e12  # NVIDIA H200 datasheet
+H200_NUM_SMS = 132
+TILE_M, TILE_N = 128, 256  # must match kernels.GEMM_TILE_M/N
 _DTYPE_BYTES = {"bf16": 2.0, "fp8": 1.0, "tf32": 4.0, "fp32": 4.0}
 
 
@@ -40,7 +42,7 @@ class KernelParams:
 
 # Rounded output of fit_kernel_params() on shared/validation/h200_*.json (2026-11-30 measurements).
 H200_KERNEL_PARAMS = KernelParams(
-    gemm_frac={"bf16": 0.74, "fp8": 0.66, "tf32": 0.83, "fp32": 0.76},
+    gemm_frac={"bf16": 0.76, "fp8": 0.67, "tf32": 0.85, "fp32": 0.78},
     gemm_memory_frac=0.78,
     kernel_floor_s=2.25e-6,
     single_call_overhead_s=26e-6,
@@ -75,14 +77,16 @@ def _gemm_records(kernels: dict[str, Any], micro: dict[str, Any]) -> list[tuple[
 def _gemm_arrays(recs: list[tuple[str, int, int, int, float, int]]) -> dict[str, np.ndarray]:
     dt = [r[0] for r in recs]
     m, n, k = (np.array([r[i] for r in recs], dtype=float) for i in (1, 2, 3))
-    return {"flops": 2.0 * m * n * k, "bytes": (m * k + k * n + m * n) * np.array([_DTYPE_BYTES[d] for d in dt]),
+    tiles = np.ceil(m / TILE_M) * np.ceil(n / TILE_N)
+    wave = np.where(tiles > H200_NUM_SMS, tiles / (np.ceil(tiles / H200_NUM_SMS) * H200_NUM_SMS), 1.0)
+    return {"flops": 2.0 * m * n * k / wave, "bytes": (m * k + k * n + m * n) * np.array([_DTYPE_BYTES[d] for d in dt]),
             "peak": np.array([H200_PEAK_FLOPS_PER_S[d] for d in dt]), "time": np.array([r[4] for r in recs]),
             "single": np.array([r[5] for r in recs], dtype=float), "dtype": np.array(dt)}
 
 
 def _fit_gemm(recs: list[tuple[str, int, int, int, float, int]]) -> tuple[dict[str, float], float, float, float, float]:
     """Grid search in log-time: call overhead, kernel floor, memory fraction; per-dtype peak fraction.
-    Model: t = call*single + floor + max(flops / (frac * peak), bytes / (mem_frac * hbm))."""
+    Model: t = call*single + floor + max(flops / (frac * peak * wave), bytes / (mem_frac * hbm))."""
     a = _gemm_arrays(recs)
     fracs = np.round(np.arange(0.30, 1.001, 0.01), 2)[:, None, None]  # [F, 1, 1]
     mems = np.arange(0.50, 1.001, 0.02)[None, :, None]  # [1, M, 1]

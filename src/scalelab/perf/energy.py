@@ -36,7 +36,9 @@ H200_FIT_POINTS = (
 )
 
 
-def fit_energy_coefficients(idle_w: float, points: tuple[PowerPoint, ...] | list[PowerPoint]) -> tuple[float, float]:
+def fit_energy_coefficients(
+    idle_w: float, points: tuple[PowerPoint, ...] | list[PowerPoint]
+) -> tuple[float, float]:
     """(J per FLOP, J per byte) by least squares of P - idle = e_flop*F + e_byte*B over `points`
     (exact with two independent points). Raises ConfigError if the points cannot separate them."""
     a = np.array([[p.flops_per_s, p.bytes_per_s] for p in points], dtype=float)
@@ -58,7 +60,11 @@ def peak_power_ratios() -> tuple[float, float, float]:
     idle = ref.idle_w or 0.0
     e_flop, e_byte = fit_energy_coefficients(idle, H200_FIT_POINTS)
     dyn = ref.tdp_w - idle
-    return e_flop * ref.peak_bf16_flops_per_s / dyn, e_byte * ref.hbm_bandwidth_bytes_per_s / dyn, idle / ref.tdp_w
+    return (
+        e_flop * ref.peak_bf16_flops_per_s / dyn,
+        e_byte * ref.hbm_bandwidth_bytes_per_s / dyn,
+        idle / ref.tdp_w,
+    )
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,9 @@ class PowerModel:
     def j_per_flop(self, acc: AcceleratorSpec, dtype: str) -> float:
         return self.j_per_flop_bf16 * self.peak_bf16_flops_per_s / acc.peak_flops_per_s(dtype)
 
-    def dynamic_w(self, acc: AcceleratorSpec, flops_per_s: float, bytes_per_s: float, dtype: str) -> float:
+    def dynamic_w(
+        self, acc: AcceleratorSpec, flops_per_s: float, bytes_per_s: float, dtype: str
+    ) -> float:
         return self.j_per_flop(acc, dtype) * flops_per_s + self.j_per_byte * bytes_per_s
 
 
@@ -85,8 +93,13 @@ def power_model(acc: AcceleratorSpec) -> PowerModel:
     r_flop, r_byte, idle_frac = peak_power_ratios()
     idle = acc.idle_w if acc.idle_w is not None else idle_frac * acc.tdp_w
     dyn = max(acc.tdp_w - idle, 0.0)
-    return PowerModel(idle, acc.tdp_w, r_flop * dyn / acc.peak_bf16_flops_per_s,
-                      r_byte * dyn / acc.hbm_bandwidth_bytes_per_s, acc.peak_bf16_flops_per_s)
+    return PowerModel(
+        idle,
+        acc.tdp_w,
+        r_flop * dyn / acc.peak_bf16_flops_per_s,
+        r_byte * dyn / acc.hbm_bandwidth_bytes_per_s,
+        acc.peak_bf16_flops_per_s,
+    )
 
 
 def _check_rates(flops_per_s: float, bytes_per_s: float) -> None:
@@ -94,7 +107,9 @@ def _check_rates(flops_per_s: float, bytes_per_s: float) -> None:
         raise ConfigError(f"rates must be >= 0 (got {flops_per_s} FLOP/s, {bytes_per_s} B/s)")
 
 
-def device_power_w(acc: AcceleratorSpec, flops_per_s: float, bytes_per_s: float, dtype: str = "bf16") -> float:
+def device_power_w(
+    acc: AcceleratorSpec, flops_per_s: float, bytes_per_s: float, dtype: str = "bf16"
+) -> float:
     """Board power (W) at the given sustained rates, never above the board limit."""
     _check_rates(flops_per_s, bytes_per_s)
     m = power_model(acc)
@@ -111,8 +126,9 @@ class OperatingPoint:
     throttle_frac: float
 
 
-def operating_point(acc: AcceleratorSpec, flops_per_s: float, bytes_per_s: float,
-                    dtype: str = "bf16") -> OperatingPoint:
+def operating_point(
+    acc: AcceleratorSpec, flops_per_s: float, bytes_per_s: float, dtype: str = "bf16"
+) -> OperatingPoint:
     """Unthrottled rates (from a roofline or kernel model) -> the rates and power under the cap:
     if idle + dynamic > limit, both rates scale by (limit - idle) / dynamic (clock throttling,
     constant energy per operation: a first-order DVFS model that ignores voltage scaling)."""
@@ -123,8 +139,14 @@ def operating_point(acc: AcceleratorSpec, flops_per_s: float, bytes_per_s: float
     return OperatingPoint(m.idle_w + dyn * scale, flops_per_s * scale, bytes_per_s * scale, scale)
 
 
-def step_energy_j(acc: AcceleratorSpec, step_time_s: float, flops: float, bytes_moved: float,
-                  dtype: str = "bf16", num_devices: int = 1) -> float:
+def step_energy_j(
+    acc: AcceleratorSpec,
+    step_time_s: float,
+    flops: float,
+    bytes_moved: float,
+    dtype: str = "bf16",
+    num_devices: int = 1,
+) -> float:
     """Energy (J) of `num_devices` devices each doing `flops` and moving `bytes_moved` (HBM) in
     `step_time_s`: average power times time, so never below idle * time nor above limit * time."""
     if step_time_s <= 0:
@@ -175,30 +197,57 @@ class EnergyReport:
     avg_device_power_w: float
 
 
-def run_energy(cluster: ClusterSpec, wall_time_s: float, flops_per_device: float, bytes_per_device: float,
-               dtype: str = "bf16", tokens: float = 0.0, network_bytes: float = 0.0,
-               facility: Facility | None = None, cost: CostBasis | None = None) -> EnergyReport:
+def run_energy(
+    cluster: ClusterSpec,
+    wall_time_s: float,
+    flops_per_device: float,
+    bytes_per_device: float,
+    dtype: str = "bf16",
+    tokens: float = 0.0,
+    network_bytes: float = 0.0,
+    facility: Facility | None = None,
+    cost: CostBasis | None = None,
+) -> EnergyReport:
     """A run of `wall_time_s` on every device of `cluster`, each doing `flops_per_device` FLOPs and
     moving `bytes_per_device` HBM bytes; `network_bytes` crossed the scale-out network in total."""
     fac, basis, acc = facility or Facility(), cost or CostBasis(), cluster.accelerator
     n = cluster.num_devices
     device_j = step_energy_j(acc, wall_time_s, flops_per_device, bytes_per_device, dtype, n)
     overhead_j = fac.node_overhead_w_per_device * n * wall_time_s
-    j_per_bit = (cluster.scale_out.energy_j_per_bit if cluster.scale_out and cluster.scale_out.energy_j_per_bit
-                 else fac.network_j_per_bit)
+    j_per_bit = (
+        cluster.scale_out.energy_j_per_bit
+        if cluster.scale_out and cluster.scale_out.energy_j_per_bit
+        else fac.network_j_per_bit
+    )
     network_j = network_bytes * 8 * j_per_bit
-    total_j = (device_j + overhead_j + network_j) * (fac.pue if fac.pue is not None else cluster.pue)
+    total_j = (device_j + overhead_j + network_j) * (
+        fac.pue if fac.pue is not None else cluster.pue
+    )
     kwh = total_j / 3.6e6
     device_hours = n * wall_time_s / 3600
-    return EnergyReport(device_j, overhead_j, network_j, total_j, kwh, total_j / tokens if tokens > 0 else None,
-                        kwh * fac.grid_co2_kg_per_kwh, _money(acc, basis, fac, device_hours, kwh),
-                        device_hours, device_j / (n * wall_time_s))
+    return EnergyReport(
+        device_j,
+        overhead_j,
+        network_j,
+        total_j,
+        kwh,
+        total_j / tokens if tokens > 0 else None,
+        kwh * fac.grid_co2_kg_per_kwh,
+        _money(acc, basis, fac, device_hours, kwh),
+        device_hours,
+        device_j / (n * wall_time_s),
+    )
 
 
-def _money(acc: AcceleratorSpec, basis: CostBasis, fac: Facility, device_hours: float, kwh: float) -> float:
+def _money(
+    acc: AcceleratorSpec, basis: CostBasis, fac: Facility, device_hours: float, kwh: float
+) -> float:
     if basis.mode == "rental":
         return device_hours * (basis.price_usd_per_device_hour or acc.price_usd_per_hour)
     if basis.capex_usd_per_device is None:
         raise ConfigError("cost mode 'owned' needs capex_usd_per_device")
     hours_of_life = basis.amortization_years * 365.25 * 24
-    return device_hours * basis.capex_usd_per_device / hours_of_life + kwh * fac.electricity_usd_per_kwh
+    return (
+        device_hours * basis.capex_usd_per_device / hours_of_life
+        + kwh * fac.electricity_usd_per_kwh
+    )

@@ -9,6 +9,8 @@ libraries and tensor-core design; the H200 fit was power-capped at 700 W like H1
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -32,26 +34,69 @@ def compute_dtype(dtype: str, acc: AcceleratorSpec) -> str:
     return dtype
 
 
-def gemm_time_s(m: ArrayLike, n: ArrayLike, k: ArrayLike, dtype: str, acc: AcceleratorSpec,
-                sm_frac: ArrayLike = 1.0, params: KernelParams = H200_KERNEL_PARAMS) -> Array:
-    """One (m x k) @ (k x n) GEMM: floor + max(2mnk / (frac * peak * sm_frac), bytes / (frac_mem * HBM)).
-    `sm_frac` < 1 models SMs reserved for communication (DeepSeek-V3 TR Sec 3.2.2)."""
-    m, n, k = (np.asarray(x, dtype=float) for x in (m, n, k))
+@dataclass(frozen=True)
+class GemmRate:
+    """Achievable large-GEMM FLOP/s and operand element size, per plan (arrays broadcast)."""
+
+    flops_per_s: Array
+    elem_bytes: Array
+
+
+def gemm_rate(dtype: str, acc: AcceleratorSpec, sm_frac: ArrayLike = 1.0,
+              params: KernelParams = H200_KERNEL_PARAMS) -> GemmRate:
+    """frac(dtype) * peak(dtype) * sm_frac; `sm_frac` < 1 models SMs reserved for communication."""
     dt = compute_dtype(dtype, acc)
-    flops = 2.0 * m * n * k
-    nbytes = (m * k + k * n + m * n) * dtype_bytes(dt)
-    compute = flops / (params.gemm_frac[_FRAC_OF[dt]] * acc.peak_flops_per_s(dt) * np.asarray(sm_frac))
-    memory = nbytes / (params.gemm_memory_frac * acc.hbm_bandwidth_bytes_per_s)
+    peak = params.gemm_frac[_FRAC_OF[dt]] * acc.peak_flops_per_s(dt)
+    return GemmRate(peak * np.asarray(sm_frac, dtype=float), np.asarray(dtype_bytes(dt), dtype=float))
+
+
+def choose_rate(use_first: ArrayLike, first: GemmRate, second: GemmRate) -> GemmRate:
+    """Per plan, `first` where `use_first` else `second` (e.g. fp8 plans vs bf16 plans)."""
+    sel = np.asarray(use_first, dtype=bool)
+    return GemmRate(np.where(sel, first.flops_per_s, second.flops_per_s),
+                    np.where(sel, first.elem_bytes, second.elem_bytes))
+
+
+GEMM_TILE_M, GEMM_TILE_N = 128, 256  # CUTLASS/cuBLAS large bf16/fp8 tile on Ampere/Hopper
+
+
+def wave_efficiency(tiles: ArrayLike, num_sms: int | None) -> Array:
+    """Busy fraction of the last wave when output tiles outnumber the SMs: tiles / (waves * SMs)
+    (NVIDIA Matrix Multiplication Background User's Guide, "wave quantization"); problems smaller
+    than one wave are assumed to be split (split-K / smaller tiles) to fill the device."""
+    t = np.asarray(tiles, dtype=float)
+    if not num_sms:
+        return np.ones_like(t)
+    waves = np.ceil(t / num_sms)
+    return np.where(t > num_sms, t / np.maximum(waves * num_sms, 1.0), 1.0)
+
+
+def gemm_time_at(m: ArrayLike, n: ArrayLike, k: ArrayLike, rate: GemmRate, acc: AcceleratorSpec,
+                 params: KernelParams = H200_KERNEL_PARAMS, groups: ArrayLike = 1.0) -> Array:
+    """`groups` GEMMs of one shape in one launch: floor + max(2mnk g / (rate * wave), bytes / (frac_mem * HBM));
+    0 for empty GEMMs."""
+    m, n, k, g = (np.asarray(x, dtype=float) for x in (m, n, k, groups))
+    flops = 2.0 * m * n * k * g
+    tiles = np.ceil(m / GEMM_TILE_M) * np.ceil(n / GEMM_TILE_N) * g
+    compute = flops / (rate.flops_per_s * wave_efficiency(tiles, acc.num_compute_units))
+    memory = g * (m * k + k * n + m * n) * rate.elem_bytes / (params.gemm_memory_frac * acc.hbm_bandwidth_bytes_per_s)
     return np.where(flops > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
 
 
+def gemm_time_s(m: ArrayLike, n: ArrayLike, k: ArrayLike, dtype: str, acc: AcceleratorSpec,
+                sm_frac: ArrayLike = 1.0, params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+    """One (m x k) @ (k x n) GEMM in `dtype`: floor + max(2mnk / (frac * peak * sm_frac),
+    bytes / (frac_mem * HBM)), fractions fitted on H200 (calibration.py)."""
+    return gemm_time_at(m, n, k, gemm_rate(dtype, acc, sm_frac, params), acc, params)
+
+
 def grouped_gemm_time_s(num_groups: ArrayLike, m_per_group: ArrayLike, n: ArrayLike, k: ArrayLike,
-                        dtype: str, acc: AcceleratorSpec, sm_frac: ArrayLike = 1.0,
+                        dtype: str | GemmRate, acc: AcceleratorSpec, sm_frac: ArrayLike = 1.0,
                         params: KernelParams = H200_KERNEL_PARAMS) -> Array:
-    """`num_groups` GEMMs of equal shape in one launch (grouped GEMM / bmm: one floor, summed rooflines)."""
-    g = np.asarray(num_groups, dtype=float)
-    one = gemm_time_s(m_per_group, n, k, dtype, acc, sm_frac, params) - params.kernel_floor_s
-    return np.where(g > 0, params.kernel_floor_s + g * np.maximum(one, 0.0), 0.0)
+    """`num_groups` GEMMs of equal shape in one launch (grouped GEMM / bmm: one floor, tiles of all groups
+    share the waves)."""
+    rate = gemm_rate(dtype, acc, sm_frac, params) if isinstance(dtype, str) else dtype
+    return gemm_time_at(m_per_group, n, k, rate, acc, params, groups=num_groups)
 
 
 def memory_bound_time_s(nbytes: ArrayLike, acc: AcceleratorSpec, op: str = "copy",

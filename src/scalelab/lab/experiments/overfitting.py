@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scalelab.lab.experiments.overfitting_tasks import Task, make_task
 from scalelab.lab.optim import OptimConfig, build_optimizer
-from scalelab.lab.seeding import seed_everything
+from scalelab.lab.seeding import cpu_threads, seed_everything
 from scalelab.lab.trainer import TrainConfig, Trainer
 
 Regime = Literal["none", "dropout", "weight_decay", "l2"]
@@ -179,11 +179,12 @@ def run_overfitting(
     """Every regime over seeds 0..seeds-1; seed k shares its data split and init across regimes."""
     t0 = time.perf_counter()
     summaries = []
-    for regime in cfg.regimes:
-        runs = []
-        for seed in range(cfg.seeds):
-            runs.append(_run_seed(cfg, regime, seed))
-            if on_run is not None:
-                on_run(f"{regime} seed {seed}")
-        summaries.append(_summarize(cfg, regime, runs))
+    with cpu_threads(1):
+        for regime in cfg.regimes:
+            runs = []
+            for seed in range(cfg.seeds):
+                runs.append(_run_seed(cfg, regime, seed))
+                if on_run is not None:
+                    on_run(f"{regime} seed {seed}")
+            summaries.append(_summarize(cfg, regime, runs))
     return OverfittingResult(cfg.model_dump(), summaries, time.perf_counter() - t0)

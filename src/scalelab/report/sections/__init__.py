@@ -11,6 +11,7 @@ from scalelab.report.section import Section
 SECTION_MODULES = [
     "scalelab.report.sections.architecture",
     "scalelab.report.sections.validation",
+    "scalelab.report.sections.hardware_basics",
 ]
 
 

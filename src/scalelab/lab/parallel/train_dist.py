@@ -1,0 +1,161 @@
+"""The distributed training loop, and its entry point for torchrun:
+
+    torchrun --standalone --nproc-per-node 2 -m scalelab.lab.parallel.train_dist RUN.toml
+
+Checkpoints go to OUTPUT/dcp every `train.checkpoint_every` steps and at the end; a job that
+torchrun restarts (`--max-restarts`) continues from the newest one, so no step is lost or
+applied twice. Rank 0 writes OUTPUT/metrics.csv and OUTPUT/dist_summary.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from scalelab.core.errors import ConfigError, ScalelabError
+from scalelab.core.io import write_atomic
+from scalelab.lab.metrics import MetricsWriter
+from scalelab.lab.parallel.config import DistRun, load_dist_run
+from scalelab.lab.parallel.dcp import latest_checkpoint
+from scalelab.lab.parallel.job import Job, build_job, global_mean_loss, train_step
+from scalelab.lab.parallel.launch import init_distributed, shutdown_distributed
+
+log = logging.getLogger(__name__)
+
+# Test hook for fault tolerance: "RANK:STEP:MARKER" makes RANK SIGKILL itself before STEP,
+# once (MARKER is created first, so the restarted job runs through).
+FAULT_ENV = "SCALELAB_FAULT_KILL"
+SUMMARY = "dist_summary.json"
+WARMUP_STEPS = 2
+
+
+@dataclass
+class DistResult:
+    """What rank 0 saw: losses by 0-based step, step times (s) and where the run stands."""
+
+    world_size: int
+    plan: dict[str, object]
+    start_step: int
+    end_step: int
+    losses: dict[int, float] = field(default_factory=dict)
+    step_times_s: list[float] = field(default_factory=list)
+    checkpoint: str | None = None
+    tokens_per_step: int = 0
+
+    @property
+    def median_step_time_s(self) -> float:
+        """Median over the steps after the first WARMUP_STEPS of this process (nan if none)."""
+        timed = self.step_times_s[WARMUP_STEPS:] or self.step_times_s
+        return statistics.median(timed) if timed else float("nan")
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "median_step_time_s": self.median_step_time_s}
+
+
+def _maybe_inject_fault(rank: int, step: int) -> None:
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    kill_rank, kill_step, marker = spec.split(":", 2)
+    if rank == int(kill_rank) and step == int(kill_step) and not Path(marker).exists():
+        Path(marker).touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _start_step(job: Job, resume: bool) -> int:
+    restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
+    if not (resume or restarted):
+        if latest_checkpoint(job.run.checkpoint_dir) is not None:
+            raise ConfigError(
+                f"{job.run.out_dir} already holds distributed checkpoints; pass --resume to "
+                "continue or choose another output.dir"
+            )
+        return 0
+    step = job.checkpointer.load_latest()
+    if step is None and resume:
+        raise ConfigError(f"nothing to resume: no checkpoint under {job.run.checkpoint_dir}")
+    return step or 0
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _loop(job: Job, start: int, end: int, result: DistResult, writer: MetricsWriter | None):
+    cfg = job.run.run.train
+    every = cfg.checkpoint_every
+    for step in range(start, end):
+        _maybe_inject_fault(job.env.rank, step)
+        t0 = time.perf_counter()
+        loss, norm = train_step(job, step)
+        _sync(job.env.device)
+        result.step_times_s.append(time.perf_counter() - t0)
+        if step % cfg.log_every == 0 or step == end - 1:
+            value = global_mean_loss(job, loss)
+            result.losses[step] = value
+            if writer is not None:
+                values = {"train/loss": value, "train/step_time_s": result.step_times_s[-1]}
+                if norm is not None:
+                    values["train/grad_norm"] = float(norm)
+                writer.log(step, values)
+                log.info("step %d loss %.4f", step, value)
+        done = step + 1
+        if (every and done % every == 0) or done == end:
+            result.checkpoint = str(job.checkpointer.save(done))
+
+
+def train_distributed(run: DistRun, resume: bool = False, stop_after: int | None = None):
+    """Train `run` in this process's place of the job (torchrun/spawn set the environment)."""
+    env = init_distributed(run.run.train.device)
+    job = build_job(run, env)
+    start = _start_step(job, resume)
+    end = min(run.run.train.steps, stop_after or run.run.train.steps)
+    batch, seq = run.run.train.batch_size, run.run.model.seq_len
+    result = DistResult(env.world_size, run.plan.model_dump(), start, end, tokens_per_step=batch * seq)
+    writer = None
+    if env.rank == 0:
+        writer = MetricsWriter(run.out_dir, resume_step=start - 1 if start else None)
+    try:
+        _loop(job, start, end, result, writer)
+    finally:
+        if writer is not None:
+            writer.close()
+    if env.rank == 0:
+        write_atomic(run.out_dir / SUMMARY, json.dumps(result.to_dict(), indent=1))
+    dist.barrier()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m scalelab.lab.parallel.train_dist RUN.toml [--resume]`, under torchrun."""
+    parser = argparse.ArgumentParser(prog="scalelab.lab.parallel.train_dist")
+    parser.add_argument("run_file", type=Path)
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    rank = int(os.environ.get("RANK", "0"))
+    logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING, format="%(message)s")
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
+    try:
+        train_distributed(load_dist_run(args.run_file), resume=args.resume)
+    except ScalelabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        shutdown_distributed()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

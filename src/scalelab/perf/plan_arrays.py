@@ -1,0 +1,114 @@
+"""N parallel plans as numpy arrays (one entry per plan) so the step model evaluates them all at once.
+
+`predict_train` builds a batch of one from a ParallelPlan; the planner builds millions. Categorical
+choices are small integer codes (SCHEDULES, RECOMPUTES) so every formula stays array arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scalelab.core.specs import ModelSpec, ParallelPlan
+
+SCHEDULES = ("none", "gpipe", "1f1b", "interleaved-1f1b", "zero-bubble", "dualpipe")
+RECOMPUTES = ("none", "selective", "full")
+SCHED_NONE, SCHED_GPIPE, SCHED_1F1B, SCHED_INTERLEAVED, SCHED_ZB, SCHED_DUALPIPE = range(6)
+RC_NONE, RC_SELECTIVE, RC_FULL = range(3)
+# Narayanan et al. SC'21 Sec 2.2.2 / Fig. 4 illustrate the interleaved schedule with two model
+# chunks per device; used when a plan asks for interleaving without naming virtual_stages.
+DEFAULT_VIRTUAL_STAGES = 2
+# Flags read from ParallelPlan.optimizations.
+OPT_TP_OVERLAP = "tp-comm-overlap"  # TP collectives overlapped with GEMMs (TE userbuffers)
+OPT_CUDA_GRAPHS = "cuda-graphs"  # kernels replayed from CUDA graphs (~2 us per launch)
+OPT_MOE_LOOP = "moe-loop"  # experts run one after another (SequentialMLP) instead of grouped GEMM
+# DP gradient reduce-scatter/all-reduce overlapped with the last backward and the ZeRO parameter
+# all-gather with the next forward (Megatron-LM --overlap-grad-reduce/--overlap-param-gather,
+# both off by default, which is what an unlisted flag means here).
+OPT_DP_OVERLAP = "dp-comm-overlap"
+FLAGS = (OPT_TP_OVERLAP, OPT_CUDA_GRAPHS, OPT_MOE_LOOP, OPT_DP_OVERLAP)
+
+Int = NDArray[np.int64]
+Bool = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class PlanArrays:
+    """Degrees and choices of N plans; every field has shape (N,)."""
+
+    dp: Int
+    tp: Int
+    pp: Int
+    ep: Int
+    cp: Int
+    microbatch: Int
+    zero: Int
+    schedule: Int
+    virtual: Int
+    recompute: Int
+    fp8: Bool
+    sp: Bool
+    comm_sms: Int
+    dual_overlap: Bool
+    tp_overlap: Bool
+    cuda_graphs: Bool
+    moe_loop: Bool
+    dp_overlap: Bool
+
+    @property
+    def size(self) -> int:
+        return int(self.dp.shape[0])
+
+    def take(self, index: NDArray[np.int64] | NDArray[np.bool_]) -> PlanArrays:
+        """The subset of plans selected by an index or mask."""
+        return PlanArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def plan(self, i: int) -> ParallelPlan:
+        """Plan i as a ParallelPlan (the inverse of from_plans)."""
+        opts = [o for o, flag in zip(FLAGS, (self.tp_overlap, self.cuda_graphs, self.moe_loop, self.dp_overlap),
+                                     strict=True) if bool(flag[i])]
+        return ParallelPlan(
+            dp=int(self.dp[i]), tp=int(self.tp[i]), pp=int(self.pp[i]), ep=int(self.ep[i]), cp=int(self.cp[i]),
+            zero_stage=int(self.zero[i]),  # type: ignore[arg-type]
+            schedule=SCHEDULES[int(self.schedule[i])],  # type: ignore[arg-type]
+            virtual_stages=int(self.virtual[i]), microbatch_size=int(self.microbatch[i]),
+            recompute=RECOMPUTES[int(self.recompute[i])],  # type: ignore[arg-type]
+            precision="fp8" if self.fp8[i] else "bf16", sequence_parallel=bool(self.sp[i]),
+            comm_sms=int(self.comm_sms[i]), dual_microbatch_overlap=bool(self.dual_overlap[i]),
+            optimizations=opts)
+
+
+def default_virtual_stages(plan: ParallelPlan, model: ModelSpec) -> int:
+    """virtual_stages as given, else 2 for interleaved 1F1B (when each stage has >= 2 layers), else 1."""
+    if plan.virtual_stages is not None:
+        return plan.virtual_stages
+    if plan.schedule == "interleaved-1f1b" and plan.pp > 1:
+        return max(1, min(DEFAULT_VIRTUAL_STAGES, model.num_layers // plan.pp))
+    return 1
+
+
+def from_plans(plans: list[ParallelPlan], model: ModelSpec, num_devices: int) -> PlanArrays:
+    """Arrays for a list of ParallelPlans (dp derived from the device count where not given)."""
+    def col(values: list[int]) -> Int:
+        return np.asarray(values, dtype=np.int64)
+
+    def flag(values: list[bool]) -> Bool:
+        return np.asarray(values, dtype=bool)
+
+    return PlanArrays(
+        dp=col([p.data_parallel_degree(num_devices) for p in plans]),
+        tp=col([p.tp for p in plans]), pp=col([p.pp for p in plans]), ep=col([p.ep for p in plans]),
+        cp=col([p.cp for p in plans]), microbatch=col([p.microbatch_size for p in plans]),
+        zero=col([p.zero_stage for p in plans]), schedule=col([SCHEDULES.index(p.schedule) for p in plans]),
+        virtual=col([default_virtual_stages(p, model) for p in plans]),
+        recompute=col([RECOMPUTES.index(p.recompute) for p in plans]),
+        fp8=flag([p.precision in ("fp8", "fp4", "int8") for p in plans]),
+        sp=flag([p.sequence_parallel for p in plans]), comm_sms=col([p.comm_sms for p in plans]),
+        dual_overlap=flag([p.dual_microbatch_overlap for p in plans]),
+        tp_overlap=flag([OPT_TP_OVERLAP in p.optimizations for p in plans]),
+        cuda_graphs=flag([OPT_CUDA_GRAPHS in p.optimizations for p in plans]),
+        moe_loop=flag([OPT_MOE_LOOP in p.optimizations for p in plans]),
+        dp_overlap=flag([OPT_DP_OVERLAP in p.optimizations for p in plans]),
+    )
