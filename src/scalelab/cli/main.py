@@ -23,8 +23,12 @@ COMMAND_MODULES = [
     "scalelab.cli.model_cmd",
     "scalelab.cli.hardware_cmd",
     "scalelab.cli.validate_cmd",
+    "scalelab.cli.predict_cmd",
+    "scalelab.cli.predict_infer_cmd",
+    "scalelab.cli.plan_serve_cmd",
     "scalelab.cli.network_cmd",
     "scalelab.cli.place_cmd",
+    "scalelab.cli.lab_cmd",
 ]
 
 for _name in COMMAND_MODULES:

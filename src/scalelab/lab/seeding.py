@@ -39,10 +39,13 @@ def restore_rng_state(state: dict[str, torch.Tensor], data_generator: torch.Gene
 
 @contextlib.contextmanager
 def cpu_threads(num_threads: int) -> Iterator[None]:
-    """Temporarily set torch's intra-op threads; tiny models run faster (and steadier) on one."""
+    """Temporarily set torch's intra-op threads (tiny models run faster and steadier on one), and
+    restore the deterministic-algorithms flag that `seed_everything` may switch on inside."""
     previous = torch.get_num_threads()
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(num_threads)
     try:
         yield
     finally:
         torch.set_num_threads(previous)
+        torch.use_deterministic_algorithms(was_deterministic)

@@ -47,7 +47,7 @@ class TrainConfig(BaseModel):
     eval_batches: int = Field(10, gt=0)
     checkpoint_every: int = Field(0, ge=0)
     early_stopping_patience: int = Field(0, ge=0, description="evaluations without improvement")
-    diagnostics_every: int = Field(0, ge=0)
+    diagnostics_every: int = Field(50, ge=0)
 
 
 @dataclass(frozen=True)

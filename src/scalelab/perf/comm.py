@@ -37,8 +37,11 @@ class CommTiers:
     devices_per_node: int
 
 
-def comm_tiers(cluster: ClusterSpec, up_frac: float = SCALE_UP_ACHIEVABLE_FRAC,
-               out_frac: float = SCALE_OUT_ACHIEVABLE_FRAC) -> CommTiers:
+def comm_tiers(
+    cluster: ClusterSpec,
+    up_frac: float = SCALE_UP_ACHIEVABLE_FRAC,
+    out_frac: float = SCALE_OUT_ACHIEVABLE_FRAC,
+) -> CommTiers:
     """Tiers of a cluster: NVLink per device; the node's NIC bandwidth shared by its devices,
     divided by the network's oversubscription ratio."""
     up = cluster.scale_up.bandwidth_bytes_per_s_per_direction * up_frac
@@ -52,7 +55,9 @@ def comm_tiers(cluster: ClusterSpec, up_frac: float = SCALE_UP_ACHIEVABLE_FRAC,
     return CommTiers(up, cluster.scale_up.latency_s, out, out_lat, cluster.devices_per_node)
 
 
-def group_layout(group_size: ArrayLike, stride: ArrayLike, devices_per_node: int) -> tuple[Array, Array]:
+def group_layout(
+    group_size: ArrayLike, stride: ArrayLike, devices_per_node: int
+) -> tuple[Array, Array]:
     """(ranks_per_node, num_nodes) of a group of ranks r0, r0+stride, ... laid out node-major."""
     g = np.asarray(group_size, dtype=float)
     s = np.asarray(stride, dtype=float)
@@ -65,30 +70,39 @@ def _phase(nbytes: Array, members: Array, bw: float, lat: float) -> Array:
     return np.where(members > 1, (members - 1) / members * nbytes / bw + (members - 1) * lat, 0.0)
 
 
-def all_gather_time_s(nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike,
-                      tiers: CommTiers) -> Array:
+def all_gather_time_s(
+    nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike, tiers: CommTiers
+) -> Array:
     """All-gather producing `nbytes` per device: scale-out phase on 1/ranks_per_node shards, then scale-up."""
     s = np.asarray(nbytes, dtype=float)
     r = np.asarray(ranks_per_node, dtype=float)
     nodes = np.asarray(group_size, dtype=float) / r
     return _phase(s / r, nodes, tiers.out_bytes_per_s, tiers.out_latency_s) + _phase(
-        s, r, tiers.up_bytes_per_s, tiers.up_latency_s)
+        s, r, tiers.up_bytes_per_s, tiers.up_latency_s
+    )
 
 
-def reduce_scatter_time_s(nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike,
-                          tiers: CommTiers) -> Array:
+def reduce_scatter_time_s(
+    nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike, tiers: CommTiers
+) -> Array:
     """Reduce-scatter of `nbytes` per device (same traffic as all-gather, reversed)."""
     return all_gather_time_s(nbytes, group_size, ranks_per_node, tiers)
 
 
-def all_reduce_time_s(nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike,
-                      tiers: CommTiers) -> Array:
+def all_reduce_time_s(
+    nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike, tiers: CommTiers
+) -> Array:
     """All-reduce = reduce-scatter + all-gather: 2 (p-1)/p S / bw per tier (bandwidth-optimal ring)."""
     return 2.0 * all_gather_time_s(nbytes, group_size, ranks_per_node, tiers)
 
 
-def all_to_all_time_s(nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike,
-                      tiers: CommTiers, scale_out_bytes: ArrayLike | None = None) -> Array:
+def all_to_all_time_s(
+    nbytes: ArrayLike,
+    group_size: ArrayLike,
+    ranks_per_node: ArrayLike,
+    tiers: CommTiers,
+    scale_out_bytes: ArrayLike | None = None,
+) -> Array:
     """All-to-all where each device sends `nbytes` spread evenly over the group: (r-1)/g of it over
     scale-up, (g-r)/g over scale-out, both tiers in parallel. `scale_out_bytes` overrides the
     scale-out volume (node-limited routing that sends each token once per destination node)."""
@@ -111,7 +125,9 @@ def p2p_time_s(nbytes: ArrayLike, cross_node: ArrayLike, tiers: CommTiers) -> Ar
     return np.where(s > 0, s / bw + lat, 0.0)
 
 
-def expected_remote_nodes(num_nodes: ArrayLike, experts_per_token: int, node_limit: int | None) -> Array:
+def expected_remote_nodes(
+    num_nodes: ArrayLike, experts_per_token: int, node_limit: int | None
+) -> Array:
     """Distinct other nodes a token is sent to when its experts are uniform over `num_nodes` nodes:
     n (1 - (1 - 1/n)^k) destinations, capped at the routing's node limit, minus the own node's share."""
     n = np.asarray(num_nodes, dtype=float)

@@ -35,8 +35,9 @@ def price_usd_per_device_hour(cluster: ClusterSpec, workload: TrainWorkload) -> 
     return workload.price_usd_per_device_hour or cluster.accelerator.price_usd_per_hour
 
 
-def run_totals(cluster: ClusterSpec, workload: TrainWorkload, tokens_per_s: ArrayLike,
-               busy_frac: ArrayLike) -> RunTotals:
+def run_totals(
+    cluster: ClusterSpec, workload: TrainWorkload, tokens_per_s: ArrayLike, busy_frac: ArrayLike
+) -> RunTotals:
     """Time, device-hours (N x hours), cost and energy to train workload.train_tokens."""
     acc = cluster.accelerator
     rate = np.asarray(tokens_per_s, dtype=float)
@@ -46,4 +47,6 @@ def run_totals(cluster: ClusterSpec, workload: TrainWorkload, tokens_per_s: Arra
     idle = acc.idle_w if acc.idle_w is not None else IDLE_FRAC_OF_TDP * acc.tdp_w
     power = idle + (acc.tdp_w - idle) * np.clip(np.asarray(busy_frac, dtype=float), 0.0, 1.0)
     energy = power * run_s * cluster.num_devices * cluster.pue / J_PER_KWH
-    return RunTotals(run_s, hours, hours * price_usd_per_device_hour(cluster, workload), energy, power)
+    return RunTotals(
+        run_s, hours, hours * price_usd_per_device_hour(cluster, workload), energy, power
+    )

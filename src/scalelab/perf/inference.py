@@ -56,12 +56,21 @@ class Deployment:
     kv: KvCapacity
 
 
-def make_deployment(m: ModelSpec, cluster: ClusterSpec, plan: ParallelPlan, w: InferenceWorkload) -> Deployment:
+def make_deployment(
+    m: ModelSpec, cluster: ClusterSpec, plan: ParallelPlan, w: InferenceWorkload
+) -> Deployment:
     """Layout and KV capacity (per device: usable HBM minus weights, sequences of prompt + output)."""
     lay = make_layout(m, cluster, plan)
     weights = weight_bytes_per_device(m, lay, w.dtype, with_mtp=mtp_modules(m, w) > 0)
-    kv = kv_capacity(m, lay, cluster.accelerator, w.prompt_tokens + w.output_tokens, w.kv_dtype or "bf16",
-                     weights, w.kv_fragmentation_frac)
+    kv = kv_capacity(
+        m,
+        lay,
+        cluster.accelerator,
+        w.prompt_tokens + w.output_tokens,
+        w.kv_dtype or "bf16",
+        weights,
+        w.kv_fragmentation_frac,
+    )
     return Deployment(m, cluster, plan, w, lay, kv)
 
 
@@ -94,13 +103,24 @@ def evaluate_decode(d: Deployment, sequences: ArrayLike | None = None) -> Decode
         elif w.batch_size is not None:
             sequences = w.batch_size
         elif d.kv.max_concurrency_per_instance < 1:
-            raise InfeasiblePlan(f"the weights ({d.kv.weight_bytes_per_device / 2**30:.1f} GiB per device) leave no "
-                                 f"room for a KV cache on {d.cluster.accelerator.id}")
+            raise InfeasiblePlan(
+                f"the weights ({d.kv.weight_bytes_per_device / 2**30:.1f} GiB per device) leave no "
+                f"room for a KV cache on {d.cluster.accelerator.id}"
+            )
         else:
             sequences = d.kv.max_concurrency_per_instance
     seqs = np.asarray(sequences, dtype=float)
-    step = run_pass(m, lay, w, d.cluster, seqs / per_seq_slots, q_len, decode_context(w), prefill=False,
-                    mtp_modules=mtp_modules(m, w))
+    step = run_pass(
+        m,
+        lay,
+        w,
+        d.cluster,
+        seqs / per_seq_slots,
+        q_len,
+        decode_context(w),
+        prefill=False,
+        mtp_modules=mtp_modules(m, w),
+    )
     return DecodeEval(seqs, step, tokens_per_step(m, w))
 
 
@@ -126,7 +146,9 @@ def evaluate_prefill(d: Deployment, prompts_per_group: ArrayLike | None = None) 
     n_mb = 2 if lay.dual_overlap else 1
     step = run_pass(m, lay, w, d.cluster, n / n_mb, new, float(w.prompt_tokens), prefill=True)
     ttft = step.step_s / np.minimum(1.0, n)
-    rate = n * lay.attn_dp * w.prompt_tokens * lay.pp / np.where(step.step_s > 0, step.step_s, np.nan)
+    rate = (
+        n * lay.attn_dp * w.prompt_tokens * lay.pp / np.where(step.step_s > 0, step.step_s, np.nan)
+    )
     return PrefillEval(n, step, ttft, np.nan_to_num(rate / lay.instance_devices, nan=np.inf))
 
 
@@ -154,9 +176,17 @@ class InferenceResult:
     decode: StepTimes | None = field(repr=False, default=None)
     prefill: StepTimes | None = field(repr=False, default=None)
 
-    METRIC_KEYS = ("ttft_s", "tpot_s", "tokens_per_s_per_request", "output_tokens_per_s_per_node",
-                   "input_tokens_per_s_per_node", "max_concurrency", "usd_per_million_output_tokens",
-                   "ep_comm_s_per_layer_step", "joules_per_token")
+    METRIC_KEYS = (
+        "ttft_s",
+        "tpot_s",
+        "tokens_per_s_per_request",
+        "output_tokens_per_s_per_node",
+        "input_tokens_per_s_per_node",
+        "max_concurrency",
+        "usd_per_million_output_tokens",
+        "ep_comm_s_per_layer_step",
+        "joules_per_token",
+    )
 
     def metrics(self) -> dict[str, float]:
         """The validation/CLI metrics that this prediction defines (finite values only)."""
@@ -180,7 +210,11 @@ def decode_bound(d: Deployment, ev: DecodeEval) -> str:
         return "communication"
     flops, nbytes = decode_work_per_device(d, ev)
     dt = gemm_dtype(d.workload.dtype, acc)
-    return "memory" if nbytes / acc.hbm_bandwidth_bytes_per_s >= flops / acc.peak_flops_per_s(dt) else "compute"
+    return (
+        "memory"
+        if nbytes / acc.hbm_bandwidth_bytes_per_s >= flops / acc.peak_flops_per_s(dt)
+        else "compute"
+    )
 
 
 def decode_work_per_device(d: Deployment, ev: DecodeEval) -> tuple[float, float]:
@@ -190,8 +224,13 @@ def decode_work_per_device(d: Deployment, ev: DecodeEval) -> tuple[float, float]
     seqs = _scalar(ev.sequences)
     q_len = 1 + mtp_modules(m, w)
     flops = inference_flops_per_token(m, decode_context(w)) * seqs * q_len / lay.instance_devices
-    kv_read = seqs / lay.attn_dp * decode_context(w) * d.kv.kv_bytes_per_sequence_per_device / (
-        w.prompt_tokens + w.output_tokens)
+    kv_read = (
+        seqs
+        / lay.attn_dp
+        * decode_context(w)
+        * d.kv.kv_bytes_per_sequence_per_device
+        / (w.prompt_tokens + w.output_tokens)
+    )
     n_mb = 2 if lay.dual_overlap else 1
     return flops, n_mb * d.kv.weight_bytes_per_device + kv_read
 
@@ -206,14 +245,36 @@ def joules_per_output_token(d: Deployment, ev: DecodeEval) -> float | None:
     n = d.cluster.num_devices
     tokens = _scalar(ev.sequences) * ev.tokens_per_step * n / d.layout.instance_devices
     try:
-        rep = run_energy(d.cluster, step, flops, nbytes, gemm_dtype(d.workload.dtype, d.cluster.accelerator),
-                         tokens=tokens, network_bytes=_scalar(ev.step.ep_scale_out_bytes) * n)
+        rep = run_energy(
+            d.cluster,
+            step,
+            flops,
+            nbytes,
+            gemm_dtype(d.workload.dtype, d.cluster.accelerator),
+            tokens=tokens,
+            network_bytes=_scalar(ev.step.ep_scale_out_bytes) * n,
+        )
     except ConfigError:
         return None
     return rep.joules_per_token
 
 
-def predict_inference(m: ModelSpec, cluster: ClusterSpec, plan: ParallelPlan, w: InferenceWorkload) -> InferenceResult:
+def collocated_rates(
+    w: InferenceWorkload, decode_rate: float, prefill_rate: float
+) -> tuple[float, float, float]:
+    """(output, input tokens/s, prefill time share) of a device that spends a share f of its time on
+    prefill at `prefill_rate` input tokens/s and the rest decoding at `decode_rate` output tokens/s, with
+    f * P / ((1 - f) * D) = prompt / output. An instantaneous prefill (P infinite) takes no time."""
+    ratio = w.prompt_tokens / w.output_tokens
+    if not math.isfinite(prefill_rate):
+        return decode_rate, ratio * decode_rate, 0.0
+    share = ratio * decode_rate / (prefill_rate + ratio * decode_rate)
+    return (1.0 - share) * decode_rate, share * prefill_rate, share
+
+
+def predict_inference(
+    m: ModelSpec, cluster: ClusterSpec, plan: ParallelPlan, w: InferenceWorkload
+) -> InferenceResult:
     """Predict one collocated deployment. Throughput with phase 'both' time-slices each device between
     prefill and decode in the workload's prompt:output ratio; TPOT is that of a decode step (prefill
     interruptions are not added, as with chunked prefill or a separate prefill pool)."""
@@ -224,25 +285,33 @@ def predict_inference(m: ModelSpec, cluster: ClusterSpec, plan: ParallelPlan, w:
     out_dev = _scalar(dec.output_tokens_per_s_per_device(lay.instance_devices)) if dec else 0.0
     in_dev = _scalar(pre.input_tokens_per_s_per_device) if pre else 0.0
     share = 0.0
-    if dec and pre:  # f * P / ((1 - f) * D) = prompt / output
-        ratio = w.prompt_tokens / w.output_tokens
-        share = ratio * out_dev / (in_dev + ratio * out_dev) if math.isfinite(in_dev) else 0.0
-        out_dev, in_dev = (1 - share) * out_dev, share * in_dev if math.isfinite(in_dev) else ratio * out_dev
+    if dec and pre:
+        out_dev, in_dev, share = collocated_rates(w, out_dev, in_dev)
     per_node = cluster.devices_per_node
     price = cluster.accelerator.price_usd_per_hour * cluster.num_devices / lay.devices_used
     seqs = _scalar(dec.sequences) if dec else 0.0
     return InferenceResult(
         ttft_s=_scalar(pre.ttft_s) if pre else None,
         tpot_s=_scalar(dec.tpot_s) if dec else None,
-        tokens_per_s_per_request=1.0 / _scalar(dec.tpot_s) if dec and _scalar(dec.tpot_s) > 0 else None,
+        tokens_per_s_per_request=1.0 / _scalar(dec.tpot_s)
+        if dec and _scalar(dec.tpot_s) > 0
+        else None,
         output_tokens_per_s_per_node=out_dev * per_node if dec else None,
         input_tokens_per_s_per_node=in_dev * per_node if pre else None,
         max_concurrency=d.kv.max_concurrency_per_instance * lay.replicas,
         usd_per_million_output_tokens=price * 1e6 / (3600.0 * out_dev) if out_dev > 0 else None,
-        ep_comm_s_per_layer_step=_scalar(dec.step.ep_comm_s_per_layer_step) if dec and lay.ep > 1 else None,
+        ep_comm_s_per_layer_step=_scalar(dec.step.ep_comm_s_per_layer_step)
+        if dec and lay.ep > 1
+        else None,
         joules_per_token=joules_per_output_token(d, dec) if dec else None,
-        concurrency_per_replica=seqs, tokens_per_step=tokens_per_step(m, w),
+        concurrency_per_replica=seqs,
+        tokens_per_step=tokens_per_step(m, w),
         decode_step_s=_scalar(dec.step.step_s) if dec else None,
-        decode_bound=decode_bound(d, dec) if dec else None, prefill_share_frac=share,
+        decode_bound=decode_bound(d, dec) if dec else None,
+        prefill_share_frac=share,
         fits_in_memory=d.kv.fits_weights and seqs <= d.kv.max_concurrency_per_instance,
-        layout=lay, kv=d.kv, decode=dec.step if dec else None, prefill=pre.step if pre else None)
+        layout=lay,
+        kv=d.kv,
+        decode=dec.step if dec else None,
+        prefill=pre.step if pre else None,
+    )

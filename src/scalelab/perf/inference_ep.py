@@ -15,7 +15,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from scalelab.core.specs import ClusterSpec
 from scalelab.core.units import dtype_bytes
-from scalelab.perf.comm import CommTiers, all_to_all_time_s, comm_tiers, expected_remote_nodes, group_layout
+from scalelab.perf.comm import (
+    CommTiers,
+    all_to_all_time_s,
+    comm_tiers,
+    expected_remote_nodes,
+    group_layout,
+)
 
 Array = NDArray[np.float64]
 
@@ -44,23 +50,33 @@ class EpComm:
         return self.dispatch_s + self.combine_s
 
 
-def ep_tiers(cluster: ClusterSpec, group_size: int, bandwidth_bytes_per_s: float | None,
-             ignore_latency: bool) -> CommTiers:
+def ep_tiers(
+    cluster: ClusterSpec, group_size: int, bandwidth_bytes_per_s: float | None, ignore_latency: bool
+) -> CommTiers:
     """Tiers for an EP group. `bandwidth_bytes_per_s` (a case's per-device EP bandwidth) replaces the
     achievable bandwidth of the tier that carries the bulk: scale-out if the group spans nodes."""
     tiers = comm_tiers(cluster)
     if bandwidth_bytes_per_s is not None:
-        spans_nodes = group_size > cluster.devices_per_node
-        key = "out_bytes_per_s" if spans_nodes else "up_bytes_per_s"
-        tiers = replace(tiers, **{key: bandwidth_bytes_per_s})
+        if group_size > cluster.devices_per_node:
+            tiers = replace(tiers, out_bytes_per_s=bandwidth_bytes_per_s)
+        else:
+            tiers = replace(tiers, up_bytes_per_s=bandwidth_bytes_per_s)
     if ignore_latency:
         tiers = replace(tiers, up_latency_s=0.0, out_latency_s=0.0)
     return tiers
 
 
-def ep_comm_time_s(tokens_per_device: ArrayLike, copies_per_token: int, hidden: int, group_size: int,
-                   tiers: CommTiers, dispatch_dtype: str, combine_dtype: str,
-                   dedupe_nodes: bool = False, node_limit: int | None = None) -> EpComm:
+def ep_comm_time_s(
+    tokens_per_device: ArrayLike,
+    copies_per_token: int,
+    hidden: int,
+    group_size: int,
+    tiers: CommTiers,
+    dispatch_dtype: str,
+    combine_dtype: str,
+    dedupe_nodes: bool = False,
+    node_limit: int | None = None,
+) -> EpComm:
     """Dispatch sends each token's `copies_per_token` copies (hidden values in `dispatch_dtype` + scales);
     combine returns them in `combine_dtype`. Zhao et al. ISCA'25 Sec 2.3.2: time = tokens x copies x
     hidden x bytes / bandwidth per phase, with the own device's share sent nowhere."""
@@ -73,8 +89,15 @@ def ep_comm_time_s(tokens_per_device: ArrayLike, copies_per_token: int, hidden: 
         inter = None
         if dedupe_nodes and float(nodes) > 1:
             inter = t * expected_remote_nodes(nodes, copies_per_token, node_limit) * per_copy
-        out.append((all_to_all_time_s(nbytes, group_size, rpn, tiers, inter),
-                    nbytes * (group_size - rpn) / group_size if inter is None else inter))
+        out.append(
+            (
+                all_to_all_time_s(nbytes, group_size, rpn, tiers, inter),
+                nbytes * (group_size - rpn) / group_size if inter is None else inter,
+            )
+        )
     (disp, disp_out), (comb, comb_out) = out
-    return EpComm(np.asarray(disp, dtype=float), np.asarray(comb, dtype=float),
-                  np.asarray(disp_out + comb_out, dtype=float))
+    return EpComm(
+        np.asarray(disp, dtype=float),
+        np.asarray(comb, dtype=float),
+        np.asarray(disp_out + comb_out, dtype=float),
+    )

@@ -51,14 +51,29 @@ class KvCapacity:
         return self.free_bytes_per_device > 0
 
 
-def kv_capacity(m: ModelSpec, lay: Layout, acc: AcceleratorSpec, context_tokens: int, kv_dtype: str,
-                weight_bytes: float, fragmentation_frac: float = 0.0) -> KvCapacity:
+def kv_capacity(
+    m: ModelSpec,
+    lay: Layout,
+    acc: AcceleratorSpec,
+    context_tokens: int,
+    kv_dtype: str,
+    weight_bytes: float,
+    fragmentation_frac: float = 0.0,
+) -> KvCapacity:
     """Largest concurrency per instance: every pipeline stage keeps the KV of all the instance's
     sequences for its own layers; each attention-DP group keeps only its own sequences.
     `fragmentation_frac` of allocated KV memory is lost to paging (vLLM reports < 4%, Kwon et al. SOSP'23)."""
     per_token = kv_elems_per_token_layer(m) * dtype_bytes(kv_dtype)
-    per_seq = (context_tokens * per_token * m.num_layers / lay.pp * kv_shard_frac(m, lay.tp)
-               / (1.0 - fragmentation_frac))
+    per_seq = (
+        context_tokens
+        * per_token
+        * m.num_layers
+        / lay.pp
+        * kv_shard_frac(m, lay.tp)
+        / (1.0 - fragmentation_frac)
+    )
     free = max(0.0, HBM_USABLE_FRAC * acc.hbm_bytes - weight_bytes)
     per_group = int(free // per_seq) if per_seq > 0 else 0
-    return KvCapacity(per_token * m.num_layers, per_seq, weight_bytes, free, per_group, per_group * lay.attn_dp)
+    return KvCapacity(
+        per_token * m.num_layers, per_seq, weight_bytes, free, per_group, per_group * lay.attn_dp
+    )

@@ -50,7 +50,9 @@ class Layout:
         """Layers that pay an EP dispatch + combine: MoE layers, and dense ones when sliced."""
         if self.ep <= 1:
             return 0
-        return self.num_moe_layers + (self.num_layers - self.num_moe_layers if self.dense_slices else 0)
+        return self.num_moe_layers + (
+            self.num_layers - self.num_moe_layers if self.dense_slices else 0
+        )
 
 
 def _check(m: ModelSpec, cluster: ClusterSpec, p: ParallelPlan) -> None:
@@ -59,9 +61,13 @@ def _check(m: ModelSpec, cluster: ClusterSpec, p: ParallelPlan) -> None:
     if p.ep > 1 and not m.is_moe:
         raise InfeasiblePlan(f"ep {p.ep} needs an MoE model; {m.name} is dense")
     if p.ep > 1 and p.ep % p.tp:
-        raise InfeasiblePlan(f"ep {p.ep} is not a multiple of tp {p.tp} (attention TP groups tile the EP group)")
+        raise InfeasiblePlan(
+            f"ep {p.ep} is not a multiple of tp {p.tp} (attention TP groups tile the EP group)"
+        )
     if p.tp > m.num_attention_heads or m.num_attention_heads % p.tp:
-        raise InfeasiblePlan(f"tp {p.tp} does not divide the {m.num_attention_heads} attention heads")
+        raise InfeasiblePlan(
+            f"tp {p.tp} does not divide the {m.num_attention_heads} attention heads"
+        )
     if p.pp > m.num_layers:
         raise InfeasiblePlan(f"pp {p.pp} exceeds the {m.num_layers} layers")
 
@@ -73,16 +79,34 @@ def make_layout(m: ModelSpec, cluster: ClusterSpec, p: ParallelPlan) -> Layout:
     inst = stage * p.pp
     replicas = p.dp if p.dp is not None else cluster.num_devices // inst
     if replicas < 1 or replicas * inst > cluster.num_devices:
-        raise InfeasiblePlan(f"{max(replicas, 1)} replica(s) of {inst} devices (tp {p.tp} x ep-stage {stage // p.tp} "
-                             f"x pp {p.pp}) exceed the cluster's {cluster.num_devices} devices")
+        raise InfeasiblePlan(
+            f"{max(replicas, 1)} replica(s) of {inst} devices (tp {p.tp} x ep-stage {stage // p.tp} "
+            f"x pp {p.pp}) exceed the cluster's {cluster.num_devices} devices"
+        )
     ep = p.ep if m.is_moe else 1
-    shared_disp = ep > 1 and m.num_shared_experts > 0 and OPT_SHARED_EXPERT_LOCAL not in p.optimizations
+    shared_disp = (
+        ep > 1 and m.num_shared_experts > 0 and OPT_SHARED_EXPERT_LOCAL not in p.optimizations
+    )
     slices = 0
     if ep > 1 and m.num_dense_ffn_layers and OPT_DENSE_FFN_LOCAL not in p.optimizations:
         slices = math.ceil((m.dense_ffn or 0) / (m.moe_ffn_hidden_size or 1))
     slots = _expert_slots(m, ep, stage, shared_disp, p.one_expert_per_device)
-    return Layout(p.tp, p.pp, ep, stage, stage // p.tp, inst, replicas, slots, shared_disp, slices,
-                  p.dual_microbatch_overlap, OPT_EAGER not in p.optimizations, m.num_layers, m.num_moe_layers)
+    return Layout(
+        p.tp,
+        p.pp,
+        ep,
+        stage,
+        stage // p.tp,
+        inst,
+        replicas,
+        slots,
+        shared_disp,
+        slices,
+        p.dual_microbatch_overlap,
+        OPT_EAGER not in p.optimizations,
+        m.num_layers,
+        m.num_moe_layers,
+    )
 
 
 def copies_per_token(m: ModelSpec, lay: Layout) -> int:
@@ -103,7 +127,9 @@ def shared_copies(m: ModelSpec, stage: int, dispatched: bool) -> int:
     return math.ceil(stage / (m.num_experts_per_token + m.num_shared_experts))
 
 
-def _expert_slots(m: ModelSpec, ep: int, stage: int, shared_disp: bool, one_per_device: bool) -> int:
+def _expert_slots(
+    m: ModelSpec, ep: int, stage: int, shared_disp: bool, one_per_device: bool
+) -> int:
     if not m.is_moe:
         return 0
     if ep <= 1:
@@ -111,8 +137,10 @@ def _expert_slots(m: ModelSpec, ep: int, stage: int, shared_disp: bool, one_per_
     total = m.num_routed_experts + m.num_shared_experts * shared_copies(m, stage, shared_disp)
     if one_per_device:
         if total > stage:
-            raise InfeasiblePlan(f"one expert per device needs ep >= {total} (routed experts + shared copies); "
-                                 f"ep is {ep}")
+            raise InfeasiblePlan(
+                f"one expert per device needs ep >= {total} (routed experts + shared copies); "
+                f"ep is {ep}"
+            )
         return 1
     if not shared_disp:
         return math.ceil(m.num_routed_experts / stage) + m.num_shared_experts
@@ -130,11 +158,18 @@ def weight_bytes_per_device(m: ModelSpec, lay: Layout, dtype: str, with_mtp: boo
         down = h * ((m.q_lora_rank or 0) + (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0))
         per_layer_attn = down + (attention_params(m) - down) / lay.tp
     dense = ffn_params(h, m.dense_ffn or 0, m.activation) if m.num_dense_ffn_layers else 0
-    dense_dev = dense / lay.tp if not lay.dense_slices else math.ceil(lay.dense_slices / lay.stage_devices) * dense / lay.dense_slices
+    dense_dev = (
+        dense / lay.tp
+        if not lay.dense_slices
+        else math.ceil(lay.dense_slices / lay.stage_devices) * dense / lay.dense_slices
+    )
     moe_dev = lay.expert_slots * expert + (m.num_routed_experts * h if m.is_moe else 0)
     stage_frac = 1.0 / lay.pp
-    layers = (m.num_layers * per_layer_attn + m.num_dense_ffn_layers * dense_dev
-              + m.num_moe_layers * moe_dev) * stage_frac
+    layers = (
+        m.num_layers * per_layer_attn
+        + m.num_dense_ffn_layers * dense_dev
+        + m.num_moe_layers * moe_dev
+    ) * stage_frac
     vocab = m.vocab_size * h / lay.tp
     edge = 2 * vocab if (lay.pp == 1 and not m.tied_embeddings) else vocab
     mtp = mtp_module_params(m) * m.mtp_depth / lay.stage_devices if with_mtp else 0.0

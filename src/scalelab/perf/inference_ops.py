@@ -18,12 +18,17 @@ from scalelab.core.units import dtype_bytes
 from scalelab.perf.calibration import H200_KERNEL_PARAMS, KernelParams
 from scalelab.perf.inference_kv import kv_elems_per_token_layer, kv_shard_frac
 from scalelab.perf.inference_layout import Layout
-from scalelab.perf.kernels import attention_time_s, compute_dtype, memory_bound_time_s
+from scalelab.perf.kernels import (
+    GemmRate,
+    attention_time_s,
+    compute_dtype,
+    gemm_rate,
+    gemm_time_at,
+    memory_bound_time_s,
+)
 
 Array = NDArray[np.float64]
 P = H200_KERNEL_PARAMS
-_FRAC_OF = {"bf16": "bf16", "fp16": "bf16", "fp8": "fp8", "int8": "fp8", "fp4": "fp8", "tf32": "tf32",
-            "fp32": "fp32"}
 
 
 def gemm_dtype(weight_dtype: str, acc: AcceleratorSpec) -> str:
@@ -34,26 +39,49 @@ def gemm_dtype(weight_dtype: str, acc: AcceleratorSpec) -> str:
     return compute_dtype(weight_dtype, acc)
 
 
-def linear_time_s(m: ArrayLike, n: ArrayLike, k: ArrayLike, weight_dtype: str, acc: AcceleratorSpec,
-                  params: KernelParams = P) -> Array:
-    """(m x k) activations times a (k x n) weight: floor + max(2mnk / (frac * peak), bytes / (frac_mem
-    * HBM)), the roofline of perf/kernels.gemm_time_s with weight and activation sizes kept apart."""
-    m, n, k = (np.asarray(x, dtype=float) for x in (m, n, k))
+def _compute_s(
+    m: Array, n: Array, k: Array, dt: str, acc: AcceleratorSpec, params: KernelParams, groups: Array
+) -> Array:
+    """Compute side of perf/kernels.gemm_time_at (fitted fraction of the dtype's peak, wave
+    quantization), obtained by giving it zero operand bytes and removing the floor."""
+    rate = gemm_rate(dt, acc, 1.0, params)
+    no_bytes = GemmRate(rate.flops_per_s, np.asarray(0.0))
+    return np.maximum(
+        gemm_time_at(m, n, k, no_bytes, acc, params, groups) - params.kernel_floor_s, 0.0
+    )
+
+
+def grouped_linear_time_s(
+    groups: ArrayLike,
+    m_per_group: ArrayLike,
+    n: ArrayLike,
+    k: ArrayLike,
+    weight_dtype: str,
+    acc: AcceleratorSpec,
+    params: KernelParams = P,
+) -> Array:
+    """`groups` equal (m x k) @ (k x n) GEMMs in one launch, weights in `weight_dtype`: floor +
+    max(compute of perf/kernels.gemm_time_at, (k n w_bytes + (m k + m n) a_bytes) g / (frac_mem * HBM)).
+    With bf16 weights this is exactly perf/kernels.grouped_gemm_time_s; weight and activation bytes
+    are kept apart for weight-only formats."""
+    g, m, n, k = (np.asarray(x, dtype=float) for x in (groups, m_per_group, n, k))
     dt = gemm_dtype(weight_dtype, acc)
-    act = dtype_bytes(dt)
-    flops = 2.0 * m * n * k
-    nbytes = k * n * dtype_bytes(weight_dtype) + (m * k + m * n) * act
-    compute = flops / (params.gemm_frac[_FRAC_OF[dt]] * acc.peak_flops_per_s(dt))
+    nbytes = g * (k * n * dtype_bytes(weight_dtype) + (m * k + m * n) * dtype_bytes(dt))
     memory = nbytes / (params.gemm_memory_frac * acc.hbm_bandwidth_bytes_per_s)
-    return np.where(flops > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
+    compute = _compute_s(m, n, k, dt, acc, params, g)
+    return np.where(g * m * n * k > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
 
 
-def grouped_linear_time_s(groups: ArrayLike, m_per_group: ArrayLike, n: ArrayLike, k: ArrayLike,
-                          weight_dtype: str, acc: AcceleratorSpec, params: KernelParams = P) -> Array:
-    """`groups` equal GEMMs in one grouped launch (one floor, summed rooflines), as grouped_gemm_time_s."""
-    g = np.asarray(groups, dtype=float)
-    one = linear_time_s(m_per_group, n, k, weight_dtype, acc, params) - params.kernel_floor_s
-    return np.where(g > 0, params.kernel_floor_s + g * np.maximum(one, 0.0), 0.0)
+def linear_time_s(
+    m: ArrayLike,
+    n: ArrayLike,
+    k: ArrayLike,
+    weight_dtype: str,
+    acc: AcceleratorSpec,
+    params: KernelParams = P,
+) -> Array:
+    """(m x k) activations times a (k x n) weight in `weight_dtype` (perf/kernels.gemm_time_s for bf16)."""
+    return grouped_linear_time_s(1.0, m, n, k, weight_dtype, acc, params)
 
 
 def attention_gemm_shapes(m: ModelSpec, tp: int) -> list[tuple[int, float, bool]]:
@@ -62,17 +90,36 @@ def attention_gemm_shapes(m: ModelSpec, tp: int) -> list[tuple[int, float, bool]
     query/output in decode (DeepSeek-V2 Sec 2.1.2). GQA/MHA: fused QKV and the output projection."""
     h, heads = m.hidden_size, m.num_attention_heads / tp
     if m.uses_mla:
-        rank, rope, nope, v = m.kv_lora_rank or 0, m.qk_rope_head_dim or 0, m.qk_nope_head_dim or 0, m.v_dim
-        q = ([(h, m.q_lora_rank, False), (m.q_lora_rank, heads * m.qk_head_dim, False)] if m.q_lora_rank
-             else [(h, heads * m.qk_head_dim, False)])
-        return [*q, (h, rank + rope, False), (rank, heads * (nope + v), True), (int(heads * v), h, False)]
+        rank, rope, nope, v = (
+            m.kv_lora_rank or 0,
+            m.qk_rope_head_dim or 0,
+            m.qk_nope_head_dim or 0,
+            m.v_dim,
+        )
+        q = (
+            [(h, m.q_lora_rank, False), (m.q_lora_rank, heads * m.qk_head_dim, False)]
+            if m.q_lora_rank
+            else [(h, heads * m.qk_head_dim, False)]
+        )
+        return [
+            *q,
+            (h, rank + rope, False),
+            (rank, heads * (nope + v), True),
+            (int(heads * v), h, False),
+        ]
     d = m.attn_head_dim
     kv_dev = math.ceil(m.kv_heads / tp)
     return [(h, (heads + 2 * kv_dev) * d, False), (int(heads * d), h, False)]
 
 
-def attention_gemm_s(m: ModelSpec, tp: int, wdtype: str, acc: AcceleratorSpec, rows: ArrayLike,
-                     context_rows: ArrayLike) -> Array:
+def attention_gemm_s(
+    m: ModelSpec,
+    tp: int,
+    wdtype: str,
+    acc: AcceleratorSpec,
+    rows: ArrayLike,
+    context_rows: ArrayLike,
+) -> Array:
     """Projection GEMMs of one layer: `rows` new tokens; `context_rows` for MLA's kv_b in prefill."""
     total = np.zeros(np.broadcast(np.asarray(rows), np.asarray(context_rows)).shape)
     for k, n, on_ctx in attention_gemm_shapes(m, tp):
@@ -80,8 +127,16 @@ def attention_gemm_s(m: ModelSpec, tp: int, wdtype: str, acc: AcceleratorSpec, r
     return total
 
 
-def decode_attention_s(m: ModelSpec, tp: int, kv_dtype: str, acc: AcceleratorSpec, n_seq: ArrayLike,
-                       q_len: ArrayLike, ctx: ArrayLike, params: KernelParams = P) -> Array:
+def decode_attention_s(
+    m: ModelSpec,
+    tp: int,
+    kv_dtype: str,
+    acc: AcceleratorSpec,
+    n_seq: ArrayLike,
+    q_len: ArrayLike,
+    ctx: ArrayLike,
+    params: KernelParams = P,
+) -> Array:
     """Attention of `q_len` new tokens per sequence on a cached context: reads the KV cache once
     (FlashDecoding/FlashMLA; FlashMLA reaches 3000 of 3350 GB/s on H800, close to the measured copy
     fraction) and runs at the large-GEMM bf16 fraction when compute-bound (FlashMLA: 660 TFLOPS on H800,
@@ -99,8 +154,14 @@ def decode_attention_s(m: ModelSpec, tp: int, kv_dtype: str, acc: AcceleratorSpe
     return np.where(flops > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
 
 
-def prefill_attention_s(m: ModelSpec, tp: int, acc: AcceleratorSpec, n_seq: ArrayLike, new_tokens: ArrayLike,
-                        ctx: ArrayLike) -> Array:
+def prefill_attention_s(
+    m: ModelSpec,
+    tp: int,
+    acc: AcceleratorSpec,
+    n_seq: ArrayLike,
+    new_tokens: ArrayLike,
+    ctx: ArrayLike,
+) -> Array:
     """Flash attention of the new tokens (causal) against `ctx` keys; with a cached prefix the average
     query sees ctx - new/2 keys (non-causal call on that length). MLA prefill runs un-absorbed MHA."""
     q, c = np.asarray(new_tokens, dtype=float), np.asarray(ctx, dtype=float)
@@ -119,18 +180,30 @@ def ffn_dense_s(m: ModelSpec, tp: int, wdtype: str, acc: AcceleratorSpec, rows: 
     return linear_time_s(rows, up, h, wdtype, acc) + linear_time_s(rows, h, f, wdtype, acc) + act
 
 
-def experts_s(m: ModelSpec, lay: Layout, wdtype: str, acc: AcceleratorSpec, rows_per_device: ArrayLike,
-              groups: int, ffn: int, shard: int = 1) -> Array:
+def experts_s(
+    m: ModelSpec,
+    lay: Layout,
+    wdtype: str,
+    acc: AcceleratorSpec,
+    rows_per_device: ArrayLike,
+    groups: ArrayLike,
+    ffn: int,
+    shard: int = 1,
+) -> Array:
     """Grouped GEMMs of `groups` experts of width `ffn / shard` over `rows_per_device` received rows,
     assumed balanced over the groups (EPLB redundant experts, DeepSeek-V3 TR Sec 3.4)."""
     r = np.asarray(rows_per_device, dtype=float)
     f = ffn / shard
     up = 2 * f if m.activation in ("swiglu", "geglu") else f
-    per = r / max(groups, 1)
+    g = np.asarray(groups, dtype=float)
+    per = r / np.maximum(g, 1.0)
     h = m.hidden_size
     act = memory_bound_time_s(r * (up + f) * 2.0, acc, "act")
-    return (grouped_linear_time_s(groups, per, up, h, wdtype, acc)
-            + grouped_linear_time_s(groups, per, h, f, wdtype, acc) + act)
+    return (
+        grouped_linear_time_s(g, per, up, h, wdtype, acc)
+        + grouped_linear_time_s(g, per, h, f, wdtype, acc)
+        + act
+    )
 
 
 def router_s(m: ModelSpec, acc: AcceleratorSpec, tokens: ArrayLike) -> Array:
@@ -143,7 +216,9 @@ def router_s(m: ModelSpec, acc: AcceleratorSpec, tokens: ArrayLike) -> Array:
 def small_kernels_s(m: ModelSpec, acc: AcceleratorSpec, rows: ArrayLike) -> Array:
     """Per layer: two RMSNorms (read + write) and two residual adds (two reads + one write) in bf16."""
     nbytes = np.asarray(rows, dtype=float) * m.hidden_size * 2.0
-    return 2 * memory_bound_time_s(2 * nbytes, acc, "norm") + 2 * memory_bound_time_s(3 * nbytes, acc, "add")
+    return 2 * memory_bound_time_s(2 * nbytes, acc, "norm") + 2 * memory_bound_time_s(
+        3 * nbytes, acc, "add"
+    )
 
 
 def kernels_per_layer(m: ModelSpec) -> int:

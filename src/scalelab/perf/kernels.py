@@ -21,13 +21,23 @@ from scalelab.perf.calibration import H200_KERNEL_PARAMS, KernelParams
 Array = NDArray[np.float64]
 
 # Which fitted GEMM fraction applies to a dtype the kernel data did not measure.
-_FRAC_OF = {"bf16": "bf16", "fp16": "bf16", "fp8": "fp8", "int8": "fp8", "int4": "fp8", "fp4": "fp8",
-            "tf32": "tf32", "fp32": "fp32"}
+_FRAC_OF = {
+    "bf16": "bf16",
+    "fp16": "bf16",
+    "fp8": "fp8",
+    "int8": "fp8",
+    "int4": "fp8",
+    "fp4": "fp8",
+    "tf32": "tf32",
+    "fp32": "fp32",
+}
 
 
 def compute_dtype(dtype: str, acc: AcceleratorSpec) -> str:
-    """The dtype a GEMM really runs in: fp8/fp4/int8 fall back to bf16 where the device lacks them."""
-    if dtype in ("fp8", "int8", "int4") and not (acc.peak_fp8_flops_per_s or acc.peak_int8_flops_per_s):
+    """The dtype a GEMM really runs in: fp8 / int8 / fp4 fall back to bf16 where the device lacks them."""
+    if dtype == "fp8" and not acc.peak_fp8_flops_per_s:
+        return "bf16"
+    if dtype in ("int8", "int4") and not acc.peak_int8_flops_per_s:
         return "bf16"
     if dtype == "fp4" and not acc.peak_fp4_flops_per_s:
         return compute_dtype("fp8", acc)
@@ -42,19 +52,27 @@ class GemmRate:
     elem_bytes: Array
 
 
-def gemm_rate(dtype: str, acc: AcceleratorSpec, sm_frac: ArrayLike = 1.0,
-              params: KernelParams = H200_KERNEL_PARAMS) -> GemmRate:
+def gemm_rate(
+    dtype: str,
+    acc: AcceleratorSpec,
+    sm_frac: ArrayLike = 1.0,
+    params: KernelParams = H200_KERNEL_PARAMS,
+) -> GemmRate:
     """frac(dtype) * peak(dtype) * sm_frac; `sm_frac` < 1 models SMs reserved for communication."""
     dt = compute_dtype(dtype, acc)
     peak = params.gemm_frac[_FRAC_OF[dt]] * acc.peak_flops_per_s(dt)
-    return GemmRate(peak * np.asarray(sm_frac, dtype=float), np.asarray(dtype_bytes(dt), dtype=float))
+    return GemmRate(
+        peak * np.asarray(sm_frac, dtype=float), np.asarray(dtype_bytes(dt), dtype=float)
+    )
 
 
 def choose_rate(use_first: ArrayLike, first: GemmRate, second: GemmRate) -> GemmRate:
     """Per plan, `first` where `use_first` else `second` (e.g. fp8 plans vs bf16 plans)."""
     sel = np.asarray(use_first, dtype=bool)
-    return GemmRate(np.where(sel, first.flops_per_s, second.flops_per_s),
-                    np.where(sel, first.elem_bytes, second.elem_bytes))
+    return GemmRate(
+        np.where(sel, first.flops_per_s, second.flops_per_s),
+        np.where(sel, first.elem_bytes, second.elem_bytes),
+    )
 
 
 GEMM_TILE_M, GEMM_TILE_N = 128, 256  # CUTLASS/cuBLAS large bf16/fp8 tile on Ampere/Hopper
@@ -71,36 +89,66 @@ def wave_efficiency(tiles: ArrayLike, num_sms: int | None) -> Array:
     return np.where(t > num_sms, t / np.maximum(waves * num_sms, 1.0), 1.0)
 
 
-def gemm_time_at(m: ArrayLike, n: ArrayLike, k: ArrayLike, rate: GemmRate, acc: AcceleratorSpec,
-                 params: KernelParams = H200_KERNEL_PARAMS, groups: ArrayLike = 1.0) -> Array:
+def gemm_time_at(
+    m: ArrayLike,
+    n: ArrayLike,
+    k: ArrayLike,
+    rate: GemmRate,
+    acc: AcceleratorSpec,
+    params: KernelParams = H200_KERNEL_PARAMS,
+    groups: ArrayLike = 1.0,
+) -> Array:
     """`groups` GEMMs of one shape in one launch: floor + max(2mnk g / (rate * wave), bytes / (frac_mem * HBM));
     0 for empty GEMMs."""
     m, n, k, g = (np.asarray(x, dtype=float) for x in (m, n, k, groups))
     flops = 2.0 * m * n * k * g
     tiles = np.ceil(m / GEMM_TILE_M) * np.ceil(n / GEMM_TILE_N) * g
     compute = flops / (rate.flops_per_s * wave_efficiency(tiles, acc.num_compute_units))
-    memory = g * (m * k + k * n + m * n) * rate.elem_bytes / (params.gemm_memory_frac * acc.hbm_bandwidth_bytes_per_s)
+    memory = (
+        g
+        * (m * k + k * n + m * n)
+        * rate.elem_bytes
+        / (params.gemm_memory_frac * acc.hbm_bandwidth_bytes_per_s)
+    )
     return np.where(flops > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
 
 
-def gemm_time_s(m: ArrayLike, n: ArrayLike, k: ArrayLike, dtype: str, acc: AcceleratorSpec,
-                sm_frac: ArrayLike = 1.0, params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+def gemm_time_s(
+    m: ArrayLike,
+    n: ArrayLike,
+    k: ArrayLike,
+    dtype: str,
+    acc: AcceleratorSpec,
+    sm_frac: ArrayLike = 1.0,
+    params: KernelParams = H200_KERNEL_PARAMS,
+) -> Array:
     """One (m x k) @ (k x n) GEMM in `dtype`: floor + max(2mnk / (frac * peak * sm_frac),
     bytes / (frac_mem * HBM)), fractions fitted on H200 (calibration.py)."""
     return gemm_time_at(m, n, k, gemm_rate(dtype, acc, sm_frac, params), acc, params)
 
 
-def grouped_gemm_time_s(num_groups: ArrayLike, m_per_group: ArrayLike, n: ArrayLike, k: ArrayLike,
-                        dtype: str | GemmRate, acc: AcceleratorSpec, sm_frac: ArrayLike = 1.0,
-                        params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+def grouped_gemm_time_s(
+    num_groups: ArrayLike,
+    m_per_group: ArrayLike,
+    n: ArrayLike,
+    k: ArrayLike,
+    dtype: str | GemmRate,
+    acc: AcceleratorSpec,
+    sm_frac: ArrayLike = 1.0,
+    params: KernelParams = H200_KERNEL_PARAMS,
+) -> Array:
     """`num_groups` GEMMs of equal shape in one launch (grouped GEMM / bmm: one floor, tiles of all groups
     share the waves)."""
     rate = gemm_rate(dtype, acc, sm_frac, params) if isinstance(dtype, str) else dtype
     return gemm_time_at(m_per_group, n, k, rate, acc, params, groups=num_groups)
 
 
-def memory_bound_time_s(nbytes: ArrayLike, acc: AcceleratorSpec, op: str = "copy",
-                        params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+def memory_bound_time_s(
+    nbytes: ArrayLike,
+    acc: AcceleratorSpec,
+    op: str = "copy",
+    params: KernelParams = H200_KERNEL_PARAMS,
+) -> Array:
     """A bandwidth-bound kernel moving `nbytes` (reads + writes): floor + bytes / (frac_op * HBM).
     `op` is one of copy, norm, act, add, softmax (measured classes of h200_micro.json)."""
     frac = params.copy_frac if op == "copy" else params.elementwise_frac[op]
@@ -108,8 +156,15 @@ def memory_bound_time_s(nbytes: ArrayLike, acc: AcceleratorSpec, op: str = "copy
     return np.where(b > 0, params.kernel_floor_s + b / (frac * acc.hbm_bandwidth_bytes_per_s), 0.0)
 
 
-def attention_flops(batch: ArrayLike, heads: ArrayLike, seq_q: ArrayLike, seq_kv: ArrayLike,
-                    d_qk: float, d_v: float, causal: bool) -> Array:
+def attention_flops(
+    batch: ArrayLike,
+    heads: ArrayLike,
+    seq_q: ArrayLike,
+    seq_kv: ArrayLike,
+    d_qk: float,
+    d_v: float,
+    causal: bool,
+) -> Array:
     """Forward FLOPs of QK^T and PV: 2*b*h*s_q*s_kv*(d_qk+d_v), halved under a causal mask."""
     b, h, sq, skv = (np.asarray(x, dtype=float) for x in (batch, heads, seq_q, seq_kv))
     return 2.0 * b * h * sq * skv * (d_qk + d_v) * (0.5 if causal else 1.0)
@@ -119,29 +174,56 @@ def _attn_eff(seq: Array, d: float, frac: float, s_half: float, d_half: float) -
     return frac * seq / (seq + s_half) * d / (d + d_half)
 
 
-def attention_time_s(batch: ArrayLike, heads: ArrayLike, seq_q: ArrayLike, seq_kv: ArrayLike,
-                     d_qk: float, d_v: float, causal: bool, acc: AcceleratorSpec, backward: bool = False,
-                     sm_frac: ArrayLike = 1.0, params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+def attention_time_s(
+    batch: ArrayLike,
+    heads: ArrayLike,
+    seq_q: ArrayLike,
+    seq_kv: ArrayLike,
+    d_qk: float,
+    d_v: float,
+    causal: bool,
+    acc: AcceleratorSpec,
+    backward: bool = False,
+    sm_frac: ArrayLike = 1.0,
+    params: KernelParams = H200_KERNEL_PARAMS,
+) -> Array:
     """Fused flash attention (bf16) forward, or its backward (2.5x the forward FLOPs, FlashAttention-2
     Sec 3.2), with efficiency fitted vs sequence length and head dimension on H200 SDPA timings."""
     flops = attention_flops(batch, heads, seq_q, seq_kv, d_qk, d_v, causal)
     seq = np.asarray(seq_kv, dtype=float)
     d = 0.5 * (d_qk + d_v)
     peak = acc.peak_bf16_flops_per_s * np.asarray(sm_frac)
-    fwd = flops / (_attn_eff(seq, d, params.attn_fwd_frac, params.attn_fwd_seq_half,
-                             params.attn_fwd_head_dim_half) * peak)
+    fwd = flops / (
+        _attn_eff(
+            seq, d, params.attn_fwd_frac, params.attn_fwd_seq_half, params.attn_fwd_head_dim_half
+        )
+        * peak
+    )
     b, h, sq = (np.asarray(x, dtype=float) for x in (batch, heads, seq_q))
     io_bytes = 2.0 * b * h * (sq * (d_qk + d_v) + seq * (d_qk + d_v))  # q, o, k, v in bf16
     fwd = np.maximum(fwd, io_bytes / (params.copy_frac * acc.hbm_bandwidth_bytes_per_s))
     if not backward:
         return np.where(flops > 0, params.kernel_floor_s + fwd, 0.0)
-    both = 3.5 * flops / (_attn_eff(seq, d, params.attn_fwdbwd_frac, params.attn_fwdbwd_seq_half,
-                                     params.attn_fwdbwd_head_dim_half) * peak)
+    both = (
+        3.5
+        * flops
+        / (
+            _attn_eff(
+                seq,
+                d,
+                params.attn_fwdbwd_frac,
+                params.attn_fwdbwd_seq_half,
+                params.attn_fwdbwd_head_dim_half,
+            )
+            * peak
+        )
+    )
     return np.where(flops > 0, params.kernel_floor_s + np.maximum(both - fwd, fwd), 0.0)
 
 
-def launch_time_s(num_kernels: ArrayLike, cuda_graphs: bool = False,
-                  params: KernelParams = H200_KERNEL_PARAMS) -> Array:
+def launch_time_s(
+    num_kernels: ArrayLike, cuda_graphs: bool = False, params: KernelParams = H200_KERNEL_PARAMS
+) -> Array:
     """Host time to launch `num_kernels` kernels (eager PyTorch ~15 us each; CUDA graphs ~2 us)."""
     per = params.graph_launch_s if cuda_graphs else params.eager_launch_s
     return np.asarray(num_kernels, dtype=float) * per

@@ -32,28 +32,34 @@ class LayerParams:
     """Parameters of one transformer layer (worst type) on one device, and those of the ends."""
 
     dense: Array  # replicated over the data-parallel group (attention, dense FFN, shared experts, router)
-    expert: Array  # routed experts, sharded over ep and replicated over the expert-data-parallel group
+    expert: (
+        Array  # routed experts, sharded over ep and replicated over the expert-data-parallel group
+    )
     embed: Array
     head: Array  # head plus MTP modules (dense part)
     head_expert: Array  # routed experts of the MTP modules
 
 
 def layer_params(m: ModelSpec, p: PlanArrays) -> LayerParams:
-    """Per-device parameter counts after TP (attention, FFN, vocab) and EP (routed experts) sharding."""
+    """Per-device parameter counts of an average layer (dense-FFN and MoE layers weighted by their
+    number) after TP (attention, FFN, vocab) and EP (routed experts) sharding."""
     tp, ep = p.tp.astype(float), p.ep.astype(float)
-    h = m.hidden_size
-    attn = (attention_params(m) + 2 * h) / tp
-    dense_ffn = ffn_params(h, m.dense_ffn or 0, m.activation) / tp if m.num_dense_ffn_layers else 0.0
+    h, n_moe, n_dense = m.hidden_size, m.num_moe_layers, m.num_dense_ffn_layers
     expert_one = ffn_params(h, m.moe_ffn_hidden_size or 0, m.activation) if m.is_moe else 0
-    moe_dense = (m.num_shared_experts * expert_one + m.num_routed_experts * h) / tp if m.is_moe else 0.0
-    dense = attn + (np.maximum(dense_ffn, moe_dense) if m.is_moe and m.num_dense_ffn_layers else
-                    (moe_dense if m.is_moe else dense_ffn))
-    expert = m.num_routed_experts * expert_one / ep if m.is_moe else np.zeros_like(tp)
+    dense_ffn = n_dense * ffn_params(h, m.dense_ffn or 0, m.activation) if n_dense else 0
+    moe_dense = n_moe * (m.num_shared_experts * expert_one + m.num_routed_experts * h)
+    dense = (attention_params(m) + 2 * h + (dense_ffn + moe_dense) / m.num_layers) / tp
+    expert = n_moe * m.num_routed_experts * expert_one / m.num_layers / ep
     vocab = m.vocab_size * h / tp
-    mtp_expert = m.mtp_depth * m.num_routed_experts * expert_one / ep if m.is_moe else np.zeros_like(tp)
-    mtp_dense = (m.mtp_depth * mtp_module_params(m) / tp) - (mtp_expert * ep / tp)
-    return LayerParams(np.asarray(dense, dtype=float) * np.ones_like(tp), np.asarray(expert, dtype=float),
-                       vocab, vocab + mtp_dense, np.asarray(mtp_expert, dtype=float))
+    mtp_expert = m.mtp_depth * m.num_routed_experts * expert_one / ep
+    mtp_dense = m.mtp_depth * (mtp_module_params(m) - m.num_routed_experts * expert_one) / tp
+    return LayerParams(
+        dense,
+        np.asarray(expert, dtype=float) * np.ones_like(tp),
+        vocab,
+        vocab + mtp_dense,
+        np.asarray(mtp_expert, dtype=float) * np.ones_like(tp),
+    )
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,17 @@ def _state_bytes(params: Array, shard: Array, zero: Array) -> tuple[Array, Array
     return w, g, o
 
 
-def memory_per_device(m: ModelSpec, p: PlanArrays, lp: LayerParams, place: Placement, act_layer: Array,
-                      act_embed: Array, act_head: Array, in_flight: Array, buffers: Array) -> MemoryArrays:
+def memory_per_device(
+    m: ModelSpec,
+    p: PlanArrays,
+    lp: LayerParams,
+    place: Placement,
+    act_layer: Array,
+    act_embed: Array,
+    act_head: Array,
+    in_flight: Array,
+    buffers: Array,
+) -> MemoryArrays:
     """Memory of the first, middle and last device kinds; the fullest one is reported."""
     zero = p.zero[:, None].astype(float)
     dp_shard = (p.dp * p.cp).astype(float)[:, None]
@@ -92,17 +107,49 @@ def memory_per_device(m: ModelSpec, p: PlanArrays, lp: LayerParams, place: Place
     # ZeRO-3 gathers one layer's weights at a time (plus a prefetched one)
     gathered = np.where(zero >= 3, 2.0 * (lp.dense + lp.expert)[:, None] * WEIGHT_BYTES, 0.0)
     weights, grads, opt = wd + we + gathered, gd + ge, od + oe
-    runs = np.where(p.schedule[:, None] == 5, layers / 2.0, layers)  # DualPipe: one of two stages per mb
-    per_mb = runs * act_layer[:, None] + emb * act_embed[:, None] + head * act_head[:, None]
-    last_in_flight = np.where(np.isin(p.schedule, (2, 4)), 1.0, in_flight)  # 1F1B/ZB last stage: one
-    flight = np.stack([in_flight, in_flight, last_in_flight], axis=1)
-    acts = per_mb * np.where(p.schedule[:, None] == 5, 2.0, 1.0) * flight
+    act_layer, act_embed, act_head = (np.broadcast_to(x, (p.size,)) for x in (act_layer, act_embed, act_head))
+    acts = _activations(p, place, act_layer, act_embed, act_head, in_flight)
     buf = np.broadcast_to(buffers[:, None], acts.shape)
-    total = np.where(place.exists > 0, weights + grads + opt + acts + buf + RUNTIME_RESERVE_BYTES, -np.inf)
+    total = np.where(
+        place.exists > 0, weights + grads + opt + acts + buf + RUNTIME_RESERVE_BYTES, -np.inf
+    )
     dev = np.argmax(total, axis=1)
 
     def pick(x: Array) -> Array:
         return np.take_along_axis(np.broadcast_to(x, total.shape), dev[:, None], axis=1)[:, 0]
 
-    return MemoryArrays(pick(weights), pick(grads), pick(opt), pick(acts), pick(buf),
-                        np.full(p.size, RUNTIME_RESERVE_BYTES), pick(total), dev.astype(np.int64))
+    return MemoryArrays(
+        pick(weights),
+        pick(grads),
+        pick(opt),
+        pick(acts),
+        pick(buf),
+        np.full(p.size, RUNTIME_RESERVE_BYTES),
+        pick(total),
+        dev.astype(np.int64),
+    )
+
+
+def _activations(
+    p: PlanArrays,
+    place: Placement,
+    act_layer: Array,
+    act_embed: Array,
+    act_head: Array,
+    in_flight: Array,
+) -> Array:
+    """[N, 3] activation bytes of the first, middle and last device kinds at peak. 1F1B-type
+    schedules hold `in_flight` micro-batches on the first and middle devices and one on the last
+    (GPipe and interleaved: `in_flight` everywhere). DualPipe holds PP+1 stage-activations (TR Table 2):
+    an end rank keeps PP of its first stage (with the embedding) and one of its last (with the head);
+    a middle rank (p+1) chunks of its two stages."""
+    layers, emb, head = place.held_layers, place.held_embed, place.held_head
+    per_mb = layers * act_layer[:, None] + emb * act_embed[:, None] + head * act_head[:, None]
+    last = np.where(np.isin(p.schedule, (2, 4)), 1.0, in_flight)
+    plain = per_mb * np.stack([in_flight, in_flight, last], axis=1)
+    pp = p.pp.astype(float)
+    first = place.first_stage_layers
+    end = pp * (first * act_layer + act_embed) + (layers[:, 0] - first) * act_layer + act_head
+    mid = (pp + 1.0) * layers[:, 1] / 2.0 * act_layer
+    dual = np.stack([end, mid, np.zeros_like(end)], axis=1)
+    return np.where((p.schedule == 5)[:, None] & (pp > 1)[:, None], dual, plain)

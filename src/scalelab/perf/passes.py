@@ -21,9 +21,11 @@ from scalelab.perf.plan_arrays import RC_FULL, RC_SELECTIVE, SCHED_DUALPIPE
 # Fraction of TP collectives hidden by `tp-comm-overlap` (Megatron/TE userbuffers). Assumption: 0.5
 # (Wang et al. ASPLOS'23 "Overlap communication with dependent computation" hide 40-70%).
 TP_OVERLAP_FRAC = 0.5
-# Fraction of the shorter of (compute, EP communication) that overlaps when two micro-batches are
-# interleaved (DualPipe, two-micro-batch overlap). DeepSeek-V3 TR Sec 3.2.1 reports the all-to-all
-# "fully hidden"; assumption 1.0. SMs reserved for communication (comm_sms) still slow the compute.
+# Fraction of the shorter of (compute, EP communication) that overlaps within one pairing of two
+# micro-batches. DeepSeek-V3 TR Sec 3.2.1 reports each pairing "fully hidden"; assumption 1.0. What
+# is not hidden comes from structure: SMs reserved for communication slow the compute, a component
+# pairing is as long as its longer side (TR Fig. 4), and chunks that run unpaired at the start and
+# end of the DualPipe schedule expose their traffic (schedules.dualpipe_time_s).
 EP_OVERLAP_FRAC = 1.0
 
 
@@ -44,6 +46,7 @@ class PassTimes:
     cp_b: Array
     ep_f: Array
     ep_b: Array
+    fb: Array  # DualPipe F&B: this block's forward paired with another micro-batch's full backward
     pair_overlap: Array  # 1.0 where two micro-batches overlap within a pass (not DualPipe)
 
     def _pass(self, c: Array, tp: Array, cp: Array, ep: Array) -> Array:
@@ -67,37 +70,65 @@ class PassTimes:
         return self.f + self.b + self.w
 
     def plus(self, other: PassTimes) -> PassTimes:
-        return PassTimes(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)
-                            if f.name != "pair_overlap"}, pair_overlap=self.pair_overlap)
+        return PassTimes(
+            **{
+                f.name: getattr(self, f.name) + getattr(other, f.name)
+                for f in fields(self)
+                if f.name != "pair_overlap"
+            },
+            pair_overlap=self.pair_overlap,
+        )
 
-    def fb_pair(self, extra_comm: ArrayLike) -> Array:
-        """DualPipe F&B: a forward and a backward chunk of two micro-batches, compute on one stream,
-        EP and PP traffic on the other (DeepSeek-V3 TR Fig. 4)."""
-        c = self.c_f + self.c_b + self.tp_f + self.tp_b + self.cp_f + self.cp_b
-        x = self.ep_f + self.ep_b + np.asarray(extra_comm, dtype=float)
-        return _overlap(c, x, EP_OVERLAP_FRAC)
-
-    def breakdown(self, num_micro: Array, dual: Array, fb: Array) -> dict[str, Array]:
-        """Step seconds by component: compute, exposed TP/CP/EP communication."""
+    def breakdown(self, num_micro: Array, dual: Array) -> dict[str, Array]:
+        """Seconds of m steady-state micro-batches by component: compute, exposed TP/CP/EP traffic."""
         compute = self.c_f + self.c_b + self.c_w
-        c_pair = self.c_f + self.c_b + self.tp_f + self.tp_b + self.cp_f + self.cp_b
-        ep = np.where(dual, fb - c_pair, self.f + self.b - (c_pair))
-        return {"compute": num_micro * compute, "tp_comm": num_micro * (self.tp_f + self.tp_b),
-                "cp_comm": num_micro * (self.cp_f + self.cp_b), "ep_comm": num_micro * ep}
+        c_pair = compute + self.tp_f + self.tp_b + self.cp_f + self.cp_b
+        ep = np.where(dual, self.fb - c_pair, self.f + self.b + self.w - c_pair)
+        return {
+            "compute": num_micro * compute,
+            "tp_comm": num_micro * (self.tp_f + self.tp_b),
+            "cp_comm": num_micro * (self.cp_f + self.cp_b),
+            "ep_comm": num_micro * ep,
+        }
 
 
 def scale(t: PassTimes, factor: ArrayLike) -> PassTimes:
     """Every time multiplied by `factor` (e.g. layers per stage)."""
     k = np.asarray(factor, dtype=float)
-    return PassTimes(**{f.name: getattr(t, f.name) * k for f in fields(t) if f.name != "pair_overlap"},
-                     pair_overlap=t.pair_overlap)
+    return PassTimes(
+        **{f.name: getattr(t, f.name) * k for f in fields(t) if f.name != "pair_overlap"},
+        pair_overlap=t.pair_overlap,
+    )
 
 
-def combine(sel: ArrayLike, a: PassTimes, b: PassTimes, extra: PassTimes | None = None) -> PassTimes:
+def combine(
+    sel: ArrayLike, a: PassTimes, b: PassTimes, extra: PassTimes | None = None
+) -> PassTimes:
     """Per plan a where `sel` else b, plus `extra` if given."""
     s = np.asarray(sel, dtype=bool)
-    out = PassTimes(**{f.name: np.where(s, getattr(a, f.name), getattr(b, f.name)) for f in fields(a)})
+    out = PassTimes(
+        **{f.name: np.where(s, getattr(a, f.name), getattr(b, f.name)) for f in fields(a)}
+    )
     return out.plus(extra) if extra is not None else out
+
+
+def layer_times(attn: Block, ffn: Block, ctx: StepContext) -> PassTimes:
+    """A transformer layer = attention block + FFN/MoE block. Its DualPipe F&B pairs components as in
+    DeepSeek-V3 TR Fig. 4: attention-forward with combine-backward, MLP-backward (+W) with
+    dispatch-forward, MLP-forward with dispatch-backward, attention-backward (+W) with combine-forward."""
+    a, m = pass_times(attn, ctx), pass_times(ffn, ctx)
+    rerun = np.where(ctx.p.recompute == RC_FULL, 2.0, 1.0)
+    disp, comb = ffn.ep_dispatch_f, ffn.ep_combine_f
+    a_f, m_f = a.c_f + a.tp_f + a.cp_f, m.c_f + m.tp_f + m.cp_f
+    a_bw, m_bw = a.c_b + a.c_w + a.tp_b + a.cp_b, m.c_b + m.c_w + m.tp_b + m.cp_b
+    fb = (
+        _overlap(a_f, comb * rerun, EP_OVERLAP_FRAC)
+        + _overlap(m_bw, disp, EP_OVERLAP_FRAC)
+        + _overlap(m_f, disp * rerun, EP_OVERLAP_FRAC)
+        + _overlap(a_bw, comb, EP_OVERLAP_FRAC)
+    )
+    out = a.plus(m)
+    return PassTimes(**{f.name: getattr(out, f.name) for f in fields(out) if f.name != "fb"}, fb=fb)
 
 
 def pass_times(blk: Block, ctx: StepContext) -> PassTimes:
@@ -108,11 +139,17 @@ def pass_times(blk: Block, ctx: StepContext) -> PassTimes:
     launch = np.where(p.cuda_graphs, launch_time_s(1.0, True), launch_time_s(1.0, False))
     c_f = np.maximum(blk.f, blk.kernels_f * launch)
     recompute = np.where(full, blk.f, np.where(sel, blk.selective_f, 0.0))
-    c_b = np.maximum(blk.b + recompute, (blk.kernels_b + np.where(full, blk.kernels_f, 0.0)) * launch)
+    c_b = np.maximum(
+        blk.b + recompute, (blk.kernels_b + np.where(full, blk.kernels_f, 0.0)) * launch
+    )
     tp_keep = 1.0 - TP_OVERLAP_FRAC * p.tp_overlap
     rerun = np.where(full, 2.0, 1.0)
     cp_f = np.maximum(blk.cp_f - blk.attn_f, 0.0)
     cp_b = np.maximum(2.0 * blk.cp_f - blk.attn_b, 0.0) + np.where(full, cp_f, 0.0)
     pair = (p.dual_overlap & (p.schedule != SCHED_DUALPIPE)).astype(float)
-    return PassTimes(c_f, c_b, blk.w.copy(), blk.tp_f * tp_keep, blk.tp_f * tp_keep * rerun, cp_f, cp_b,
-                     blk.ep_f.copy(), blk.ep_f * rerun, pair)
+    tp_f, tp_b = blk.tp_f * tp_keep, blk.tp_f * tp_keep * rerun
+    fb = c_f + c_b + blk.w + tp_f + tp_b + cp_f + cp_b + blk.ep_f * (1.0 + rerun)
+    return PassTimes(
+        *(np.broadcast_to(x, (p.size,)) for x in (c_f, c_b, blk.w, tp_f, tp_b, cp_f, cp_b, blk.ep_f,
+                                                    blk.ep_f * rerun, fb, pair)),
+    )

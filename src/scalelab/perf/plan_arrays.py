@@ -28,7 +28,10 @@ OPT_MOE_LOOP = "moe-loop"  # experts run one after another (SequentialMLP) inste
 # all-gather with the next forward (Megatron-LM --overlap-grad-reduce/--overlap-param-gather,
 # both off by default, which is what an unlisted flag means here).
 OPT_DP_OVERLAP = "dp-comm-overlap"
-FLAGS = (OPT_TP_OVERLAP, OPT_CUDA_GRAPHS, OPT_MOE_LOOP, OPT_DP_OVERLAP)
+OPT_FLASH = (
+    "flash-attention"  # fused attention even for architectures whose reference code is unfused
+)
+FLAGS = (OPT_TP_OVERLAP, OPT_CUDA_GRAPHS, OPT_MOE_LOOP, OPT_DP_OVERLAP, OPT_FLASH)
 
 Int = NDArray[np.int64]
 Bool = NDArray[np.bool_]
@@ -56,6 +59,7 @@ class PlanArrays:
     cuda_graphs: Bool
     moe_loop: Bool
     dp_overlap: Bool
+    flash_attn: Bool
 
     @property
     def size(self) -> int:
@@ -67,17 +71,38 @@ class PlanArrays:
 
     def plan(self, i: int) -> ParallelPlan:
         """Plan i as a ParallelPlan (the inverse of from_plans)."""
-        opts = [o for o, flag in zip(FLAGS, (self.tp_overlap, self.cuda_graphs, self.moe_loop, self.dp_overlap),
-                                     strict=True) if bool(flag[i])]
+        opts = [
+            o
+            for o, flag in zip(
+                FLAGS,
+                (
+                    self.tp_overlap,
+                    self.cuda_graphs,
+                    self.moe_loop,
+                    self.dp_overlap,
+                    self.flash_attn,
+                ),
+                strict=True,
+            )
+            if bool(flag[i])
+        ]
         return ParallelPlan(
-            dp=int(self.dp[i]), tp=int(self.tp[i]), pp=int(self.pp[i]), ep=int(self.ep[i]), cp=int(self.cp[i]),
+            dp=int(self.dp[i]),
+            tp=int(self.tp[i]),
+            pp=int(self.pp[i]),
+            ep=int(self.ep[i]),
+            cp=int(self.cp[i]),
             zero_stage=int(self.zero[i]),  # type: ignore[arg-type]
             schedule=SCHEDULES[int(self.schedule[i])],  # type: ignore[arg-type]
-            virtual_stages=int(self.virtual[i]), microbatch_size=int(self.microbatch[i]),
+            virtual_stages=int(self.virtual[i]),
+            microbatch_size=int(self.microbatch[i]),
             recompute=RECOMPUTES[int(self.recompute[i])],  # type: ignore[arg-type]
-            precision="fp8" if self.fp8[i] else "bf16", sequence_parallel=bool(self.sp[i]),
-            comm_sms=int(self.comm_sms[i]), dual_microbatch_overlap=bool(self.dual_overlap[i]),
-            optimizations=opts)
+            precision="fp8" if self.fp8[i] else "bf16",
+            sequence_parallel=bool(self.sp[i]),
+            comm_sms=int(self.comm_sms[i]),
+            dual_microbatch_overlap=bool(self.dual_overlap[i]),
+            optimizations=opts,
+        )
 
 
 def default_virtual_stages(plan: ParallelPlan, model: ModelSpec) -> int:
@@ -91,6 +116,7 @@ def default_virtual_stages(plan: ParallelPlan, model: ModelSpec) -> int:
 
 def from_plans(plans: list[ParallelPlan], model: ModelSpec, num_devices: int) -> PlanArrays:
     """Arrays for a list of ParallelPlans (dp derived from the device count where not given)."""
+
     def col(values: list[int]) -> Int:
         return np.asarray(values, dtype=np.int64)
 
@@ -99,16 +125,22 @@ def from_plans(plans: list[ParallelPlan], model: ModelSpec, num_devices: int) ->
 
     return PlanArrays(
         dp=col([p.data_parallel_degree(num_devices) for p in plans]),
-        tp=col([p.tp for p in plans]), pp=col([p.pp for p in plans]), ep=col([p.ep for p in plans]),
-        cp=col([p.cp for p in plans]), microbatch=col([p.microbatch_size for p in plans]),
-        zero=col([p.zero_stage for p in plans]), schedule=col([SCHEDULES.index(p.schedule) for p in plans]),
+        tp=col([p.tp for p in plans]),
+        pp=col([p.pp for p in plans]),
+        ep=col([p.ep for p in plans]),
+        cp=col([p.cp for p in plans]),
+        microbatch=col([p.microbatch_size for p in plans]),
+        zero=col([p.zero_stage for p in plans]),
+        schedule=col([SCHEDULES.index(p.schedule) for p in plans]),
         virtual=col([default_virtual_stages(p, model) for p in plans]),
         recompute=col([RECOMPUTES.index(p.recompute) for p in plans]),
         fp8=flag([p.precision in ("fp8", "fp4", "int8") for p in plans]),
-        sp=flag([p.sequence_parallel for p in plans]), comm_sms=col([p.comm_sms for p in plans]),
+        sp=flag([p.sequence_parallel for p in plans]),
+        comm_sms=col([p.comm_sms for p in plans]),
         dual_overlap=flag([p.dual_microbatch_overlap for p in plans]),
         tp_overlap=flag([OPT_TP_OVERLAP in p.optimizations for p in plans]),
         cuda_graphs=flag([OPT_CUDA_GRAPHS in p.optimizations for p in plans]),
         moe_loop=flag([OPT_MOE_LOOP in p.optimizations for p in plans]),
         dp_overlap=flag([OPT_DP_OVERLAP in p.optimizations for p in plans]),
+        flash_attn=flag([OPT_FLASH in p.optimizations for p in plans]),
     )

@@ -28,7 +28,9 @@ REASONS = (
 
 
 def _messages(i: int, p: PlanArrays, m: ModelSpec, w: TrainWorkload, num_devices: int) -> list[str]:
-    dp, tp, pp, ep, cp, mb, v = (int(getattr(p, f)[i]) for f in ("dp", "tp", "pp", "ep", "cp", "microbatch", "virtual"))
+    dp, tp, pp, ep, cp, mb, v = (
+        int(getattr(p, f)[i]) for f in ("dp", "tp", "pp", "ep", "cp", "microbatch", "virtual")
+    )
     return [
         "",
         f"degrees do not match the device count: dp {dp} x tp {tp} x pp {pp} x cp {cp} = "
@@ -50,11 +52,15 @@ def _schedule_message(i: int, p: PlanArrays, w: TrainWorkload) -> str:
     if sched == SCHED_NONE:
         return f"schedule 'none' needs pp = 1 (pp is {pp})"
     if sched == SCHED_DUALPIPE:
-        return f"dualpipe needs an even pp and at least pp micro-batches (pp {pp}, {m} micro-batches)"
+        return (
+            f"dualpipe needs an even pp and at least pp micro-batches (pp {pp}, {m} micro-batches)"
+        )
     return f"interleaved 1F1B needs the {m} micro-batches to be a multiple of pp {pp}"
 
 
-def check_codes(model: ModelSpec, workload: TrainWorkload, num_devices: int, p: PlanArrays) -> NDArray[np.int64]:
+def check_codes(
+    model: ModelSpec, workload: TrainWorkload, num_devices: int, p: PlanArrays
+) -> NDArray[np.int64]:
     """The first violated rule per plan as an index into REASONS (0 = feasible)."""
     m = model
     n_micro = workload.global_batch_size // np.maximum(p.dp * p.microbatch, 1)
@@ -69,7 +75,7 @@ def check_codes(model: ModelSpec, workload: TrainWorkload, num_devices: int, p: 
         (p.cp > 1) & (workload.seq_len % (2 * p.cp) != 0),
         workload.global_batch_size % (p.dp * p.microbatch) != 0,
         ((p.schedule == SCHED_NONE) & (p.pp > 1))
-        | ((p.schedule == SCHED_DUALPIPE) & (p.pp > 1) & ((p.pp % 2 != 0) | (n_micro < p.pp)))
+        | ((p.schedule == SCHED_DUALPIPE) & (p.pp > 1) & ((p.pp % 2 != 0) | (n_micro < 2 * p.pp) | (n_micro % 2 != 0)))
         | ((p.schedule == SCHED_INTERLEAVED) & (p.virtual > 1) & (n_micro % p.pp != 0)),
     ]
     codes = np.zeros(p.size, dtype=np.int64)
@@ -78,7 +84,9 @@ def check_codes(model: ModelSpec, workload: TrainWorkload, num_devices: int, p: 
     return codes
 
 
-def check_plan(model: ModelSpec, workload: TrainWorkload, num_devices: int, p: PlanArrays, i: int = 0) -> None:
+def check_plan(
+    model: ModelSpec, workload: TrainWorkload, num_devices: int, p: PlanArrays, i: int = 0
+) -> None:
     """Raise InfeasiblePlan with a one-line reason if plan i breaks a rule."""
     code = int(check_codes(model, workload, num_devices, p.take(np.array([i])))[0])
     if code:

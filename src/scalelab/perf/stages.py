@@ -2,7 +2,8 @@
 the pace. Stages may hold unequal numbers of layers (Llama 3: 126 layers on 16 stages, one fewer on
 the first and last; DeepSeek-V3: 61 layers + MTP on 16 stages).
 
-Middle devices hold at most n layers each and the first and last devices share the remaining
+When pp divides the layers every device holds L / pp (Megatron-LM's default). Otherwise middle
+devices hold at most n layers each and the first and last devices share the remaining
 R = L - (pp - 2) n so that (layers + embedding) and (layers + head) balance; n is chosen to minimize
 the slowest device. With DualPipe device i holds stages i and pp-1-i and each micro-batch visits one
 of them (DeepSeek-V3 TR Sec 3.2.1), so the end devices average the embedding and head stages.
@@ -30,32 +31,62 @@ class Placement:
     held_embed: Array  # [N, 3] 1 where the device holds the embedding
     held_head: Array  # [N, 3] 1 where the device holds the head (+ MTP)
     exists: Array  # [N, 3] 1 where such a device exists
+    first_stage_layers: (
+        Array  # layers of the first stage (on the first device; under DualPipe on the end rank)
+    )
 
 
-def place_layers(num_layers: int, pp: ArrayLike, dualpipe: ArrayLike, t_layer: ArrayLike,
-                 t_embed: ArrayLike, t_head: ArrayLike) -> Placement:
+def place_layers(
+    num_layers: int,
+    pp: ArrayLike,
+    dualpipe: ArrayLike,
+    t_layer: ArrayLike,
+    t_embed: ArrayLike,
+    t_head: ArrayLike,
+) -> Placement:
     """Balance num_layers (each t_layer seconds per micro-batch) and the embedding/head costs over pp
     devices. Interleaving splits each device's layers into chunks but does not change its total."""
     p = np.asarray(pp, dtype=float)[:, None]
     dual = np.asarray(dualpipe, dtype=bool)[:, None] & (p > 1)
-    t, te, th = (np.maximum(np.asarray(x, dtype=float), 1e-12)[:, None] for x in (t_layer, t_embed, t_head))
+    t, te, th = (
+        np.maximum(np.asarray(x, dtype=float), 1e-12)[:, None] for x in (t_layer, t_embed, t_head)
+    )
     L = float(num_layers)
-    n = np.maximum(np.ceil(L / p) + np.arange(-2, 6)[None, :], 0.0)  # candidate max layers per middle device
+    n = np.maximum(
+        np.ceil(L / p) + np.arange(-2, 6)[None, :], 0.0
+    )  # candidate max layers per middle device
+    # Megatron-LM splits evenly when pp divides the layers (custom first/last-stage layouts only otherwise)
+    even = (L % p == 0) & ~dual
+    n = np.where(even, L / p, n)
     mids = np.maximum(p - 2.0, 0.0)
     rem = np.where(p > 2, np.maximum(L - mids * n, 0.0), L)
     n_eff = np.where(p > 2, np.minimum(n, np.ceil((L - rem) / np.maximum(mids, 1.0))), 0.0)
-    a = np.clip(np.round((rem * t + th - te) / (2.0 * t)), 0.0, rem)
+    a = np.where(
+        even & (p > 1), L / p, np.clip(np.round((rem * t + th - te) / (2.0 * t)), 0.0, rem)
+    )
     first, last, mid = a * t + te, (rem - a) * t + th, n_eff * t
     end_dual = (rem * t + te + th) / 2.0
     load = np.where(dual, np.maximum(mid, end_dual), np.maximum(mid, np.maximum(first, last)))
     load = np.where(p <= 1, L * t + te + th, load)
     j = np.argmin(load, axis=1)[:, None]
-    pick = [np.take_along_axis(x, j, axis=1)[:, 0] for x in (rem, a, first, last, mid, end_dual, n_eff)]
+    pick = [
+        np.take_along_axis(x, j, axis=1)[:, 0] for x in (rem, a, first, last, mid, end_dual, n_eff)
+    ]
     return _describe(L, p[:, 0], dual[:, 0], *pick)
 
 
-def _describe(L: float, p: Array, dual: NDArray[np.bool_], rem: Array, a: Array, first: Array, last: Array,
-              mid: Array, end_dual: Array, n_eff: Array) -> Placement:
+def _describe(
+    L: float,
+    p: Array,
+    dual: NDArray[np.bool_],
+    rem: Array,
+    a: Array,
+    first: Array,
+    last: Array,
+    mid: Array,
+    end_dual: Array,
+    n_eff: Array,
+) -> Placement:
     single = p <= 1
     one, zero = np.ones_like(p), np.zeros_like(p)
     mid_max = (p > 2) & np.where(dual, mid >= end_dual, (mid >= first) & (mid >= last))
@@ -64,9 +95,18 @@ def _describe(L: float, p: Array, dual: NDArray[np.bool_], rem: Array, a: Array,
     layers = np.select(conds, [np.full_like(p, L), n_eff, rem / 2.0, rem - a], default=a)
     embed = np.select(conds, [one, zero, 0.5 * one, zero], default=one)
     head = np.select(conds, [one, zero, 0.5 * one, one], default=zero)
-    held = np.stack([np.where(single, L, np.where(dual, rem, a)), np.where(dual, 2.0 * n_eff, n_eff),
-                     np.where(single | dual, 0.0, rem - a)], axis=1)
+    held = np.stack(
+        [
+            np.where(single, L, np.where(dual, rem, a)),
+            np.where(dual, 2.0 * n_eff, n_eff),
+            np.where(single | dual, 0.0, rem - a),
+        ],
+        axis=1,
+    )
     held_embed = np.stack([one, zero, zero], axis=1)
-    held_head = np.stack([np.where(single | dual, one, zero), zero, np.where(single | dual, zero, one)], axis=1)
+    held_head = np.stack(
+        [np.where(single | dual, one, zero), zero, np.where(single | dual, zero, one)], axis=1
+    )
     exists = np.stack([one, np.where(p > 2, one, zero), np.where(single | dual, zero, one)], axis=1)
-    return Placement(layers, embed, head, held, held_embed, held_head, exists)
+    first_stage = np.where(single, L, a)
+    return Placement(layers, embed, head, held, held_embed, held_head, exists, first_stage)

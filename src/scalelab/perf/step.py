@@ -28,13 +28,13 @@ from scalelab.perf.layers import (
     head_block,
     merge_compute,
     moe_block,
-    mtp_block,
+    mtp_rest_block,
 )
 from scalelab.perf.memory import MemoryArrays, layer_params, memory_per_device
 from scalelab.perf.ops import Array, Block, StepContext, make_context
-from scalelab.perf.passes import PassTimes, combine, pass_times, scale
+from scalelab.perf.passes import PassTimes, combine, layer_times, pass_times, scale
 from scalelab.perf.plan_arrays import SCHED_DUALPIPE, PlanArrays
-from scalelab.perf.schedules import bubble_time_s, in_flight_micro_batches
+from scalelab.perf.schedules import bubble_time_s, dualpipe_time_s, in_flight_micro_batches
 from scalelab.perf.stages import FIRST, Placement, place_layers
 
 # Bytes AdamW touches per locally-updated parameter: read bf16 grad (2) + fp32 master, m, v (12),
@@ -60,26 +60,32 @@ class StepArrays:
     placement: Placement
 
 
-def _layer(ctx: StepContext, ffn: Block) -> Block:
-    layer = attention_block(ctx)
-    merge_compute(layer, ffn)
-    layer.add_comm(ffn.tp_f, ffn.ep_f, ffn.cp_f)
-    return layer
-
-
-def _worst_layer(ctx: StepContext) -> tuple[PassTimes, Block]:
-    """Pass times of the slower layer type (dense-FFN or MoE) per plan, and that layer's Block."""
+def _ffn_blocks(ctx: StepContext) -> list[Block]:
+    """The FFN block of each layer type present: dense FFN and/or MoE."""
     m = ctx.model
-    kinds = []
+    out = []
     if m.num_dense_ffn_layers:
-        kinds.append(_layer(ctx, dense_ffn_block(ctx, m.dense_ffn or 0)))
+        out.append(dense_ffn_block(ctx, m.dense_ffn or 0))
     if m.is_moe:
-        kinds.append(_layer(ctx, moe_block(ctx)))
-    times = [pass_times(k, ctx) for k in kinds]
+        out.append(moe_block(ctx))
+    return out
+
+
+def _worst_layer(ctx: StepContext, attn: Block, ffns: list[Block]) -> tuple[PassTimes, Block]:
+    """Pass times of the slower layer type (dense-FFN or MoE) per plan, and its activations."""
+    times = [layer_times(attn, f, ctx) for f in ffns]
+    blocks = [_saved(ctx, attn, f) for f in ffns]
     if len(times) == 1:
-        return times[0], kinds[0]
+        return times[0], blocks[0]
     slower = times[1].total >= times[0].total
-    return combine(slower, times[1], times[0]), _pick_block(slower, kinds[1], kinds[0])
+    return combine(slower, times[1], times[0]), _pick_block(slower, blocks[1], blocks[0])
+
+
+def _saved(ctx: StepContext, *parts: Block) -> Block:
+    out = Block(ctx)
+    for part in parts:
+        merge_compute(out, part)
+    return out
 
 
 def _pick_block(sel: np.ndarray, a: Block, b: Block) -> Block:
@@ -93,7 +99,9 @@ def _activation_bytes(blk: Block, ctx: StepContext) -> Array:
     """Saved activations of one block per micro-batch under the plan's recompute mode."""
     rc = ctx.p.recompute
     layer_input = ctx.norm_tokens * ctx.model.hidden_size * 2.0
-    return np.select([rc == 2, rc == 1], [layer_input, blk.saved - blk.droppable], default=blk.saved)
+    return np.select(
+        [rc == 2, rc == 1], [layer_input, blk.saved - blk.droppable], default=blk.saved
+    )
 
 
 def _dp_sync_s(ctx: StepContext, dense_params: Array, expert_params: Array) -> tuple[Array, Array]:
@@ -107,14 +115,19 @@ def _dp_sync_s(ctx: StepContext, dense_params: Array, expert_params: Array) -> t
     r_exp, _ = group_layout(edp, ctx.ep, dpn)
 
     def gather(nbytes_per_param: float) -> Array:
-        return (all_gather_time_s(dense_params * nbytes_per_param, dense_g, r_dense, ctx.tiers)
-                + all_gather_time_s(expert_params * nbytes_per_param, edp, r_exp, ctx.tiers))
+        return all_gather_time_s(
+            dense_params * nbytes_per_param, dense_g, r_dense, ctx.tiers
+        ) + all_gather_time_s(expert_params * nbytes_per_param, edp, r_exp, ctx.tiers)
 
-    reduce = gather(GRAD_COMM_BYTES) * np.where(p.zero == 0, 2.0, 1.0)  # all-reduce = 2 x reduce-scatter
+    reduce = gather(GRAD_COMM_BYTES) * np.where(
+        p.zero == 0, 2.0, 1.0
+    )  # all-reduce = 2 x reduce-scatter
     return reduce, np.where(p.zero == 0, 0.0, gather(PARAM_COMM_BYTES))
 
 
-def _dp_exposed_s(p: PlanArrays, reduce: Array, param_gather: Array, num_micro: Array, dev: PassTimes) -> Array:
+def _dp_exposed_s(
+    p: PlanArrays, reduce: Array, param_gather: Array, num_micro: Array, dev: PassTimes
+) -> Array:
     """Exposed data-parallel time: overlapped only with `dp-comm-overlap` (gradient reduction behind
     the last micro-batch's backward, parameter gather behind the first forward); ZeRO-3 gathers
     weights for every micro-batch's forward and backward and overlaps them with its compute."""
@@ -126,32 +139,55 @@ def _dp_exposed_s(p: PlanArrays, reduce: Array, param_gather: Array, num_micro: 
     return np.where(p.zero >= 3, stage3, stage12)
 
 
-def evaluate_step(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, p: PlanArrays) -> StepArrays:
+def evaluate_step(
+    model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, p: PlanArrays
+) -> StepArrays:
     """Step time, breakdown and memory of every plan in `p` (plans must pass plan_check)."""
-    ctx = make_context(model, cluster.accelerator, comm_tiers(cluster), p, workload.seq_len,
-                       workload.causal_attention)
-    layer, layer_blk = _worst_layer(ctx)
+    ctx = make_context(
+        model,
+        cluster.accelerator,
+        comm_tiers(cluster),
+        p,
+        workload.seq_len,
+        workload.causal_attention,
+    )
+    attn, ffns = attention_block(ctx), _ffn_blocks(ctx)
+    layer, layer_blk = _worst_layer(ctx, attn, ffns)
     emb_blk, head_blk = embedding_block(ctx), head_block(ctx)
     emb, head = pass_times(emb_blk, ctx), pass_times(head_blk, ctx)
     head_saved = head_blk.saved
     if model.mtp_depth:
-        mtp_blk = mtp_block(ctx)
-        head = head.plus(scale(pass_times(mtp_blk, ctx), model.mtp_depth))
-        head_saved = head_saved + model.mtp_depth * _activation_bytes(mtp_blk, ctx)
+        rest, ffn = mtp_rest_block(ctx), ffns[-1]  # the MTP block is MoE for MoE models
+        head = head.plus(
+            scale(layer_times(attn, ffn, ctx).plus(pass_times(rest, ctx)), model.mtp_depth)
+        )
+        head_saved = head_saved + model.mtp_depth * _activation_bytes(
+            _saved(ctx, attn, ffn, rest), ctx
+        )
     dual = p.schedule == SCHED_DUALPIPE
     place = place_layers(model.num_layers, p.pp, dual, layer.total, emb.total, head.total)
-    dev = scale(layer, place.layers).plus(scale(emb, place.embed_share)).plus(scale(head, place.head_share))
+    dev = (
+        scale(layer, place.layers)
+        .plus(scale(emb, place.embed_share))
+        .plus(scale(head, place.head_share))
+    )
     num_micro = (workload.global_batch_size // (p.dp * p.microbatch)).astype(float)
     pp_bytes = ctx.norm_tokens * model.hidden_size * 2.0
     cross = (p.tp * p.cp * p.dp) >= ctx.tiers.devices_per_node
     t_p2p = np.where(p.pp > 1, p2p_time_s(pp_bytes, cross, ctx.tiers), 0.0)
-    fb = dev.fb_pair(2.0 * t_p2p)
-    per_micro = np.where(dual, fb + dev.w, dev.f + dev.b + dev.w)
-    bubble = bubble_time_s(p.schedule, p.pp, p.virtual, dev.f, dev.b, dev.w, fb_overlapped=fb)
+    dual_total, dual_bubble = dualpipe_time_s(p.pp, num_micro, dev.f, dev.b, dev.w, dev.fb)
+    bubble = np.where(
+        dual, dual_bubble, bubble_time_s(p.schedule, p.pp, p.virtual, dev.f, dev.b, dev.w)
+    )
+    pipeline = np.where(dual, dual_total, num_micro * (dev.f + dev.b + dev.w) + bubble)
     pp_exposed = np.where(dual, 0.0, num_micro * p.virtual * 2.0 * t_p2p)
     lp = layer_params(model, p)
     held = place.held_layers[:, FIRST]
-    dense_params = held * lp.dense + lp.embed * place.held_embed[:, FIRST] + lp.head * place.held_head[:, FIRST]
+    dense_params = (
+        held * lp.dense
+        + lp.embed * place.held_embed[:, FIRST]
+        + lp.head * place.held_head[:, FIRST]
+    )
     expert_params = held * lp.expert + lp.head_expert * place.held_head[:, FIRST]
     reduce, param_gather = _dp_sync_s(ctx, dense_params, expert_params)
     dp_exposed = _dp_exposed_s(p, reduce, param_gather, num_micro, dev)
@@ -159,20 +195,39 @@ def evaluate_step(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkloa
     shard_d = np.where(zero >= 1, (p.dp * p.cp).astype(float), 1.0)
     shard_e = np.where(zero >= 1, (p.dp * p.tp * p.cp / p.ep).astype(float), 1.0)
     opt_params = dense_params / shard_d + expert_params / shard_e
-    optimizer = memory_bound_time_s(opt_params * OPTIMIZER_BYTES_PER_PARAM, cluster.accelerator, "copy")
-    step = num_micro * per_micro + bubble + pp_exposed + dp_exposed + optimizer
-    breakdown = dev.breakdown(num_micro, dual, fb)
-    breakdown.update({"pp_comm": pp_exposed, "pipeline_bubble": bubble, "dp_comm": dp_exposed,
-                      "optimizer": optimizer})
+    optimizer = memory_bound_time_s(
+        opt_params * OPTIMIZER_BYTES_PER_PARAM, cluster.accelerator, "copy"
+    )
+    step = pipeline + pp_exposed + dp_exposed + optimizer
+    breakdown = dev.breakdown(num_micro, dual)
+    breakdown.update(
+        {
+            "pp_comm": pp_exposed,
+            "pipeline_bubble": bubble,
+            "dp_comm": dp_exposed,
+            "optimizer": optimizer,
+        }
+    )
     in_flight = in_flight_micro_batches(p.schedule, p.pp, num_micro, p.virtual)
     buffers = _buffer_bytes(ctx, pp_bytes)
-    mem = memory_per_device(model, p, lp, place, _activation_bytes(layer_blk, ctx),
-                            emb_blk.saved, head_saved, in_flight, buffers)
+    mem = memory_per_device(
+        model,
+        p,
+        lp,
+        place,
+        _activation_bytes(layer_blk, ctx),
+        emb_blk.saved,
+        head_saved,
+        in_flight,
+        buffers,
+    )
     return StepArrays(step, num_micro, dev.f, dev.b, dev.w, breakdown, mem, place)
 
 
 def _buffer_bytes(ctx: StepContext, pp_bytes: Array) -> Array:
     """Communication buffers: EP dispatch/combine send+receive, PP send+receive (double-buffered)."""
     m = ctx.model
-    ep = np.where(ctx.ep > 1, 2.0 * ctx.moe_tokens * m.num_experts_per_token * m.hidden_size * 2.0, 0.0)
+    ep = np.where(
+        ctx.ep > 1, 2.0 * ctx.moe_tokens * m.num_experts_per_token * m.hidden_size * 2.0, 0.0
+    )
     return ep + np.where(ctx.p.pp > 1, 4.0 * pp_bytes, 0.0)

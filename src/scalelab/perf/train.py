@@ -18,10 +18,10 @@ from scalelab.core.scenario import Scenario
 from scalelab.core.specs import ClusterSpec, ModelSpec, ParallelPlan, TrainWorkload
 from scalelab.perf.cost import RunTotals, run_totals
 from scalelab.perf.flops import attention_core_fwd_flops_per_token, forward_flops_per_token
+from scalelab.perf.ops import Array
 from scalelab.perf.plan_arrays import PlanArrays, from_plans
 from scalelab.perf.plan_check import check_plan
 from scalelab.perf.step import StepArrays, evaluate_step
-from scalelab.perf.ops import Array
 
 DEVICE_KINDS = ("first stage", "middle stage", "last stage")
 
@@ -38,8 +38,11 @@ def hardware_flops_per_token(m: ModelSpec, seq_len: int, recompute: str) -> floa
     of the layers (full) or of the attention core (selective); the head is never recomputed."""
     base = model_flops_per_token(m, seq_len, causal=False)
     head = 2.0 * m.vocab_size * m.hidden_size
-    extra = {"none": 0.0, "full": base / 3.0 - head,
-             "selective": attention_core_fwd_flops_per_token(m, seq_len, causal=False)}[recompute]
+    extra = {
+        "none": 0.0,
+        "full": base / 3.0 - head,
+        "selective": attention_core_fwd_flops_per_token(m, seq_len, causal=False),
+    }[recompute]
     return base + extra
 
 
@@ -60,7 +63,9 @@ class TrainArrays:
     run: RunTotals
 
 
-def evaluate_train(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, plans: PlanArrays) -> TrainArrays:
+def evaluate_train(
+    model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, plans: PlanArrays
+) -> TrainArrays:
     """Every metric for every plan (plans must be feasible: see plan_check.check_codes)."""
     st = evaluate_step(model, cluster, workload, plans)
     n, seq = cluster.num_devices, workload.seq_len
@@ -69,15 +74,26 @@ def evaluate_train(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorklo
     causal = model_flops_per_token(model, seq, True)
     noncausal = model_flops_per_token(model, seq, False)
     model_flops = (causal if workload.causal_attention else noncausal) * tokens_per_s / n
-    hw_per_token = np.array([hardware_flops_per_token(model, seq, r) for r in ("none", "selective", "full")])
+    hw_per_token = np.array(
+        [hardware_flops_per_token(model, seq, r) for r in ("none", "selective", "full")]
+    )
     hw_flops = hw_per_token[plans.recompute] * tokens_per_s / n
     busy = st.breakdown_s["compute"] / st.step_time_s
     total_mem = st.memory.total_bytes
     hbm = cluster.accelerator.hbm_bytes
-    return TrainArrays(st, tokens_per_s, model_flops / peak, causal * tokens_per_s / n / peak,
-                       noncausal * tokens_per_s / n / peak, hw_flops / peak, model_flops, hw_flops,
-                       total_mem <= hbm, np.maximum(total_mem - hbm, 0.0),
-                       run_totals(cluster, workload, tokens_per_s, busy))
+    return TrainArrays(
+        st,
+        tokens_per_s,
+        model_flops / peak,
+        causal * tokens_per_s / n / peak,
+        noncausal * tokens_per_s / n / peak,
+        hw_flops / peak,
+        model_flops,
+        hw_flops,
+        total_mem <= hbm,
+        np.maximum(total_mem - hbm, 0.0),
+        run_totals(cluster, workload, tokens_per_s, busy),
+    )
 
 
 @dataclass(frozen=True)
@@ -117,8 +133,14 @@ class TrainPrediction:
         return out
 
 
-def prediction_at(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, plans: PlanArrays,
-                  res: TrainArrays, i: int) -> TrainPrediction:
+def prediction_at(
+    model: ModelSpec,
+    cluster: ClusterSpec,
+    workload: TrainWorkload,
+    plans: PlanArrays,
+    res: TrainArrays,
+    i: int,
+) -> TrainPrediction:
     """Plan i of an evaluate_train result as a TrainPrediction."""
     st, mem = res.step, res.step.memory
     breakdown = {k: float(v[i]) for k, v in st.breakdown_s.items()}
@@ -128,21 +150,38 @@ def prediction_at(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkloa
         return float(x[i]) if has_tokens else None
 
     return TrainPrediction(
-        plan=plans.plan(i), step_time_s=float(st.step_time_s[i]), tokens_per_s=float(res.tokens_per_s[i]),
-        mfu=float(res.mfu[i]), mfu_causal=float(res.mfu_causal[i]), mfu_noncausal=float(res.mfu_noncausal[i]),
-        hfu=float(res.hfu[i]), model_flops_per_s_per_device=float(res.model_flops_per_s_per_device[i]),
+        plan=plans.plan(i),
+        step_time_s=float(st.step_time_s[i]),
+        tokens_per_s=float(res.tokens_per_s[i]),
+        mfu=float(res.mfu[i]),
+        mfu_causal=float(res.mfu_causal[i]),
+        mfu_noncausal=float(res.mfu_noncausal[i]),
+        hfu=float(res.hfu[i]),
+        model_flops_per_s_per_device=float(res.model_flops_per_s_per_device[i]),
         hardware_flops_per_s_per_device=float(res.hardware_flops_per_s_per_device[i]),
-        num_micro_batches=int(st.num_micro[i]), pipeline_bubble_s=breakdown["pipeline_bubble"],
-        optimizer_s=breakdown["optimizer"] + breakdown["dp_comm"], breakdown_s=breakdown,
+        num_micro_batches=int(st.num_micro[i]),
+        pipeline_bubble_s=breakdown["pipeline_bubble"],
+        optimizer_s=breakdown["optimizer"] + breakdown["dp_comm"],
+        breakdown_s=breakdown,
         memory_per_device_bytes=float(mem.total_bytes[i]),
-        memory_breakdown_bytes={"weights": float(mem.weights_bytes[i]), "gradients": float(mem.gradients_bytes[i]),
-                                "optimizer_states": float(mem.optimizer_bytes[i]),
-                                "activations": float(mem.activations_bytes[i]),
-                                "comm_buffers": float(mem.buffers_bytes[i]), "runtime_reserve": float(mem.reserve_bytes[i])},
-        memory_device=DEVICE_KINDS[int(mem.device[i])], hbm_bytes=cluster.accelerator.hbm_bytes,
-        fits_in_memory=bool(res.fits_in_memory[i]), memory_overflow_bytes=float(res.memory_overflow_bytes[i]),
-        train_tokens=workload.train_tokens, run_time_s=opt(res.run.run_time_s), device_hours=opt(res.run.device_hours),
-        cost_usd=opt(res.run.cost_usd), energy_kwh=opt(res.run.energy_kwh))
+        memory_breakdown_bytes={
+            "weights": float(mem.weights_bytes[i]),
+            "gradients": float(mem.gradients_bytes[i]),
+            "optimizer_states": float(mem.optimizer_bytes[i]),
+            "activations": float(mem.activations_bytes[i]),
+            "comm_buffers": float(mem.buffers_bytes[i]),
+            "runtime_reserve": float(mem.reserve_bytes[i]),
+        },
+        memory_device=DEVICE_KINDS[int(mem.device[i])],
+        hbm_bytes=cluster.accelerator.hbm_bytes,
+        fits_in_memory=bool(res.fits_in_memory[i]),
+        memory_overflow_bytes=float(res.memory_overflow_bytes[i]),
+        train_tokens=workload.train_tokens,
+        run_time_s=opt(res.run.run_time_s),
+        device_hours=opt(res.run.device_hours),
+        cost_usd=opt(res.run.cost_usd),
+        energy_kwh=opt(res.run.energy_kwh),
+    )
 
 
 def predict_train(scenario: Scenario) -> TrainPrediction:

@@ -13,7 +13,9 @@ SECONDS_PER_DAY = 86400.0
 
 def compute(case: dict[str, Any]) -> dict[str, float]:
     """Every train metric for the case's model, hardware, plan and workload."""
-    tables = {k: case[k] for k in ("model", "hardware", "parallel", "workload") if k in case}
+    tables: dict[str, Any] = {
+        k: case[k] for k in ("model", "hardware", "parallel", "workload") if k in case
+    }
     sc = load_scenario(tables, "train", f"case {case.get('id')}")
     pred = predict_train(sc)
     assert isinstance(sc.workload, TrainWorkload)

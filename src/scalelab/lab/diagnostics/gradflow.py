@@ -70,7 +70,7 @@ class LayerMonitor:
             if not isinstance(output, torch.Tensor):
                 return
             act = output.detach().float()
-            self._acts[i] = torch.stack([act.mean(), act.std(), (act == 0).float().mean()])
+            self._acts[i] = torch.stack([act.mean(), act.std(correction=0), (act == 0).float().mean()])
             if output.requires_grad:
                 self._handles.append(output.register_hook(self._output_grad_hook(i)))
 

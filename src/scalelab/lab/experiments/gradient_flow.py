@@ -20,7 +20,7 @@ from scalelab.lab.models.init import Activation, InitScheme
 from scalelab.lab.models.mlp import DeepMLP, MLPConfig, NormPosition
 from scalelab.lab.models.transformer import Transformer, TransformerConfig
 from scalelab.lab.optim import OptimConfig, build_optimizer
-from scalelab.lab.seeding import seed_everything
+from scalelab.lab.seeding import cpu_threads, seed_everything
 from scalelab.lab.trainer import Progress, TrainConfig, Trainer
 
 
@@ -119,6 +119,13 @@ def run_gradient_flow(
     cfg: GradientFlowConfig, on_progress: Callable[[Progress], None] | None = None
 ) -> GradientFlowResult:
     """Train `cfg.steps` steps of AdamW at a constant lr, measuring every `cfg.every` steps."""
+    with cpu_threads(1):
+        return _run(cfg, on_progress)
+
+
+def _run(
+    cfg: GradientFlowConfig, on_progress: Callable[[Progress], None] | None
+) -> GradientFlowResult:
     t0 = time.perf_counter()
     seed_everything(cfg.seed)
     model, next_batch = _mlp_task(cfg) if cfg.model == "mlp" else _transformer_task(cfg)
@@ -165,3 +172,29 @@ def run_gradient_flow(
         train_loss_last=losses[-1],
         wall_s=time.perf_counter() - t0,
     )
+
+
+# The comparison `diagnose gradient-flow --compare` and the report run: what vanishes, what cures it.
+STANDARD_COMPARISON: tuple[dict[str, Any], ...] = (
+    {"activation": "tanh", "init": "default"},
+    {"activation": "relu", "init": "default"},
+    {"activation": "relu", "init": "kaiming"},
+    {"activation": "tanh", "init": "default", "residual": True},
+    {"activation": "tanh", "init": "default", "residual": True, "norm": "pre"},
+    {"activation": "tanh", "init": "default", "residual": True, "norm": "post"},
+)
+
+
+def compare_gradient_flow(
+    base: GradientFlowConfig,
+    variants: tuple[dict[str, Any], ...] = STANDARD_COMPARISON,
+    on_run: Callable[[str], None] | None = None,
+) -> list[GradientFlowResult]:
+    """Run `base` once per variant (each variant overrides a few fields of `base`)."""
+    results = []
+    for variant in variants:
+        cfg = base.model_copy(update=variant)
+        results.append(run_gradient_flow(cfg))
+        if on_run is not None:
+            on_run(cfg.label())
+    return results

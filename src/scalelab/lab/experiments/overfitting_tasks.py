@@ -17,7 +17,7 @@ from scalelab.lab.models.transformer import Transformer, TransformerConfig
 if TYPE_CHECKING:
     from scalelab.lab.experiments.overfitting import OverfittingConfig
 
-TEXT_SEQ_LEN = 64
+TEXT_SEQ_LEN = 32
 TEXT_BYTES_PER_EXAMPLE = 40
 
 
@@ -99,7 +99,7 @@ def _text(cfg: OverfittingConfig, seed: int, dropout: float) -> Task:
     def next_batch(g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         return sample_windows(train, cfg.batch_size, TEXT_SEQ_LEN, g)
 
-    evaluate = _evaluator(_fixed_windows(train, 64, seed), _fixed_windows(splits.val, 64, seed))
+    evaluate = _evaluator(_fixed_windows(train, 32, seed), _fixed_windows(splits.val, 32, seed))
     return Task(model, next_batch, evaluate)
 
 

@@ -37,12 +37,10 @@ class DistRun:
 
 
 def _rebase(path: Path | None, base: Path) -> Path | None:
-    return None if path is None or path.is_absolute() else base / path
+    return path if path is None or path.is_absolute() else base / path
 
 
-def dist_run_from_mapping(
-    raw: dict[str, Any], where: str, base: Path | None = None
-) -> DistRun:
+def dist_run_from_mapping(raw: dict[str, Any], where: str, base: Path | None = None) -> DistRun:
     """Split `[parallel]` off a run mapping and validate both parts; relative paths are taken
     from `base` (the run file's folder)."""
     raw = dict(raw)

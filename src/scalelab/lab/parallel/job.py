@@ -98,12 +98,24 @@ def build_job(run: DistRun, env: DistEnv) -> Job:
     dtype = autocast_dtype(env.device, cfg.train.precision)
     pp_rank = mesh["pp"].get_local_rank()
     return Job(
-        run, env, dims, mesh, module, stage, schedule, optimizer, loader, ckpt, tied, dtype,
-        dp_rank, pp_rank,
+        run,
+        env,
+        dims,
+        mesh,
+        module,
+        stage,
+        schedule,
+        optimizer,
+        loader,
+        ckpt,
+        tied,
+        dtype,
+        dp_rank,
+        pp_rank,
     )
 
 
-def _forward_backward(job: Job, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def forward_backward(job: Job, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Loss of this rank's rows (zero on pipeline stages that do not compute it)."""
     with autocast(job.env.device, job.dtype):
         if job.schedule is None:
@@ -129,14 +141,13 @@ def train_step(job: Job, step: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     x, y = job.loader.next(job.env.device)
     job.module.train()
     job.optimizer.zero_grad(set_to_none=True)
-    loss = _forward_backward(job, x, y)
+    loss = forward_backward(job, x, y)
     norm = None
     if cfg.train.clip_grad_norm is not None:
         params = list(job.module.parameters())
         stage = job.stage
         skip = {id(stage.head.weight)} if stage is not None and stage.tied_copy else None
-        pp_group = job.mesh["pp"].get_group() if job.dims.pp > 1 else None
-        norm = total_grad_norm(params, pp_group, skip)
+        norm = total_grad_norm(params, job.dims.dp * job.dims.tp, skip)
         clip_grads(params, cfg.train.clip_grad_norm, norm)
     job.optimizer.step()
     return loss, norm

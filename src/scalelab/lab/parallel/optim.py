@@ -44,28 +44,37 @@ def build_dist_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Opti
     return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, foreach=True)
 
 
+def _replicas(grad: torch.Tensor, stage_size: int) -> int:
+    """How many ranks of one pipeline stage hold this exact piece of the gradient."""
+    if not isinstance(grad, DTensor):
+        return stage_size
+    shards = 1
+    for size, placement in zip(grad.device_mesh.mesh.shape, grad.placements, strict=True):
+        if placement.is_shard() or type(placement).__name__ == "_StridedShard":
+            shards *= int(size)
+    return stage_size // shards
+
+
 @torch.no_grad()
 def total_grad_norm(
-    params: list[nn.Parameter],
-    pp_group: dist.ProcessGroup | None = None,
-    exclude: set[int] | None = None,
+    params: list[nn.Parameter], stage_size: int = 1, exclude: set[int] | None = None
 ) -> torch.Tensor:
-    """The 2-norm of all gradients of the whole model: DTensor norms are reduced over their
-    mesh, plain tensors are replicated, pipeline stages are summed over `pp_group`;
-    parameters whose id is in `exclude` (a tied copy) are left out of the sum."""
+    """The 2-norm of the whole model's gradient with one all-reduce over the job: each rank
+    adds its local squares divided by the number of ranks of its stage holding the same piece
+    (`stage_size` = dp x tp ranks per stage), so every rank gets the identical value.
+    Parameters whose id is in `exclude` (a tied copy) are left out."""
     exclude = exclude or set()
-    grads = [p.grad for p in params if p.grad is not None and id(p) not in exclude]
-    squares = []
-    for same_kind in _split_by_kind(grads).values():  # type: ignore[arg-type]
-        norm = torch.nn.utils.get_total_norm(same_kind, 2.0)
-        if isinstance(norm, DTensor):
-            norm = norm.full_tensor()
-        squares.append(norm.float() ** 2)
     device = params[0].device if params else torch.device("cpu")
-    total_sq = torch.stack(squares).sum() if squares else torch.zeros((), device=device)
-    if pp_group is not None:
-        dist.all_reduce(total_sq, group=pp_group)
-    return total_sq.sqrt()
+    total_sq = torch.zeros((), device=device, dtype=torch.float64)
+    for p in params:
+        if p.grad is None or id(p) in exclude:
+            continue
+        g = p.grad
+        local = g.to_local() if isinstance(g, DTensor) else g
+        total_sq += local.double().square().sum() / _replicas(g, stage_size)
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(total_sq)
+    return total_sq.sqrt().float()
 
 
 @torch.no_grad()

@@ -63,15 +63,13 @@ def apply_tensor_parallel(model: nn.Module, tp_mesh: DeviceMesh, sequence_parall
         parallelize_module(block, tp_mesh, _block_plan(block, sequence_parallel))
     if not sequence_parallel:
         return
-    # Enter the sequence-split region at the first block, leave it before the head.
-    first = blocks[0]
-    parallelize_module(
-        first,
-        tp_mesh,
-        PrepareModuleInput(
+    # Enter the sequence-split region at the first block after the embeddings, leave it before
+    # the head; between pipeline stages the activations travel already split.
+    if hasattr(model, "tok_emb"):
+        enter = PrepareModuleInput(
             input_layouts=(Replicate(),), desired_input_layouts=(Shard(1),), use_local_output=True
-        ),
-    )
+        )
+        parallelize_module(blocks[0], tp_mesh, enter)
     if hasattr(model, "head"):
         parallelize_module(model.final_norm, tp_mesh, SequenceParallel())
         parallelize_module(
@@ -111,8 +109,9 @@ def parallelize(model: nn.Module, dims: ParallelDims, mesh: DeviceMesh) -> nn.Mo
         apply_recompute(model)
     if dims.dp_mode == "fsdp":
         apply_fsdp(model, mesh["dp_shard"], reshard_after_forward=dims.zero_stage == 3)
-    elif dims.dp_mode == "ddp" and dims.tp > 1:
-        # DDP rejects DTensor parameters; FSDP2 over a (replicate=dp, shard=1) mesh is DDP.
+    elif dims.dp_mode == "ddp" and (dims.tp > 1 or dims.pp > 1):
+        # DDP rejects DTensor parameters and mis-buckets the several backward passes of a
+        # pipeline step; FSDP2 over a (replicate = dp, shard = 1) mesh is the same all-reduce.
         apply_fsdp(model, mesh["dp_replicate", "dp_shard"], reshard_after_forward=False)
     elif dims.dp_mode == "ddp":
         ids = [torch.cuda.current_device()] if mesh.device_type == "cuda" else None

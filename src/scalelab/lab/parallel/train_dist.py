@@ -26,10 +26,10 @@ import torch.distributed as dist
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.io import write_atomic
 from scalelab.lab.metrics import MetricsWriter
-from scalelab.lab.parallel.config import DistRun, load_dist_run
+from scalelab.lab.parallel.config import DistRun, dist_run_from_mapping, load_dist_run
 from scalelab.lab.parallel.dcp import latest_checkpoint
 from scalelab.lab.parallel.job import Job, build_job, global_mean_loss, train_step
-from scalelab.lab.parallel.launch import init_distributed, shutdown_distributed
+from scalelab.lab.parallel.launch import init_distributed, shutdown_distributed, spawn
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,9 @@ def train_distributed(run: DistRun, resume: bool = False, stop_after: int | None
     start = _start_step(job, resume)
     end = min(run.run.train.steps, stop_after or run.run.train.steps)
     batch, seq = run.run.train.batch_size, run.run.model.seq_len
-    result = DistResult(env.world_size, run.plan.model_dump(), start, end, tokens_per_step=batch * seq)
+    result = DistResult(
+        env.world_size, run.plan.model_dump(), start, end, tokens_per_step=batch * seq
+    )
     writer = None
     if env.rank == 0:
         writer = MetricsWriter(run.out_dir, resume_step=start - 1 if start else None)
@@ -136,6 +138,23 @@ def train_distributed(run: DistRun, resume: bool = False, stop_after: int | None
         write_atomic(run.out_dir / SUMMARY, json.dumps(result.to_dict(), indent=1))
     dist.barrier()
     return result
+
+
+def _spawned_training(raw: dict[str, object], resume: bool, stop_after: int | None) -> None:
+    try:
+        train_distributed(dist_run_from_mapping(raw, "run"), resume, stop_after)
+    finally:
+        shutdown_distributed()
+
+
+def spawn_training(
+    raw: dict[str, object], world_size: int, resume: bool = False, stop_after: int | None = None
+) -> dict[str, object]:
+    """Train a run mapping (RUN.toml as a dict) in `world_size` local processes started with
+    torch.multiprocessing; returns rank 0's summary (what OUTPUT/dist_summary.json holds)."""
+    run = dist_run_from_mapping(raw, "run")
+    spawn(_spawned_training, world_size, raw, resume, stop_after)
+    return json.loads((run.out_dir / SUMMARY).read_text())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from scalelab.report.section import Section
 
 SECTION_MODULES = [
     "scalelab.report.sections.architecture",
+    "scalelab.report.sections.serving",
     "scalelab.report.sections.validation",
     "scalelab.report.sections.hardware_basics",
 ]

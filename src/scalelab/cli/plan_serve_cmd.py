@@ -1,0 +1,118 @@
+"""`scalelab plan-serve`: the cheapest serving deployment that meets TTFT/TPOT targets, and the
+latency-throughput Pareto frontier."""
+
+from __future__ import annotations
+
+import typer
+
+from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.core.errors import ConfigError
+from scalelab.core.io import build
+from scalelab.core.scenario import resolve_cluster, resolve_model
+from scalelab.core.specs import InferenceWorkload
+from scalelab.plan.serve import ServeOption, ServePlan, plan_serve
+from scalelab.report.section import Table
+
+
+def option_row(o: ServeOption) -> list[str]:
+    return [
+        o.mode,
+        o.label,
+        f"{o.sequences_per_replica:,.0f}",
+        f"{o.ttft_s * 1e3:,.1f}",
+        f"{o.tpot_s * 1e3:,.2f}",
+        f"{o.output_tokens_per_s_per_node:,.0f}",
+        f"{o.usd_per_million_output_tokens:,.3f}",
+    ]
+
+
+OPTION_COLUMNS = [
+    "mode",
+    "deployment",
+    "seqs/replica",
+    "TTFT ms",
+    "TPOT ms",
+    "out tok/s/node",
+    "$/M out tok",
+]
+
+
+def serve_plan_tables(p: ServePlan) -> list[Table]:
+    return [
+        Table(
+            "Deployments meeting the targets, cheapest first",
+            OPTION_COLUMNS,
+            [option_row(o) for o in p.options],
+        ),
+        Table(
+            "Latency-throughput Pareto frontier (within the TTFT target)",
+            OPTION_COLUMNS,
+            [option_row(o) for o in p.pareto],
+        ),
+    ]
+
+
+def _option_json(o: ServeOption) -> dict[str, object]:
+    return {
+        "mode": o.mode,
+        "deployment": o.label,
+        "decode_plan": o.decode_plan.model_dump(),
+        "prefill_plan": o.prefill_plan.model_dump() if o.prefill_plan else None,
+        "prefill_devices": o.prefill_devices,
+        "decode_devices": o.decode_devices,
+        "sequences_per_replica": o.sequences_per_replica,
+        "ttft_s": o.ttft_s,
+        "tpot_s": o.tpot_s,
+        "output_tokens_per_s_per_node": o.output_tokens_per_s_per_node,
+        "usd_per_million_output_tokens": o.usd_per_million_output_tokens,
+        "max_concurrency": o.max_concurrency,
+    }
+
+
+def plan_serve_cmd(
+    model: str = typer.Option(
+        ..., "--model", help="Catalog id or model file (TOML/JSON, HF config.json)."
+    ),
+    cluster: str = typer.Option(
+        ..., "--cluster", help="ACCELERATORxCOUNT (e.g. h800x320) or a cluster TOML."
+    ),
+    ttft_ms: float = typer.Option(None, "--ttft-ms", help="Time-to-first-token target (ms)."),
+    tpot_ms: float = typer.Option(None, "--tpot-ms", help="Time-per-output-token target (ms)."),
+    prompt: int = typer.Option(1024, "--prompt", help="Prompt tokens per request."),
+    output: int = typer.Option(256, "--output", help="Output tokens per request."),
+    dtype: str = typer.Option("bf16", "--dtype", help="Weight dtype: bf16, fp8, int8, int4."),
+    top: int = typer.Option(10, "--top", help="How many deployments to list."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Search TP/EP/DP/PP, batch and prefill/decode disaggregation for the lowest $ per output token."""
+    for flag, value in (("--ttft-ms", ttft_ms), ("--tpot-ms", tpot_ms)):
+        if value is not None and value <= 0:
+            raise ConfigError(f"{flag} must be > 0, got {value}")
+    workload = build(
+        InferenceWorkload,
+        {
+            "prompt_tokens": prompt,
+            "output_tokens": output,
+            "dtype": dtype,
+            "ttft_target_s": ttft_ms * 1e-3 if ttft_ms is not None else None,
+            "tpot_target_s": tpot_ms * 1e-3 if tpot_ms is not None else None,
+        },
+        "plan-serve",
+    )
+    result = plan_serve(resolve_model(model), resolve_cluster(cluster), workload, top=top)
+    if as_json:
+        print_json(
+            {
+                "best": _option_json(result.best),
+                "options": [_option_json(o) for o in result.options],
+                "pareto": [_option_json(o) for o in result.pareto],
+                "evaluated": result.num_evaluated,
+            }
+        )
+        return
+    for table in serve_plan_tables(result):
+        out.print(rich_table(table))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan-serve")(plan_serve_cmd)

@@ -1,0 +1,21 @@
+"""Serving figures: the latency-throughput Pareto frontier (TPOT vs output tokens/s per node)."""
+
+from __future__ import annotations
+
+from scalelab.report.plots import new_figure, to_png
+
+
+def pareto_plot(curves: dict[str, tuple[list[float], list[float]]], title: str) -> bytes:
+    """One step line per deployment family: x = TPOT (ms), y = output tokens/s per node (log)."""
+    fig, ax = new_figure()
+    for label, (tpot_ms, rate) in curves.items():
+        if tpot_ms:
+            ax.step(tpot_ms, rate, where="post", marker="o", markersize=3, label=label)
+    ax.set_xlabel("TPOT (ms per output token)")
+    ax.set_ylabel("output tokens/s per node")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    return to_png(fig)

@@ -1,0 +1,73 @@
+"""`scalelab predict train`: JSON fields, tables, one-line errors, impossible vs non-fitting plans."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+SCENARIO = """
+model = "deepseek-v3"
+[hardware]
+accelerator = "h800-sxm5-80gb"
+num_devices = {n}
+[parallel]
+{parallel}
+[workload]
+global_batch_size = {gbs}
+seq_len = 4096
+train_tokens = 1e12
+"""
+
+
+def _write(tmp_path, n=2048, parallel="dp = 128\npp = 16\nep = 64\nschedule = 'dualpipe'\nzero_stage = 1", gbs=15360):
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO.format(n=n, parallel=parallel, gbs=gbs))
+    return str(path)
+
+
+def test_json_carries_the_documented_fields(cli, tmp_path):
+    code, out, err = cli("predict", "train", _write(tmp_path), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    for key in ("step_time_s", "mfu", "tokens_per_s", "memory_per_device_bytes", "fits_in_memory",
+                "breakdown_s", "device_hours", "cost_usd", "energy_kwh"):
+        assert key in data
+    assert abs(sum(data["breakdown_s"].values()) - data["step_time_s"]) < 1e-9 * data["step_time_s"]
+    assert data["device_hours"] == pytest.approx(2048 * 1e12 / data["tokens_per_s"] / 3600)
+
+
+def test_examples_print_tables(cli):
+    for path in ("examples/deepseek-v3-train.toml", "examples/llama3-405b-train.toml"):
+        code, out, err = cli("predict", "train", path)
+        assert code == 0, err
+        assert "Step time breakdown" in out and "Memory per device" in out
+
+
+@pytest.mark.parametrize("parallel, n, words", [
+    ("dp = 100\npp = 16", 2048, "degrees do not match"),
+    ("dp = 4\nep = 512", 4, "does not divide the 256 routed experts"),
+    ("dp = 2\ntp = 3", 6, "tp 3 does not divide"),
+])
+def test_impossible_plans_are_one_line_errors(cli, tmp_path, parallel, n, words):
+    code, out, err = cli("predict", "train", _write(tmp_path, n=n, parallel=parallel, gbs=96))
+    assert code == 1
+    assert words in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_plan_that_does_not_fit_is_a_result(cli, tmp_path):
+    code, out, err = cli("predict", "train", _write(tmp_path, n=64, parallel="dp = 64\nep = 64", gbs=64), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["fits_in_memory"] is False
+    assert data["memory_overflow_bytes"] > 0
+
+
+def test_bad_file_is_one_line(cli, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("model = [")
+    code, _, err = cli("predict", "train", str(bad))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    code, _, err = cli("predict", "train", str(tmp_path / "missing.toml"))
+    assert code == 1 and "not found" in err

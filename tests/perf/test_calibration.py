@@ -1,0 +1,47 @@
+"""The literal kernel constants must be what a fresh fit of the H200 data gives."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from scalelab.perf.calibration import H200_KERNEL_PARAMS, fit_kernel_params
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    folder = resources.files("scalelab.validate") / "cases"
+    kernels = json.loads((folder / "h200_kernels.json").read_text())
+    micro = json.loads((folder / "h200_micro.json").read_text())
+    return fit_kernel_params(kernels, micro)
+
+
+def test_gemm_fractions_match_fit(fitted):
+    for dtype, frac in H200_KERNEL_PARAMS.gemm_frac.items():
+        assert fitted.gemm_frac[dtype] == pytest.approx(frac, abs=0.006)
+    assert fitted.gemm_memory_frac == pytest.approx(H200_KERNEL_PARAMS.gemm_memory_frac, abs=0.01)
+    assert fitted.kernel_floor_s == pytest.approx(H200_KERNEL_PARAMS.kernel_floor_s, abs=0.3e-6)
+
+
+def test_elementwise_and_attention_match_fit(fitted):
+    for op, frac in H200_KERNEL_PARAMS.elementwise_frac.items():
+        assert fitted.elementwise_frac[op] == pytest.approx(frac, abs=0.01)
+    p = H200_KERNEL_PARAMS
+    assert fitted.attn_fwd_frac == pytest.approx(p.attn_fwd_frac, abs=0.01)
+    assert fitted.attn_fwd_seq_half == pytest.approx(p.attn_fwd_seq_half, abs=1.0)
+    assert fitted.attn_fwdbwd_seq_half == pytest.approx(p.attn_fwdbwd_seq_half, abs=1.0)
+    assert fitted.attn_fwd_head_dim_half == pytest.approx(p.attn_fwd_head_dim_half, abs=1.0)
+    assert fitted.copy_frac == pytest.approx(p.copy_frac, abs=0.01)
+
+
+def test_launch_costs_are_the_measured_chain_times(fitted):
+    # h200_micro.json: 2000 tiny GEMMs take 30.7 ms eager and 4.36 ms in a CUDA graph
+    assert fitted.eager_launch_s == pytest.approx(0.030736 / 2000, rel=1e-3)
+    assert fitted.graph_launch_s == pytest.approx(0.0043625 / 2000, rel=1e-3)
+
+
+def test_fit_is_tight(fitted):
+    # a GEMM model that misses the measurements by more than ~15% rms is not a calibration
+    assert fitted.fit_rms_log_error < 0.15
