@@ -7,7 +7,7 @@ import pytest
 
 from scalelab.core.catalog import load_model
 from scalelab.core.specs import ParallelPlan
-from scalelab.perf.memory import _state_bytes, layer_params
+from scalelab.perf.memory import state_bytes, layer_params
 from scalelab.perf.params import count_params
 from scalelab.perf.plan_arrays import from_plans
 
@@ -15,8 +15,8 @@ from scalelab.perf.plan_arrays import from_plans
 @pytest.mark.parametrize("zero", [0, 1, 2, 3])
 def test_zero_shards_sum_to_the_unsharded_state(zero):
     params, ranks = np.array([1.3e9]), np.array([16.0])
-    w, g, o = _state_bytes(params, ranks, np.array([zero]))
-    full = _state_bytes(params, ranks, np.array([0]))
+    w, g, o = state_bytes(params, ranks, np.array([zero]))
+    full = state_bytes(params, ranks, np.array([0]))
     sharded = [zero >= 3, zero >= 2, zero >= 1]
     for part, whole, is_sharded in zip((w, g, o), full, sharded, strict=True):
         total = part * (ranks if is_sharded else 1.0)

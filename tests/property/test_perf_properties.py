@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scalelab.core.catalog import load_model
 from scalelab.core.scenario import resolve_cluster
 from scalelab.core.specs import ParallelPlan, TrainWorkload
-from scalelab.perf.memory import _state_bytes
+from scalelab.perf.memory import state_bytes
 from scalelab.perf.plan_arrays import SCHED_1F1B, from_plans
 from scalelab.perf.schedules import bubble_fraction
 from scalelab.perf.train import evaluate_train
@@ -59,8 +59,8 @@ def test_more_flops_or_bandwidth_never_slows_a_step(model_id, f, h, u, o):
 @given(params=st.floats(min_value=1e6, max_value=1e12), ranks=st.integers(1, 4096), zero=st.integers(0, 3))
 def test_zero_shards_sum_to_unsharded(params, ranks, zero):
     p, r = np.array([params]), np.array([float(ranks)])
-    sharded = _state_bytes(p, r, np.array([zero]))
-    whole = _state_bytes(p, r, np.array([0]))
+    sharded = state_bytes(p, r, np.array([zero]))
+    whole = state_bytes(p, r, np.array([0]))
     total = sum(float(s[0]) * (ranks if is_sh else 1) for s, is_sh in zip(sharded, (zero >= 3, zero >= 2, zero >= 1), strict=True))
     assert abs(total - float(sum(whole)[0])) <= 1e-9 * total
 

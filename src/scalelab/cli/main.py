@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "scalelab.cli.hardware_cmd",
     "scalelab.cli.validate_cmd",
     "scalelab.cli.predict_cmd",
+    "scalelab.cli.plan_cmd",
     "scalelab.cli.predict_infer_cmd",
     "scalelab.cli.plan_serve_cmd",
     "scalelab.cli.network_cmd",

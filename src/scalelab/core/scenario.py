@@ -146,10 +146,14 @@ def resolve_inference_workload(table: dict[str, Any], where: str = "workload") -
     return build(InferenceWorkload, normalize_units(dict(table)), where)
 
 
+# Keys a validation case carries beside the scenario tables (scalelab-validation/1 schema).
+CASE_KEYS = ("id", "kind", "note", "source", "status", "expect", "tolerance_frac")
+
+
 def load_scenario(data: dict[str, Any], phase: str, where: str = "scenario") -> Scenario:
     """Build a Scenario from a dict with `model`, `hardware`, `parallel`, `workload` tables."""
     for key in data:
-        if key not in ("model", "hardware", "parallel", "workload", "id", "kind", "note", "source"):
+        if key not in ("model", "hardware", "parallel", "workload") + CASE_KEYS:
             raise ConfigError(f"{where}: unknown table '{key}'")
     for key in ("model", "hardware", "workload"):
         if key not in data:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -151,6 +151,9 @@ class AcceleratorSpec(Spec):
     assumptions: dict[str, str] = Field(default_factory=dict)
     # Class-specific parameters of emerging devices (CIM, photonic, FPGA, systolic), read by scalelab.hw.emerging.
     emerging: dict[str, float | str] = Field(default_factory=dict)
+    # Timings measured by `scalelab calibrate` (lists of {shape/size, time_s, rate} records under
+    # gemm, attention, memory, all_reduce, all_gather), for models that use measured efficiency.
+    measured: dict[str, Any] = Field(default_factory=dict)
 
     def peak_flops_per_s(self, dtype: str) -> float:
         """Dense peak for `dtype`; fp8/int8/fp4 fall back to the next wider supported dtype."""

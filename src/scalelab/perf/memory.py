@@ -76,7 +76,7 @@ class MemoryArrays:
     device: NDArray[np.int64]
 
 
-def _state_bytes(params: Array, shard: Array, zero: Array) -> tuple[Array, Array, Array]:
+def state_bytes(params: Array, shard: Array, zero: Array) -> tuple[Array, Array, Array]:
     """(weights, gradients, optimizer) bytes of `params` sharded over `shard` ranks at ZeRO `zero`."""
     w = params * WEIGHT_BYTES / np.where(zero >= 3, shard, 1.0)
     g = params * GRAD_BYTES / np.where(zero >= 2, shard, 1.0)
@@ -102,8 +102,8 @@ def memory_per_device(
     layers, emb, head = place.held_layers, place.held_embed, place.held_head
     dense = layers * lp.dense[:, None] + emb * lp.embed[:, None] + head * lp.head[:, None]
     expert = layers * lp.expert[:, None] + head * lp.head_expert[:, None]
-    wd, gd, od = _state_bytes(dense, dp_shard, zero)
-    we, ge, oe = _state_bytes(expert, edp_shard, zero)
+    wd, gd, od = state_bytes(dense, dp_shard, zero)
+    we, ge, oe = state_bytes(expert, edp_shard, zero)
     # ZeRO-3 gathers one layer's weights at a time (plus a prefetched one)
     gathered = np.where(zero >= 3, 2.0 * (lp.dense + lp.expert)[:, None] * WEIGHT_BYTES, 0.0)
     weights, grads, opt = wd + we + gathered, gd + ge, od + oe

@@ -44,7 +44,10 @@ class ServeOption:
     def label(self) -> str:
         if self.prefill_plan is None:
             return plan_label(self.decode_plan)
-        return f"P[{plan_label(self.prefill_plan)}] x{self.prefill_devices} + D[{plan_label(self.decode_plan)}]"
+        return (
+            f"prefill {plan_label(self.prefill_plan)} x{self.prefill_devices} / "
+            f"decode {plan_label(self.decode_plan)} x{self.decode_devices}"
+        )
 
     def meets(self, w: InferenceWorkload) -> bool:
         return _ok(self.ttft_s, w.ttft_target_s) and _ok(self.tpot_s, w.tpot_target_s)

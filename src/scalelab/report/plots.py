@@ -25,6 +25,11 @@ def to_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
+def _label(value: float) -> str:
+    """Bar labels people read: 1,200 not 1.2e+03; three significant digits below 100."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def bar_chart(labels: list[str], values: list[float], ylabel: str, title: str, log: bool = False) -> bytes:
     fig, ax = new_figure()
     bars = ax.bar(labels, values, color="#3b6ea5")
@@ -32,7 +37,7 @@ def bar_chart(labels: list[str], values: list[float], ylabel: str, title: str, l
     ax.set_title(title)
     if log:
         ax.set_yscale("log")
-    ax.bar_label(bars, fmt="%.3g", fontsize=8)
+    ax.bar_label(bars, labels=[_label(v) for v in values], fontsize=8)
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
     return to_png(fig)
 

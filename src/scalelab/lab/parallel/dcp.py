@@ -8,6 +8,7 @@ Layout: ROOT/step_00000100/ (DCP files, renamed into place when complete) and RO
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -137,5 +138,9 @@ def load_full_model(path: Path, model: nn.Module) -> int:
     state = {"model": model.state_dict(), "trainer": {"step": torch.tensor(0)}}
     if not (path / ".metadata").is_file():
         raise CheckpointError(f"{path}: not a distributed checkpoint (no .metadata)")
-    dcp.load(state, checkpoint_id=str(path), no_dist=not dist.is_initialized())
+    with warnings.catch_warnings():
+        # DCP warns that it "assumes" a single process; here that is the point.
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+        dcp.load(state, checkpoint_id=str(path), no_dist=not dist.is_initialized())
+    model.load_state_dict(state["model"])
     return int(state["trainer"]["step"])

@@ -10,6 +10,8 @@ from scalelab.report.section import Section
 
 SECTION_MODULES = [
     "scalelab.report.sections.architecture",
+    "scalelab.report.sections.training",
+    "scalelab.report.sections.planning",
     "scalelab.report.sections.serving",
     "scalelab.report.sections.validation",
     "scalelab.report.sections.hardware_basics",

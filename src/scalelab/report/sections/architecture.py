@@ -93,13 +93,13 @@ def build(ctx: ReportContext) -> Section:
     fig_flops = bar_chart(names, [train_flops_per_token(x, SEQ_LEN) / 1e9 for x in models],
                           "GFLOP per trained token", "Training compute per token")
     fig_kv = bar_chart(names, [kv_cache_bytes_per_token(x) / 1e3 for x in models],
-                       "KB per token", "KV cache per token (bf16)", log=True)
+                       "KB per token", "KV cache per token (bf16)")
     return Section(
         title="Model: architecture, parameters, FLOPs and memory",
         summary=summary,
         tables=[_arch_table(m), _accounting_table(models), _kv_table(models), _weights_table(models)],
         figures=[Figure("Training GFLOP per token, MoE vs dense peers", fig_flops),
-                 Figure("KV cache KB per token (log scale): MLA vs GQA", fig_kv)],
+                 Figure("KV cache KB per token: MLA vs GQA", fig_kv)],
         data={"total_params": c.total, "active_params_per_token": c.active_per_token,
               "train_flops_per_token": flops, "kv_cache_bytes_per_token": kv_cache_bytes_per_token(m)},
     )
