@@ -2,6 +2,8 @@
 
 Blocks of `every` steps alternate (plain, hooked, plain, ...) on one model in one run, so each
 hooked block holds exactly one measured step; overhead = median(hooked) / median(plain) - 1.
+Times are the CPU time of the calling thread (torch runs on one thread here), so other jobs on a
+shared machine do not distort the ratio; wall times are recorded beside them.
 Run: .venv/bin/python benchmarks/bench_lab_diagnostics.py -> benchmarks/results/lab_diagnostics.json
 """
 
@@ -36,20 +38,24 @@ def machine() -> dict[str, object]:
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "load_average_1min": os.getloadavg()[0],
         "python": sys.version.split()[0],
         "torch": torch.__version__,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
-def _block(model, opt, batches, monitor: LayerMonitor | None, first_step: int) -> float:
-    t0 = time.perf_counter()
+def _block(
+    model, opt, batches, monitor: LayerMonitor | None, first_step: int
+) -> tuple[float, float]:
+    """(thread CPU seconds, wall seconds) for one block of steps."""
+    c0, t0 = time.thread_time(), time.perf_counter()
     for i, batch in enumerate(batches):
         armed = monitor is not None and monitor.arm(first_step + i)
         train_step(model, batch, opt, clip_grad_norm=1.0)
         if armed and monitor is not None:
             monitor.collect()
-    return time.perf_counter() - t0
+    return time.thread_time() - c0, time.perf_counter() - t0
 
 
 def measure(every: int, blocks: int, batch_size: int) -> dict[str, float]:
@@ -60,39 +66,44 @@ def measure(every: int, blocks: int, batch_size: int) -> dict[str, float]:
     gen = torch.Generator().manual_seed(0)
     batches = [sample_windows(splits.train, batch_size, CFG.seq_len, gen) for _ in range(every)]
     monitor = LayerMonitor([(f"block{i}", b) for i, b in enumerate(model.blocks)], every)
-    _block(model, opt, batches, None, 1)  # warm-up: allocator, kernels, optimizer state
+    for _ in range(3):  # warm-up: allocator, kernels, optimizer state
+        _block(model, opt, batches, None, 1)
     plain, hooked = [], []
     for _ in range(blocks):
         plain.append(_block(model, opt, batches, None, 1))
         hooked.append(_block(model, opt, batches, monitor, 0))
-    p, h = statistics.median(plain), statistics.median(hooked)
+    p, h = (statistics.median(c for c, _ in xs) for xs in (plain, hooked))
+    pw, hw = (statistics.median(w for _, w in xs) for xs in (plain, hooked))
     return {
         "every_n_steps": every,
         "blocks": blocks,
-        "plain_step_s": p / every,
-        "hooked_step_s": h / every,
+        "plain_step_cpu_s": p / every,
+        "hooked_step_cpu_s": h / every,
         "overhead_frac": h / p - 1,
+        "plain_step_wall_s": pw / every,
+        "hooked_step_wall_s": hw / every,
+        "overhead_wall_frac": hw / pw - 1,
     }
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--blocks", type=int, default=15)
+    ap.add_argument("--blocks", type=int, default=12)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "lab_diagnostics.json"
     )
     args = ap.parse_args(argv)
+    torch.set_num_threads(1)
     result = {
         "machine": machine(),
         "model": CFG.model_dump() | {"batch_size": args.batch_size},
-        "default_every_50": measure(50, max(3, args.blocks // 5), args.batch_size),
+        # Every step measured: the worst case, an upper bound for any sparser cadence.
+        "every_1": measure(1, args.blocks * 4, args.batch_size),
         "every_10": measure(10, args.blocks, args.batch_size),
-        # Every step measured: the cost of one hooked step, for scale (not the default).
-        "every_1": measure(1, args.blocks * 5, args.batch_size),
         "limit_overhead_frac": 0.05,
     }
-    result["pass"] = result["every_10"]["overhead_frac"] <= 0.05  # type: ignore[index]
+    result["pass"] = all(result[k]["overhead_frac"] <= 0.05 for k in ("every_1", "every_10"))
     write_atomic(args.out, json.dumps(result, indent=2) + "\n")
     return result
 

@@ -11,7 +11,7 @@ import platform
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +33,14 @@ def _timed(fn, repeat: int) -> list[float]:
 
 
 def machine() -> dict[str, object]:
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "python": sys.version.split()[0], "numpy": np.__version__,
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def main() -> dict[str, object]:
@@ -46,15 +51,22 @@ def main() -> dict[str, object]:
         predict_train(scenario)  # warm caches and imports
         predict = _timed(lambda s=scenario: predict_train(s), 50)
         with_load = _timed(lambda p=path: predict_train(load_scenario_file(p, "train")), 20)
-        results[f"predict_{name}"] = {"median_s": statistics.median(predict), "max_s": max(predict),
-                                      "median_with_scenario_load_s": statistics.median(with_load),
-                                      "target_s": 0.020, "pass": statistics.median(with_load) < 0.020}
+        results[f"predict_{name}"] = {
+            "median_s": statistics.median(predict),
+            "max_s": max(predict),
+            "median_with_scenario_load_s": statistics.median(with_load),
+            "target_s": 0.020,
+            "pass": statistics.median(with_load) < 0.020,
+        }
     run_cases(kind="train")
     train = _timed(lambda: run_cases(kind="train"), 5)
     full = _timed(lambda: run_cases(), 3)
     results["validate_train_cases"] = {"median_s": statistics.median(train)}
-    results["validate_all_cases"] = {"median_s": statistics.median(full), "target_s": 5.0,
-                                     "pass": statistics.median(full) < 5.0}
+    results["validate_all_cases"] = {
+        "median_s": statistics.median(full),
+        "target_s": 5.0,
+        "pass": statistics.median(full) < 5.0,
+    }
     out = ROOT / "benchmarks" / "results" / "perf.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     return results

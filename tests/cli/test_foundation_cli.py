@@ -80,3 +80,13 @@ def test_missing_file_and_bad_flag(cli):
     one_line_error(code, err, "cases.yaml", "not found")
     code, _, err = cli("validate", "--kind", "weather")
     one_line_error(code, err, "--kind")
+
+
+def test_validate_strict_exits_1_on_a_failing_case(cli, tmp_path):
+    path = tmp_path / "cases.yaml"
+    path.write_text("schema: scalelab-validation/1\ncases:\n- id: wrong\n  kind: model\n"
+                    "  model: {catalog_id: llama-3.1-8b}\n  expect: {total_params: 1.0e9}\n  tolerance_frac: 0.01\n")
+    code, out, _ = cli("validate", "--cases", str(path), "--strict")
+    assert code == 1 and "FAIL" in out
+    code, _, _ = cli("validate", "--cases", str(path))
+    assert code == 0

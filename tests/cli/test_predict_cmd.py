@@ -20,7 +20,12 @@ train_tokens = 1e12
 """
 
 
-def _write(tmp_path, n=2048, parallel="dp = 128\npp = 16\nep = 64\nschedule = 'dualpipe'\nzero_stage = 1", gbs=15360):
+def _write(
+    tmp_path,
+    n=2048,
+    parallel="dp = 128\npp = 16\nep = 64\nschedule = 'dualpipe'\nzero_stage = 1",
+    gbs=15360,
+):
     path = tmp_path / "s.toml"
     path.write_text(SCENARIO.format(n=n, parallel=parallel, gbs=gbs))
     return str(path)
@@ -30,8 +35,17 @@ def test_json_carries_the_documented_fields(cli, tmp_path):
     code, out, err = cli("predict", "train", _write(tmp_path), "--json")
     assert code == 0, err
     data = json.loads(out)
-    for key in ("step_time_s", "mfu", "tokens_per_s", "memory_per_device_bytes", "fits_in_memory",
-                "breakdown_s", "device_hours", "cost_usd", "energy_kwh"):
+    for key in (
+        "step_time_s",
+        "mfu",
+        "tokens_per_s",
+        "memory_per_device_bytes",
+        "fits_in_memory",
+        "breakdown_s",
+        "device_hours",
+        "cost_usd",
+        "energy_kwh",
+    ):
         assert key in data
     assert abs(sum(data["breakdown_s"].values()) - data["step_time_s"]) < 1e-9 * data["step_time_s"]
     assert data["device_hours"] == pytest.approx(2048 * 1e12 / data["tokens_per_s"] / 3600)
@@ -44,11 +58,14 @@ def test_examples_print_tables(cli):
         assert "Step time breakdown" in out and "Memory per device" in out
 
 
-@pytest.mark.parametrize("parallel, n, words", [
-    ("dp = 100\npp = 16", 2048, "degrees do not match"),
-    ("dp = 4\nep = 512", 4, "does not divide the 256 routed experts"),
-    ("dp = 2\ntp = 3", 6, "tp 3 does not divide"),
-])
+@pytest.mark.parametrize(
+    "parallel, n, words",
+    [
+        ("dp = 100\npp = 16", 2048, "degrees do not match"),
+        ("dp = 4\nep = 512", 4, "does not divide the 256 routed experts"),
+        ("dp = 2\ntp = 3", 6, "tp 3 does not divide"),
+    ],
+)
 def test_impossible_plans_are_one_line_errors(cli, tmp_path, parallel, n, words):
     code, out, err = cli("predict", "train", _write(tmp_path, n=n, parallel=parallel, gbs=96))
     assert code == 1
@@ -57,7 +74,9 @@ def test_impossible_plans_are_one_line_errors(cli, tmp_path, parallel, n, words)
 
 
 def test_plan_that_does_not_fit_is_a_result(cli, tmp_path):
-    code, out, err = cli("predict", "train", _write(tmp_path, n=64, parallel="dp = 64\nep = 64", gbs=64), "--json")
+    code, out, err = cli(
+        "predict", "train", _write(tmp_path, n=64, parallel="dp = 64\nep = 64", gbs=64), "--json"
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["fits_in_memory"] is False

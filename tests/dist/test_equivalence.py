@@ -17,6 +17,7 @@ PLANS_2 = {
     "ddp": {"dp": 2},
     "fsdp-zero3": {"dp": 2, "zero_stage": 3},
     "fsdp-zero2": {"dp": 2, "zero_stage": 2},
+    "fsdp-recompute": {"dp": 2, "zero_stage": 3, "recompute": "full"},
     "tp-sp": {"tp": 2, "sequence_parallel": True},
     "tp-no-sp": {"tp": 2, "sequence_parallel": False},
     "pp-1f1b": {"pp": 2, "schedule": "1f1b", "microbatch_size": 2},

@@ -14,8 +14,10 @@ def test_train_case(case):
     result = run_case(case)
     assert not result.message, result.message
     for m in result.metrics:
-        print(f"{case['id']}: {m.key} predicted {m.predicted:.4g} expected {m.expected:.4g} "
-              f"error {100 * (m.rel_error or 0):.1f}%")
+        print(
+            f"{case['id']}: {m.key} predicted {m.predicted:.4g} expected {m.expected:.4g} "
+            f"error {100 * (m.rel_error or 0):.1f}%"
+        )
     bad = [m.key for m in result.metrics if result.metric_status(m) != "pass"]
     assert not bad, f"outside {case['tolerance_frac']:.0%}: {bad}"
 

@@ -17,8 +17,13 @@ from scalelab.perf.comm import (
     p2p_time_s,
 )
 
-T = CommTiers(up_bytes_per_s=100e9, up_latency_s=1e-6, out_bytes_per_s=10e9, out_latency_s=5e-6,
-              devices_per_node=8)
+T = CommTiers(
+    up_bytes_per_s=100e9,
+    up_latency_s=1e-6,
+    out_bytes_per_s=10e9,
+    out_latency_s=5e-6,
+    devices_per_node=8,
+)
 
 
 def test_ring_all_reduce_inside_one_node():

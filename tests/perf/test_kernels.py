@@ -38,7 +38,9 @@ def test_skinny_gemm_is_bandwidth_bound():
 
 def test_measured_moe_bmm_is_reproduced_within_20_percent():
     # h200_micro.json moe_bmm, 64 experts x 256 tokens, d 7168, ffn 2048: 2.23 ms measured
-    t = grouped_gemm_time_s(64, 256, 4096, 7168, "bf16", H200) + grouped_gemm_time_s(64, 256, 7168, 2048, "bf16", H200)
+    t = grouped_gemm_time_s(64, 256, 4096, 7168, "bf16", H200) + grouped_gemm_time_s(
+        64, 256, 7168, 2048, "bf16", H200
+    )
     assert float(t) == pytest.approx(2.2327e-3, rel=0.2)
 
 
@@ -51,7 +53,9 @@ def test_wave_quantization():
 def test_fp8_falls_back_to_bf16_without_fp8_units():
     assert compute_dtype("fp8", A100) == "bf16"
     assert compute_dtype("fp8", H200) == "fp8"
-    assert float(gemm_time_s(8192, 8192, 8192, "fp8", A100)) == float(gemm_time_s(8192, 8192, 8192, "bf16", A100))
+    assert float(gemm_time_s(8192, 8192, 8192, "fp8", A100)) == float(
+        gemm_time_s(8192, 8192, 8192, "bf16", A100)
+    )
 
 
 def test_fewer_sms_slow_compute_bound_gemms():
@@ -63,8 +67,11 @@ def test_fewer_sms_slow_compute_bound_gemms():
 def test_memory_bound_op_classes():
     nbytes = 1e9
     assert float(memory_bound_time_s(nbytes, H200, "copy")) == pytest.approx(
-        P.kernel_floor_s + nbytes / (P.copy_frac * 4.8e12))
-    assert float(memory_bound_time_s(nbytes, H200, "act")) > float(memory_bound_time_s(nbytes, H200, "norm"))
+        P.kernel_floor_s + nbytes / (P.copy_frac * 4.8e12)
+    )
+    assert float(memory_bound_time_s(nbytes, H200, "act")) > float(
+        memory_bound_time_s(nbytes, H200, "norm")
+    )
     assert float(memory_bound_time_s(0.0, H200)) == 0.0
 
 
@@ -84,4 +91,6 @@ def test_measured_attention_within_10_percent():
 
 def test_launch_time():
     assert float(launch_time_s(100)) == pytest.approx(100 * P.eager_launch_s)
-    assert float(launch_time_s(np.array([100]), cuda_graphs=True)[0]) == pytest.approx(100 * P.graph_launch_s)
+    assert float(launch_time_s(np.array([100]), cuda_graphs=True)[0]) == pytest.approx(
+        100 * P.graph_launch_s
+    )

@@ -7,7 +7,7 @@ import pytest
 
 from scalelab.core.catalog import load_model
 from scalelab.core.specs import ParallelPlan
-from scalelab.perf.memory import state_bytes, layer_params
+from scalelab.perf.memory import layer_params, state_bytes
 from scalelab.perf.params import count_params
 from scalelab.perf.plan_arrays import from_plans
 
@@ -30,7 +30,9 @@ def test_layer_params_add_up_to_the_model():
     plan = from_plans([ParallelPlan(dp=1, tp=1, pp=1, ep=1)], m, 1)
     lp = layer_params(m, plan)
     c = count_params(m)
-    total = m.num_layers * (lp.dense[0] + lp.expert[0]) + lp.embed[0] + lp.head[0] + lp.head_expert[0]
+    total = (
+        m.num_layers * (lp.dense[0] + lp.expert[0]) + lp.embed[0] + lp.head[0] + lp.head_expert[0]
+    )
     # every weight of the main model and the MTP module, norms aside (final norm, MTP norms)
     assert total == pytest.approx(c.total + c.mtp, rel=1e-4)
 

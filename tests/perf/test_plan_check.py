@@ -19,13 +19,16 @@ def _check(model, plan, n=2048):
     check_plan(model, WL, n, from_plans([plan], model, n))
 
 
-@pytest.mark.parametrize("plan, n, words", [
-    (ParallelPlan(dp=100, tp=8, pp=2), 2048, "degrees do not match"),
-    (ParallelPlan(dp=8, ep=512, pp=1), 8, "does not divide the 256 routed experts"),
-    (ParallelPlan(dp=4, tp=3, pp=1), 12, "tp 3 does not divide"),
-    (ParallelPlan(dp=16, pp=64), 1024, "exceeds the 61 layers"),
-    (ParallelPlan(dp=6, pp=2, schedule="dualpipe"), 12, "global batch"),
-])
+@pytest.mark.parametrize(
+    "plan, n, words",
+    [
+        (ParallelPlan(dp=100, tp=8, pp=2), 2048, "degrees do not match"),
+        (ParallelPlan(dp=8, ep=512, pp=1), 8, "does not divide the 256 routed experts"),
+        (ParallelPlan(dp=4, tp=3, pp=1), 12, "tp 3 does not divide"),
+        (ParallelPlan(dp=16, pp=64), 1024, "exceeds the 61 layers"),
+        (ParallelPlan(dp=6, pp=2, schedule="dualpipe"), 12, "global batch"),
+    ],
+)
 def test_rejected_with_one_line_reason(plan, n, words):
     with pytest.raises(InfeasiblePlan) as err:
         _check(DSV3, plan, n)

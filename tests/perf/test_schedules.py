@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from scalelab.perf.plan_arrays import SCHED_1F1B, SCHED_DUALPIPE, SCHED_GPIPE, SCHED_INTERLEAVED, SCHED_ZB
-from scalelab.perf.schedules import bubble_fraction, bubble_time_s, dualpipe_time_s, in_flight_micro_batches
+from scalelab.perf.plan_arrays import (
+    SCHED_1F1B,
+    SCHED_DUALPIPE,
+    SCHED_GPIPE,
+    SCHED_INTERLEAVED,
+    SCHED_ZB,
+)
+from scalelab.perf.schedules import (
+    bubble_fraction,
+    bubble_time_s,
+    dualpipe_time_s,
+    in_flight_micro_batches,
+)
 
 
 @pytest.mark.parametrize("p, m", [(4, 8), (16, 32), (8, 96)])
@@ -24,7 +35,9 @@ def test_zero_bubble_and_dualpipe_formulas():
     # ZB-H1: (p-1)(F + B - 2W) with B the full backward (b + w)
     assert float(bubble_time_s(SCHED_ZB, 8, 1, 1.0, 1.0, 1.0)) == pytest.approx(7 * (1 + 2 - 2))
     # DualPipe: (p/2 - 1)(F&B + B - 3W)
-    assert float(bubble_time_s(SCHED_DUALPIPE, 8, 1, 1.0, 1.0, 1.0, fb_overlapped=2.5)) == pytest.approx(3 * (2.5 + 2 - 3))
+    assert float(
+        bubble_time_s(SCHED_DUALPIPE, 8, 1, 1.0, 1.0, 1.0, fb_overlapped=2.5)
+    ) == pytest.approx(3 * (2.5 + 2 - 3))
     assert float(bubble_time_s(SCHED_1F1B, 1, 1, 1.0, 1.0, 1.0)) == 0.0
 
 
@@ -32,7 +45,9 @@ def test_in_flight():
     assert float(in_flight_micro_batches(SCHED_GPIPE, 4, 32, 1)) == 32
     assert float(in_flight_micro_batches(SCHED_1F1B, 4, 32, 1)) == 4
     assert float(in_flight_micro_batches(SCHED_1F1B, 8, 3, 1)) == 3
-    assert float(in_flight_micro_batches(SCHED_INTERLEAVED, 4, 32, 2)) == pytest.approx(4 * (1 + 3 / 8))
+    assert float(in_flight_micro_batches(SCHED_INTERLEAVED, 4, 32, 2)) == pytest.approx(
+        4 * (1 + 3 / 8)
+    )
     assert float(in_flight_micro_batches(SCHED_DUALPIPE, 16, 120, 1)) == pytest.approx(17 / 2)
     assert float(in_flight_micro_batches(SCHED_1F1B, 1, 32, 1)) == 1
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from scalelab.perf.stages import FIRST, LAST, MID, place_layers
 
 
 def _place(L, pp, t_head, dual=False, t_emb=0.0):
-    return place_layers(L, np.array([pp]), np.array([dual]), np.array([1.0]), np.array([t_emb]), np.array([t_head]))
+    return place_layers(
+        L, np.array([pp]), np.array([dual]), np.array([1.0]), np.array([t_emb]), np.array([t_head])
+    )
 
 
 def test_llama3_layout_one_fewer_layer_on_the_ends():

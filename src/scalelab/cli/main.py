@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "scalelab.cli.network_cmd",
     "scalelab.cli.place_cmd",
     "scalelab.cli.lab_cmd",
+    "scalelab.cli.calibrate_cmd",
 ]
 
 for _name in COMMAND_MODULES:
@@ -39,7 +40,9 @@ for _name in COMMAND_MODULES:
 def run() -> None:
     """Console-script entry point: any ScalelabError becomes one line on stderr and exit 1."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # typer.Exit(n) comes back as the return value
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ScalelabError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -40,72 +40,155 @@ def _batch_from_tokens(text: str, seq: int) -> float:
     return gbs
 
 
-def _workload(global_batch: str | None, batch_tokens: str | None, seq: int, train_tokens: str | None,
-              fp8: bool) -> TrainWorkload:
+def _workload(
+    global_batch: str | None,
+    batch_tokens: str | None,
+    seq: int,
+    train_tokens: str | None,
+    fp8: bool,
+) -> TrainWorkload:
     if (global_batch is None) == (batch_tokens is None):
         raise ConfigError("give exactly one of --global-batch (sequences) or --batch-tokens")
     if seq <= 0:
         raise ConfigError(f"--seq must be > 0, got {seq}")
-    gbs = parse_count(global_batch, "--global-batch") if global_batch else _batch_from_tokens(batch_tokens or "", seq)
+    gbs = (
+        parse_count(global_batch, "--global-batch")
+        if global_batch
+        else _batch_from_tokens(batch_tokens or "", seq)
+    )
     if gbs < 1 or abs(gbs - round(gbs)) > 1e-6:
         raise ConfigError(f"the global batch must be a whole number of sequences >= 1, got {gbs:g}")
     tokens = parse_count(train_tokens, "--train-tokens") if train_tokens else None
-    return build(TrainWorkload, {"global_batch_size": int(round(gbs)), "seq_len": seq, "train_tokens": tokens,
-                                 "dtype": "fp8" if fp8 else "bf16"}, "plan")
+    return build(
+        TrainWorkload,
+        {
+            "global_batch_size": int(round(gbs)),
+            "seq_len": seq,
+            "train_tokens": tokens,
+            "dtype": "fp8" if fp8 else "bf16",
+        },
+        "plan",
+    )
 
 
 def _plan_json(p: RankedPlan) -> dict[str, Any]:
     data = p.prediction.to_dict()
-    data.update(rank=p.rank, num_devices=p.num_devices, time_s_per_token=p.time_s_per_token,
-                cost_usd_per_token=p.cost_usd_per_token, energy_j_per_token=p.energy_j_per_token)
+    data.update(
+        rank=p.rank,
+        num_devices=p.num_devices,
+        time_s_per_token=p.time_s_per_token,
+        cost_usd_per_token=p.cost_usd_per_token,
+        energy_j_per_token=p.energy_j_per_token,
+    )
     return data
 
 
 def plan_tables(r: TrainSearch) -> list[Table]:
     """Top plans, the Pareto front and the rejection counts."""
+
     def row(p: RankedPlan) -> list[str]:
         q = p.prediction
         run = f"{q.run_time_s / 86400:,.1f}" if q.run_time_s else "-"
         cost = f"{q.cost_usd / 1e6:,.2f}" if q.cost_usd else "-"
-        return [str(p.rank), describe_plan(q.plan, p.num_devices), f"{q.step_time_s:,.2f}", pct(q.mfu),
-                gib(q.memory_per_device_bytes), run, cost]
+        return [
+            str(p.rank),
+            describe_plan(q.plan, p.num_devices),
+            f"{q.step_time_s:,.2f}",
+            pct(q.mfu),
+            gib(q.memory_per_device_bytes),
+            run,
+            cost,
+        ]
 
     cols = ["#", "plan", "step (s)", "MFU", "memory/device", "run (days)", "cost ($M)"]
-    tables = [Table(f"Best plans by {r.objective} ({r.num_evaluated:,} evaluated in {r.search_s:,.2f} s)", cols,
-                    [row(p) for p in r.plans], note="\n".join(r.explanation))]
+    tables = [
+        Table(
+            f"Best plans by {r.objective} ({r.num_evaluated:,} evaluated in {r.search_s:,.2f} s)",
+            cols,
+            [row(p) for p in r.plans],
+            note="\n".join(r.explanation),
+        )
+    ]
     if len(r.pareto) > 1:
         tables.append(Table("Pareto front: time vs cost", cols, [row(p) for p in r.pareto]))
     return tables
 
 
 def hardware_table(h: HardwareChoice) -> Table:
-    rows = [[o.accelerator, f"{o.num_devices:,}", describe_plan(o.best.prediction.plan), f"{o.run_days:,.1f}",
-             f"{o.cost_usd / 1e6:,.2f}", f"{o.energy_kwh / 1e6:,.2f}", "yes" if o.meets_deadline and o.meets_budget
-             else "no"] for o in h.options[:20]]
-    return Table(f"Hardware options by {h.objective} ({h.search_s:,.1f} s)", ["accelerator", "devices", "best plan",
-                 "days", "cost ($M)", "energy (GWh)", "meets limits"], rows, note=h.message)
+    rows = [
+        [
+            o.accelerator,
+            f"{o.num_devices:,}",
+            describe_plan(o.best.prediction.plan),
+            f"{o.run_days:,.1f}",
+            f"{o.cost_usd / 1e6:,.2f}",
+            f"{o.energy_kwh / 1e6:,.2f}",
+            "yes" if o.meets_deadline and o.meets_budget else "no",
+        ]
+        for o in h.options[:20]
+    ]
+    return Table(
+        f"Hardware options by {h.objective} ({h.search_s:,.1f} s)",
+        [
+            "accelerator",
+            "devices",
+            "best plan",
+            "days",
+            "cost ($M)",
+            "energy (GWh)",
+            "meets limits",
+        ],
+        rows,
+        note=h.message,
+    )
 
 
 def plan(
-    model: str = typer.Option(..., "--model", help="Catalog id or model file (TOML/JSON, HF config.json)."),
-    cluster: str = typer.Option(None, "--cluster", help="ACCELERATORxCOUNT (e.g. h800x2048) or a cluster TOML."),
-    global_batch: str = typer.Option(None, "--global-batch", help="Sequences per step (e.g. 15360)."),
-    batch_tokens: str = typer.Option(None, "--batch-tokens", help="Tokens per step (e.g. 16M); divided by --seq."),
+    model: str = typer.Option(
+        ..., "--model", help="Catalog id or model file (TOML/JSON, HF config.json)."
+    ),
+    cluster: str = typer.Option(
+        None, "--cluster", help="ACCELERATORxCOUNT (e.g. h800x2048) or a cluster TOML."
+    ),
+    global_batch: str = typer.Option(
+        None, "--global-batch", help="Sequences per step (e.g. 15360)."
+    ),
+    batch_tokens: str = typer.Option(
+        None, "--batch-tokens", help="Tokens per step (e.g. 16M); divided by --seq."
+    ),
     seq: int = typer.Option(4096, "--seq", help="Sequence length (tokens)."),
-    train_tokens: str = typer.Option(None, "--train-tokens", help="Tokens to train (e.g. 14.8T): run time and cost."),
-    objective: str = typer.Option("time", "--objective", help="Rank by time, cost or energy per token."),
+    train_tokens: str = typer.Option(
+        None, "--train-tokens", help="Tokens to train (e.g. 14.8T): run time and cost."
+    ),
+    objective: str = typer.Option(
+        "time", "--objective", help="Rank by time, cost or energy per token."
+    ),
     top: int = typer.Option(5, "--top", help="How many plans to return."),
-    fp8: bool = typer.Option(False, "--fp8", help="Allow fp8 training where the device supports it."),
-    scale_down: int = typer.Option(0, "--scale-down", help="Also try 1/2, 1/4, ... of the cluster (this many halvings)."),
-    hardware: str = typer.Option(None, "--hardware", help="`any` or ids (a,b): also choose the accelerator and count."),
-    deadline_days: float = typer.Option(None, "--deadline-days", help="With --hardware: finish within this many days."),
-    budget_usd: float = typer.Option(None, "--budget-usd", help="With --hardware: spend at most this much."),
-    require_fit: bool = typer.Option(False, "--require-fit", help="Exit 1 when no plan fits in memory."),
+    fp8: bool = typer.Option(
+        False, "--fp8", help="Allow fp8 training where the device supports it."
+    ),
+    scale_down: int = typer.Option(
+        0, "--scale-down", help="Also try 1/2, 1/4, ... of the cluster (this many halvings)."
+    ),
+    hardware: str = typer.Option(
+        None, "--hardware", help="`any` or ids (a,b): also choose the accelerator and count."
+    ),
+    deadline_days: float = typer.Option(
+        None, "--deadline-days", help="With --hardware: finish within this many days."
+    ),
+    budget_usd: float = typer.Option(
+        None, "--budget-usd", help="With --hardware: spend at most this much."
+    ),
+    require_fit: bool = typer.Option(
+        False, "--require-fit", help="Exit 1 when no plan fits in memory."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Search dp/tp/pp/ep/cp, ZeRO, micro-batch, schedule, recompute (and precision) for the best training plan."""
     if objective not in OBJECTIVES:
-        raise ConfigError(f"--objective: expected one of {', '.join(OBJECTIVES)}, got '{objective}'")
+        raise ConfigError(
+            f"--objective: expected one of {', '.join(OBJECTIVES)}, got '{objective}'"
+        )
     if top < 1:
         raise ConfigError(f"--top must be >= 1, got {top}")
     m = resolve_model(model)
@@ -115,12 +198,22 @@ def plan(
         return
     if cluster is None:
         raise ConfigError("give --cluster (e.g. h800x2048) or --hardware any")
-    result = search_train(m, resolve_cluster(cluster), wl, objective, top=top, scale_down=scale_down)
+    result = search_train(
+        m, resolve_cluster(cluster), wl, objective, top=top, scale_down=scale_down
+    )
     if as_json:
-        print_json({"plans": [_plan_json(p) for p in result.plans], "pareto": [_plan_json(p) for p in result.pareto],
-                    "num_candidates": result.num_candidates, "num_evaluated": result.num_evaluated,
-                    "num_rejected_by_reason": result.num_rejected_by_reason, "search_s": result.search_s,
-                    "explanation": result.explanation, "no_fit": result.no_fit_message})
+        print_json(
+            {
+                "plans": [_plan_json(p) for p in result.plans],
+                "pareto": [_plan_json(p) for p in result.pareto],
+                "num_candidates": result.num_candidates,
+                "num_evaluated": result.num_evaluated,
+                "num_rejected_by_reason": result.num_rejected_by_reason,
+                "search_s": result.search_s,
+                "explanation": result.explanation,
+                "no_fit": result.no_fit_message,
+            }
+        )
     elif result.plans:
         for table in plan_tables(result):
             out.print(rich_table(table))
@@ -131,16 +224,44 @@ def plan(
             err.print(result.no_fit_message or "no plan fits", highlight=False)
 
 
-def _hardware(m: Any, wl: TrainWorkload, hardware: str, objective: str, deadline_days: float | None,
-              budget_usd: float | None, require_fit: bool, as_json: bool) -> None:
-    h = choose_hardware(m, wl, hardware, objective, deadline_days=deadline_days, budget_usd=budget_usd)
+def _hardware(
+    m: Any,
+    wl: TrainWorkload,
+    hardware: str,
+    objective: str,
+    deadline_days: float | None,
+    budget_usd: float | None,
+    require_fit: bool,
+    as_json: bool,
+) -> None:
+    h = choose_hardware(
+        m, wl, hardware, objective, deadline_days=deadline_days, budget_usd=budget_usd
+    )
     if as_json:
-        print_json({"answer": None if h.answer is None else {
-            "accelerator": h.answer.accelerator, "num_devices": h.answer.num_devices,
-            "plan": _plan_json(h.answer.best)}, "message": h.message, "search_s": h.search_s,
-            "options": [{"accelerator": o.accelerator, "num_devices": o.num_devices, "run_days": o.run_days,
-                         "cost_usd": o.cost_usd, "energy_kwh": o.energy_kwh,
-                         "plan": o.best.prediction.plan.model_dump()} for o in h.options]})
+        print_json(
+            {
+                "answer": None
+                if h.answer is None
+                else {
+                    "accelerator": h.answer.accelerator,
+                    "num_devices": h.answer.num_devices,
+                    "plan": _plan_json(h.answer.best),
+                },
+                "message": h.message,
+                "search_s": h.search_s,
+                "options": [
+                    {
+                        "accelerator": o.accelerator,
+                        "num_devices": o.num_devices,
+                        "run_days": o.run_days,
+                        "cost_usd": o.cost_usd,
+                        "energy_kwh": o.energy_kwh,
+                        "plan": o.best.prediction.plan.model_dump(),
+                    }
+                    for o in h.options
+                ],
+            }
+        )
     else:
         out.print(rich_table(hardware_table(h)))
     if h.answer is None and require_fit:

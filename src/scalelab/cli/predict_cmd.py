@@ -33,33 +33,55 @@ def train_tables(p: TrainPrediction) -> list[Table]:
     """Headline metrics, step-time breakdown, memory per device and run totals as report tables."""
     plan = p.plan
     head = [
-        ["plan", f"dp {plan.dp} tp {plan.tp} pp {plan.pp} ep {plan.ep} cp {plan.cp}, "
-                 f"ZeRO-{plan.zero_stage}, {plan.schedule}, {plan.precision}, recompute {plan.recompute}"],
+        [
+            "plan",
+            f"dp {plan.dp} tp {plan.tp} pp {plan.pp} ep {plan.ep} cp {plan.cp}, "
+            f"ZeRO-{plan.zero_stage}, {plan.schedule}, {plan.precision}, recompute {plan.recompute}",
+        ],
         ["step time", f"{p.step_time_s:,.3f} s ({p.num_micro_batches} micro-batches)"],
-        ["MFU (bf16 peak)", f"{pct(p.mfu)} (causal {pct(p.mfu_causal)}, non-causal {pct(p.mfu_noncausal)})"],
+        [
+            "MFU (bf16 peak)",
+            f"{pct(p.mfu)} (causal {pct(p.mfu_causal)}, non-causal {pct(p.mfu_noncausal)})",
+        ],
         ["HFU (incl. recompute)", pct(p.hfu)],
         ["model TFLOP/s per device", f"{p.model_flops_per_s_per_device / 1e12:,.1f}"],
         ["tokens/s", f"{p.tokens_per_s:,.0f}"],
-        ["memory per device", f"{gib(p.memory_per_device_bytes)} of {gib(p.hbm_bytes)} ({p.memory_device})"],
-        ["fits in memory", "yes" if p.fits_in_memory else f"NO: {gib(p.memory_overflow_bytes)} over"],
+        [
+            "memory per device",
+            f"{gib(p.memory_per_device_bytes)} of {gib(p.hbm_bytes)} ({p.memory_device})",
+        ],
+        [
+            "fits in memory",
+            "yes" if p.fits_in_memory else f"NO: {gib(p.memory_overflow_bytes)} over",
+        ],
     ]
     tables = [Table("Training prediction", ["metric", "value"], head)]
-    rows = [[BREAKDOWN_LABELS.get(k, k), f"{v:,.3f}", pct(v / p.step_time_s)] for k, v in p.breakdown_s.items()]
+    rows = [
+        [BREAKDOWN_LABELS.get(k, k), f"{v:,.3f}", pct(v / p.step_time_s)]
+        for k, v in p.breakdown_s.items()
+    ]
     tables.append(Table("Step time breakdown", ["component", "s", "share"], rows))
     mem = [[k.replace("_", " "), gib(v)] for k, v in p.memory_breakdown_bytes.items()]
     tables.append(Table(f"Memory per device ({p.memory_device})", ["part", "GiB"], mem))
     if p.device_hours is not None:
-        run = [["tokens to train", f"{p.train_tokens:,.3g}"], ["wall time", f"{(p.run_time_s or 0) / 86400:,.1f} days"],
-               ["device-hours", f"{p.device_hours:,.0f}"], ["cost", f"${p.cost_usd:,.0f}"],
-               ["energy (first estimate)", f"{p.energy_kwh:,.0f} kWh"]]
+        run = [
+            ["tokens to train", f"{p.train_tokens:,.3g}"],
+            ["wall time", f"{(p.run_time_s or 0) / 86400:,.1f} days"],
+            ["device-hours", f"{p.device_hours:,.0f}"],
+            ["cost", f"${p.cost_usd:,.0f}"],
+            ["energy (first estimate)", f"{p.energy_kwh:,.0f} kWh"],
+        ]
         tables.append(Table("Whole run", ["quantity", "value"], run))
     return tables
 
 
 @predict_app.command("train")
 def train(
-    scenario: Path = typer.Argument(..., help="Scenario TOML with [model], [hardware], [parallel], [workload] "
-                                              "tables (catalog ids or inline fields), as in a validation case."),
+    scenario: Path = typer.Argument(
+        ...,
+        help="Scenario TOML with [model], [hardware], [parallel], [workload] "
+        "tables (catalog ids or inline fields), as in a validation case.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Predict one training step of a plan: time and its breakdown, MFU, memory fit, run cost."""

@@ -86,9 +86,17 @@ def dense_ffn_block(ctx: StepContext, ffn: int, comm: bool = True, residual: boo
         _residual(blk, ctx)
     # with SP the column-parallel input is saved as this rank's shard and re-gathered in backward
     # (Korthikanti et al. 2022 Sec 4.2.2)
-    blk.gemm(t, (2.0 if gated else 1.0) * f, m.hidden_size, droppable_input=True, saved_rows=ctx.norm_tokens)
+    blk.gemm(
+        t,
+        (2.0 if gated else 1.0) * f,
+        m.hidden_size,
+        droppable_input=True,
+        saved_rows=ctx.norm_tokens,
+    )
     _activation(blk, t * f, gated)
-    blk.gemm(t, m.hidden_size, f, droppable_input=True)  # activation output, recomputed if selective
+    blk.gemm(
+        t, m.hidden_size, f, droppable_input=True
+    )  # activation output, recomputed if selective
     if comm:
         blk.add_comm(tp_s=_tp_comm(ctx))
     return blk

@@ -107,7 +107,9 @@ def memory_per_device(
     # ZeRO-3 gathers one layer's weights at a time (plus a prefetched one)
     gathered = np.where(zero >= 3, 2.0 * (lp.dense + lp.expert)[:, None] * WEIGHT_BYTES, 0.0)
     weights, grads, opt = wd + we + gathered, gd + ge, od + oe
-    act_layer, act_embed, act_head = (np.broadcast_to(x, (p.size,)) for x in (act_layer, act_embed, act_head))
+    act_layer, act_embed, act_head = (
+        np.broadcast_to(x, (p.size,)) for x in (act_layer, act_embed, act_head)
+    )
     acts = _activations(p, place, act_layer, act_embed, act_head, in_flight)
     buf = np.broadcast_to(buffers[:, None], acts.shape)
     total = np.where(

@@ -116,7 +116,9 @@ class Block:
 
     def __init__(self, ctx: StepContext) -> None:
         self.ctx = ctx
-        z: Array = np.zeros(())  # 0-d: broadcasts to the plans on first use (no N-sized allocations)
+        z: Array = np.zeros(
+            ()
+        )  # 0-d: broadcasts to the plans on first use (no N-sized allocations)
         self.f, self.b, self.w = z.copy(), z.copy(), z.copy()
         self.selective_f = z.copy()  # forward work re-run in backward under selective recompute
         self.kernels_f, self.kernels_b = z.copy(), z.copy()
@@ -162,7 +164,9 @@ class Block:
         self.kernels_f = self.kernels_f + np.where(quant, 2.0, 1.0)
         self.kernels_b = self.kernels_b + np.where(quant, 3.0, 2.0)
         rows = m if saved_rows is None else np.asarray(saved_rows, dtype=float)
-        saved = np.where(input_saved, g * rows * k * (ctx.lin_bytes if rate is ctx.lin else 2.0), 0.0)
+        saved = np.where(
+            input_saved, g * rows * k * (ctx.lin_bytes if rate is ctx.lin else 2.0), 0.0
+        )
         self.saved = self.saved + saved
         if droppable_input:
             self.droppable = self.droppable + saved
@@ -253,4 +257,6 @@ class Block:
         """Forward EP dispatch and combine all-to-alls; the backward moves the same volumes back."""
         self.ep_dispatch_f = self.ep_dispatch_f + np.asarray(dispatch_s, dtype=float)
         self.ep_combine_f = self.ep_combine_f + np.asarray(combine_s, dtype=float)
-        self.ep_f = self.ep_f + np.asarray(dispatch_s, dtype=float) + np.asarray(combine_s, dtype=float)
+        self.ep_f = (
+            self.ep_f + np.asarray(dispatch_s, dtype=float) + np.asarray(combine_s, dtype=float)
+        )

@@ -44,6 +44,7 @@ class ParamCounts:
     norms: int
     active_routed_experts: int
     mtp: int
+    head_matmul: int  # weights of the LM-head matmul, also when tied to the embedding
 
     @property
     def total(self) -> int:
@@ -57,8 +58,9 @@ class ParamCounts:
 
     @property
     def matmul_active_per_token(self) -> int:
-        """Active weights used in matrix multiplies (excludes the embedding lookup and norms)."""
-        return self.active_per_token - self.embedding - self.norms
+        """Active weights used in matrix multiplies: everything but the embedding lookup and norms,
+        with the LM head counted once even when it shares the embedding's weights."""
+        return self.active_per_token - self.embedding - self.head - self.norms + self.head_matmul
 
 
 def count_params(m: ModelSpec) -> ParamCounts:
@@ -80,6 +82,7 @@ def count_params(m: ModelSpec) -> ParamCounts:
         norms=(2 * m.num_layers + 1) * h,
         active_routed_experts=n_moe * m.num_experts_per_token * expert,
         mtp=m.mtp_depth * mtp_module_params(m),
+        head_matmul=m.vocab_size * h,
     )
 
 

@@ -150,6 +150,8 @@ def pass_times(blk: Block, ctx: StepContext) -> PassTimes:
     tp_f, tp_b = blk.tp_f * tp_keep, blk.tp_f * tp_keep * rerun
     fb = c_f + c_b + blk.w + tp_f + tp_b + cp_f + cp_b + blk.ep_f * (1.0 + rerun)
     return PassTimes(
-        *(np.broadcast_to(x, (p.size,)) for x in (c_f, c_b, blk.w, tp_f, tp_b, cp_f, cp_b, blk.ep_f,
-                                                    blk.ep_f * rerun, fb, pair)),
+        *(
+            np.broadcast_to(x, (p.size,))
+            for x in (c_f, c_b, blk.w, tp_f, tp_b, cp_f, cp_b, blk.ep_f, blk.ep_f * rerun, fb, pair)
+        ),
     )

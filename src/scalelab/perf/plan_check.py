@@ -75,7 +75,11 @@ def check_codes(
         (p.cp > 1) & (workload.seq_len % (2 * p.cp) != 0),
         workload.global_batch_size % (p.dp * p.microbatch) != 0,
         ((p.schedule == SCHED_NONE) & (p.pp > 1))
-        | ((p.schedule == SCHED_DUALPIPE) & (p.pp > 1) & ((p.pp % 2 != 0) | (n_micro < 2 * p.pp) | (n_micro % 2 != 0)))
+        | (
+            (p.schedule == SCHED_DUALPIPE)
+            & (p.pp > 1)
+            & ((p.pp % 2 != 0) | (n_micro < 2 * p.pp) | (n_micro % 2 != 0))
+        )
         | ((p.schedule == SCHED_INTERLEAVED) & (p.virtual > 1) & (n_micro % p.pp != 0)),
     ]
     codes = np.zeros(p.size, dtype=np.int64)

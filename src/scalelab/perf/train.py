@@ -27,10 +27,8 @@ DEVICE_KINDS = ("first stage", "middle stage", "last stage")
 
 
 def model_flops_per_token(m: ModelSpec, seq_len: int, causal: bool) -> float:
-    """Forward + backward FLOPs per token (3 x forward). Tied embeddings still run the LM-head
-    matmul (2 V h per token forward), which parameter counts omit."""
-    tied_head = 2.0 * m.vocab_size * m.hidden_size if m.tied_embeddings else 0.0
-    return 3.0 * (forward_flops_per_token(m, seq_len, causal) + tied_head)
+    """Forward + backward FLOPs per token (3 x forward, LM-head matmul included also when tied)."""
+    return 3.0 * forward_flops_per_token(m, seq_len, causal)
 
 
 def hardware_flops_per_token(m: ModelSpec, seq_len: int, recompute: str) -> float:

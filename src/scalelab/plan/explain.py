@@ -11,21 +11,36 @@ if TYPE_CHECKING:
     from scalelab.plan.search import RankedPlan, TrainSearch
 
 GIB = 2**30
-LABELS = {"compute": "compute", "tp_comm": "TP collectives", "cp_comm": "CP exchange", "ep_comm": "EP all-to-all",
-          "pp_comm": "PP sends", "pipeline_bubble": "pipeline bubble", "dp_comm": "DP sync",
-          "optimizer": "optimizer"}
-REASON_TEXT = {"degrees": "degrees do not multiply to the device count", "ep-experts": "EP does not divide the experts",
-               "ep-group": "EP does not divide the ranks of a stage", "tp-heads": "TP does not divide the heads",
-               "pp-layers": "more stages than layers", "cp-seq": "CP does not split the sequence",
-               "batch": "global batch not divisible by dp x micro-batch",
-               "schedule": "schedule needs other micro-batch counts", "memory": "does not fit in memory"}
+LABELS = {
+    "compute": "compute",
+    "tp_comm": "TP collectives",
+    "cp_comm": "CP exchange",
+    "ep_comm": "EP all-to-all",
+    "pp_comm": "PP sends",
+    "pipeline_bubble": "pipeline bubble",
+    "dp_comm": "DP sync",
+    "optimizer": "optimizer",
+}
+REASON_TEXT = {
+    "degrees": "degrees do not multiply to the device count",
+    "ep-experts": "EP does not divide the experts",
+    "ep-group": "EP does not divide the ranks of a stage",
+    "tp-heads": "TP does not divide the heads",
+    "pp-layers": "more stages than layers",
+    "cp-seq": "CP does not split the sequence",
+    "batch": "global batch not divisible by dp x micro-batch",
+    "schedule": "schedule needs other micro-batch counts",
+    "memory": "does not fit in memory",
+}
 
 
 def describe_plan(plan: ParallelPlan, num_devices: int | None = None) -> str:
     """`tp 8 pp 16 dp 64 ep 1 cp 1, ZeRO-1, 1f1b, mb 1, recompute full, bf16` (+ device count)."""
     sched = plan.schedule + (f" v{plan.virtual_stages}" if (plan.virtual_stages or 1) > 1 else "")
-    text = (f"tp {plan.tp} pp {plan.pp} dp {plan.dp} ep {plan.ep} cp {plan.cp}, ZeRO-{plan.zero_stage}, {sched}, "
-            f"mb {plan.microbatch_size}, recompute {plan.recompute}, {plan.precision}")
+    text = (
+        f"tp {plan.tp} pp {plan.pp} dp {plan.dp} ep {plan.ep} cp {plan.cp}, ZeRO-{plan.zero_stage}, {sched}, "
+        f"mb {plan.microbatch_size}, recompute {plan.recompute}, {plan.precision}"
+    )
     return text + (f" on {num_devices:,} devices" if num_devices else "")
 
 
@@ -39,16 +54,24 @@ def loss_line(winner: RankedPlan, other: RankedPlan, objective: str) -> str:
     """Where `other` loses against the winner, per token so different cluster sizes compare."""
     scale_w = 1.0 / winner.prediction.step_time_s * winner.time_s_per_token
     scale_o = 1.0 / other.prediction.step_time_s * other.time_s_per_token
-    deltas = {k: other.prediction.breakdown_s[k] * scale_o - winner.prediction.breakdown_s[k] * scale_w
-              for k in winner.prediction.breakdown_s}
+    deltas = {
+        k: other.prediction.breakdown_s[k] * scale_o - winner.prediction.breakdown_s[k] * scale_w
+        for k in winner.prediction.breakdown_s
+    }
     worst = max(deltas, key=lambda k: deltas[k])
     total = other.time_s_per_token / winner.time_s_per_token - 1.0
     mem = ""
     if other.prediction.memory_per_device_bytes > 0.9 * other.prediction.hbm_bytes:
         mem = f"; near the memory limit ({other.prediction.memory_per_device_bytes / GIB:,.1f} GiB)"
-    head = f"{100 * total:+.1f}% time per token" if objective == "time" else (
-        f"{100 * (getattr(other, objective + '_usd_per_token', other.cost_usd_per_token) / winner.cost_usd_per_token - 1):+.1f}% cost"
-        if objective == "cost" else f"{100 * (other.energy_j_per_token / winner.energy_j_per_token - 1):+.1f}% energy")
+    head = (
+        f"{100 * total:+.1f}% time per token"
+        if objective == "time"
+        else (
+            f"{100 * (getattr(other, objective + '_usd_per_token', other.cost_usd_per_token) / winner.cost_usd_per_token - 1):+.1f}% cost"
+            if objective == "cost"
+            else f"{100 * (other.energy_j_per_token / winner.energy_j_per_token - 1):+.1f}% energy"
+        )
+    )
     return f"#{other.rank} ({describe_plan(other.prediction.plan, other.num_devices)}): {head}, mostly {LABELS[worst]}{mem}"
 
 
@@ -57,14 +80,18 @@ def explain(result: TrainSearch) -> list[str]:
     lines = []
     if result.plans:
         w = result.plans[0]
-        lines.append(f"winner: {describe_plan(w.prediction.plan, w.num_devices)} — step "
-                     f"{w.prediction.step_time_s:,.2f} s, MFU {100 * w.prediction.mfu:.1f}%; its time goes to "
-                     f"{_dominant(w)}")
+        lines.append(
+            f"winner: {describe_plan(w.prediction.plan, w.num_devices)} — step "
+            f"{w.prediction.step_time_s:,.2f} s, MFU {100 * w.prediction.mfu:.1f}%; its time goes to "
+            f"{_dominant(w)}"
+        )
         lines += [loss_line(w, o, result.objective) for o in result.plans[1:5]]
     total = sum(result.num_rejected_by_reason.values())
     if total:
-        parts = ", ".join(f"{REASON_TEXT.get(k, k)}: {v:,}" for k, v in
-                          sorted(result.num_rejected_by_reason.items(), key=lambda kv: -kv[1]))
+        parts = ", ".join(
+            f"{REASON_TEXT.get(k, k)}: {v:,}"
+            for k, v in sorted(result.num_rejected_by_reason.items(), key=lambda kv: -kv[1])
+        )
         lines.append(f"rejected {total:,} of {result.num_candidates:,} candidate plans ({parts})")
     if result.no_fit_message:
         lines.append(result.no_fit_message)
@@ -74,5 +101,7 @@ def explain(result: TrainSearch) -> list[str]:
 def no_fit_message(shortfall: tuple[float, ParallelPlan, int]) -> str:
     """The one-line answer when nothing fits."""
     overflow, plan, n = shortfall
-    return (f"no plan fits: smallest memory shortfall is {overflow / GIB:,.1f} GiB per device with plan "
-            f"{describe_plan(plan, n)}")
+    return (
+        f"no plan fits: smallest memory shortfall is {overflow / GIB:,.1f} GiB per device with plan "
+        f"{describe_plan(plan, n)}"
+    )

@@ -10,16 +10,26 @@ from scalelab.core import catalog
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.scenario import cluster_from_string
 from scalelab.core.specs import ModelSpec, TrainWorkload
-from scalelab.perf.plan_arrays import RC_FULL, RC_SELECTIVE, SCHED_1F1B, SCHED_DUALPIPE, SCHED_INTERLEAVED
+from scalelab.perf.plan_arrays import (
+    RC_FULL,
+    RC_SELECTIVE,
+    SCHED_1F1B,
+    SCHED_DUALPIPE,
+    SCHED_INTERLEAVED,
+)
 from scalelab.plan.search import RankedPlan, search_train
 from scalelab.plan.space import SpaceOptions
 
 DEFAULT_COUNTS = (256, 512, 1024, 2048, 4096, 8192, 16384)
 HARDWARE_KINDS = ("gpu", "tpu")
 # A narrower space per (hardware, size) keeps a sweep of ~50 clusters interactive.
-SWEEP_SPACE = SpaceOptions(micro_batches=(1, 2), recomputes=(RC_SELECTIVE, RC_FULL),
-                           schedules=(SCHED_1F1B, SCHED_INTERLEAVED, SCHED_DUALPIPE), zero_stages=(1,),
-                           context_parallel=False)
+SWEEP_SPACE = SpaceOptions(
+    micro_batches=(1, 2),
+    recomputes=(RC_SELECTIVE, RC_FULL),
+    schedules=(SCHED_1F1B, SCHED_INTERLEAVED, SCHED_DUALPIPE),
+    zero_stages=(1,),
+    context_parallel=False,
+)
 
 
 @dataclass(frozen=True)
@@ -54,23 +64,40 @@ def accelerator_ids(spec: str) -> list[str]:
     for item in (s.strip() for s in spec.split(",") if s.strip()):
         match = [i for i in ids if i == item] or [i for i in ids if i.startswith(item)]
         if len(match) != 1:
-            raise ConfigError(f"--hardware: unknown or ambiguous accelerator '{item}' (known: {', '.join(ids)})")
+            raise ConfigError(
+                f"--hardware: unknown or ambiguous accelerator '{item}' (known: {', '.join(ids)})"
+            )
         out.append(match[0])
     return out
 
 
-def _option(acc: str, n: int, best: RankedPlan, deadline_days: float | None,
-            budget_usd: float | None) -> HardwareOption:
+def _option(
+    acc: str, n: int, best: RankedPlan, deadline_days: float | None, budget_usd: float | None
+) -> HardwareOption:
     p = best.prediction
     days = (p.run_time_s or 0.0) / 86400.0
     cost, energy = p.cost_usd or 0.0, p.energy_kwh or 0.0
-    return HardwareOption(acc, n, best, days, cost, energy,
-                          deadline_days is None or days <= deadline_days, budget_usd is None or cost <= budget_usd)
+    return HardwareOption(
+        acc,
+        n,
+        best,
+        days,
+        cost,
+        energy,
+        deadline_days is None or days <= deadline_days,
+        budget_usd is None or cost <= budget_usd,
+    )
 
 
-def choose_hardware(model: ModelSpec, workload: TrainWorkload, hardware: str = "any", objective: str = "cost",
-                    counts: tuple[int, ...] = DEFAULT_COUNTS, deadline_days: float | None = None,
-                    budget_usd: float | None = None) -> HardwareChoice:
+def choose_hardware(
+    model: ModelSpec,
+    workload: TrainWorkload,
+    hardware: str = "any",
+    objective: str = "cost",
+    counts: tuple[int, ...] = DEFAULT_COUNTS,
+    deadline_days: float | None = None,
+    budget_usd: float | None = None,
+) -> HardwareChoice:
     """Best (accelerator, count, plan) that trains workload.train_tokens within deadline and budget."""
     if workload.train_tokens is None:
         raise ConfigError("choosing hardware needs --train-tokens (the run to price)")
@@ -85,26 +112,48 @@ def choose_hardware(model: ModelSpec, workload: TrainWorkload, hardware: str = "
             found = search_train(model, cluster, workload, objective, top=1, opts=SWEEP_SPACE)
             if found.plans:
                 options.append(_option(acc, n, found.plans[0], deadline_days, budget_usd))
-    key = {"time": lambda o: o.run_days, "cost": lambda o: o.cost_usd, "energy": lambda o: o.energy_kwh}[objective]
+    key = {
+        "time": lambda o: o.run_days,
+        "cost": lambda o: o.cost_usd,
+        "energy": lambda o: o.energy_kwh,
+    }[objective]
     options.sort(key=key)
     ok = [o for o in options if o.meets_deadline and o.meets_budget]
     answer = ok[0] if ok else None
-    return HardwareChoice(objective, options, answer, _message(answer, options, deadline_days, budget_usd),
-                          time.perf_counter() - t0)
+    return HardwareChoice(
+        objective,
+        options,
+        answer,
+        _message(answer, options, deadline_days, budget_usd),
+        time.perf_counter() - t0,
+    )
 
 
-def _message(answer: HardwareOption | None, options: list[HardwareOption], deadline_days: float | None,
-             budget_usd: float | None) -> str:
+def _message(
+    answer: HardwareOption | None,
+    options: list[HardwareOption],
+    deadline_days: float | None,
+    budget_usd: float | None,
+) -> str:
     if answer is not None:
-        return (f"{answer.num_devices:,} x {answer.accelerator}: {answer.run_days:,.1f} days, "
-                f"${answer.cost_usd / 1e6:,.2f}M, {answer.energy_kwh / 1e6:,.2f} GWh")
+        return (
+            f"{answer.num_devices:,} x {answer.accelerator}: {answer.run_days:,.1f} days, "
+            f"${answer.cost_usd / 1e6:,.2f}M, {answer.energy_kwh / 1e6:,.2f} GWh"
+        )
     if not options:
         return "no plan fits on any of the searched clusters"
     fastest = min(options, key=lambda o: o.run_days)
     cheapest = min(options, key=lambda o: o.cost_usd)
-    limits = ", ".join(x for x in (f"deadline {deadline_days:g} days" if deadline_days else "",
-                                   f"budget ${budget_usd:,.0f}" if budget_usd else "") if x)
-    return (f"no option meets the constraints ({limits}); fastest is "
-            f"{fastest.num_devices:,} x {fastest.accelerator} in {fastest.run_days:,.1f} days, cheapest "
-            f"{cheapest.num_devices:,} x {cheapest.accelerator} at ${cheapest.cost_usd / 1e6:,.2f}M")
-
+    limits = ", ".join(
+        x
+        for x in (
+            f"deadline {deadline_days:g} days" if deadline_days else "",
+            f"budget ${budget_usd:,.0f}" if budget_usd else "",
+        )
+        if x
+    )
+    return (
+        f"no option meets the constraints ({limits}); fastest is "
+        f"{fastest.num_devices:,} x {fastest.accelerator} in {fastest.run_days:,.1f} days, cheapest "
+        f"{cheapest.num_devices:,} x {cheapest.accelerator} at ${cheapest.cost_usd / 1e6:,.2f}M"
+    )

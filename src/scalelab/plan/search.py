@@ -72,23 +72,39 @@ def states_lower_bound_bytes(model: ModelSpec, plans: PlanArrays) -> NDArray[np.
     """Weights, gradients and optimizer states of the lightest stage (floor(L / pp) layers, twice
     under DualPipe), plus the runtime reserve: a plan above HBM cannot fit whatever else it does."""
     lp = layer_params(model, plans)
-    layers = np.floor(model.num_layers / plans.pp) * np.where(plans.schedule == SCHED_DUALPIPE, 2.0, 1.0)
+    layers = np.floor(model.num_layers / plans.pp) * np.where(
+        plans.schedule == SCHED_DUALPIPE, 2.0, 1.0
+    )
     zero = plans.zero.astype(float)
     dense = state_bytes(layers * lp.dense, (plans.dp * plans.cp).astype(float), zero)
-    expert = state_bytes(layers * lp.expert, (plans.dp * plans.tp * plans.cp / plans.ep).astype(float), zero)
+    expert = state_bytes(
+        layers * lp.expert, (plans.dp * plans.tp * plans.cp / plans.ep).astype(float), zero
+    )
     return np.asarray(sum(dense) + sum(expert) + RUNTIME_RESERVE_BYTES, dtype=float)
 
 
-def _objectives(cluster: ClusterSpec, workload: TrainWorkload, step_s: NDArray[np.float64],
-                power_w: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+def _objectives(
+    cluster: ClusterSpec,
+    workload: TrainWorkload,
+    step_s: NDArray[np.float64],
+    power_w: NDArray[np.float64],
+) -> dict[str, NDArray[np.float64]]:
     per_token = step_s / workload.tokens_per_step
     n = cluster.num_devices
-    return {"time": per_token, "cost": per_token * n * price_usd_per_device_hour(cluster, workload) / 3600.0,
-            "energy": per_token * n * power_w * cluster.pue}
+    return {
+        "time": per_token,
+        "cost": per_token * n * price_usd_per_device_hour(cluster, workload) / 3600.0,
+        "energy": per_token * n * power_w * cluster.pue,
+    }
 
 
-def _search_one(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, opts: SpaceOptions,
-                rejected: dict[str, int]) -> tuple[Evaluated, int, int, tuple[float, ParallelPlan] | None]:
+def _search_one(
+    model: ModelSpec,
+    cluster: ClusterSpec,
+    workload: TrainWorkload,
+    opts: SpaceOptions,
+    rejected: dict[str, int],
+) -> tuple[Evaluated, int, int, tuple[float, ParallelPlan] | None]:
     """Evaluate one cluster size; returns fitting plans, candidates, evaluated, smallest shortfall."""
     plans = enumerate_plans(model, cluster, workload, opts)
     codes = check_codes(model, workload, cluster.num_devices, plans)
@@ -108,13 +124,21 @@ def _search_one(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload,
     if not fits.any():
         shortfall = _smallest_shortfall(model, cluster, workload, ok, lower)
     idx = np.flatnonzero(fits)
-    values = (_objectives(cluster, workload, res.step.step_time_s[idx], res.run.avg_device_power_w[idx])
-              if res is not None else {k: np.zeros(0) for k in OBJECTIVES})
+    values = (
+        _objectives(cluster, workload, res.step.step_time_s[idx], res.run.avg_device_power_w[idx])
+        if res is not None
+        else {k: np.zeros(0) for k in OBJECTIVES}
+    )
     return Evaluated(cluster, run, idx, values, res), plans.size, run.size, shortfall
 
 
-def _smallest_shortfall(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, ok: PlanArrays,
-                        lower: NDArray[np.float64]) -> tuple[float, ParallelPlan] | None:
+def _smallest_shortfall(
+    model: ModelSpec,
+    cluster: ClusterSpec,
+    workload: TrainWorkload,
+    ok: PlanArrays,
+    lower: NDArray[np.float64],
+) -> tuple[float, ParallelPlan] | None:
     """Full evaluation of the plans with the smallest model-state bound: (overflow bytes, plan)."""
     if ok.size == 0:
         return None
@@ -135,8 +159,15 @@ def device_counts(cluster: ClusterSpec, scale_down: int) -> list[int]:
     return counts
 
 
-def search_train(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, objective: str = "time",
-                 top: int = 5, scale_down: int = 0, opts: SpaceOptions | None = None) -> TrainSearch:
+def search_train(
+    model: ModelSpec,
+    cluster: ClusterSpec,
+    workload: TrainWorkload,
+    objective: str = "time",
+    top: int = 5,
+    scale_down: int = 0,
+    opts: SpaceOptions | None = None,
+) -> TrainSearch:
     """Best plans for training `model` on `cluster` (and on halvings of it if scale_down > 0)."""
     from scalelab.plan.explain import explain, no_fit_message
 
@@ -161,13 +192,20 @@ def search_train(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload
     return result
 
 
-def _rank(model: ModelSpec, workload: TrainWorkload, groups: list[Evaluated], objective: str,
-          top: int) -> TrainSearch:
+def _rank(
+    model: ModelSpec, workload: TrainWorkload, groups: list[Evaluated], objective: str, top: int
+) -> TrainSearch:
     if objective not in OBJECTIVES:
         raise ValueError(objective)
     keys = OBJECTIVES
-    flat = {k: np.concatenate([g.values[k] for g in groups]) if groups else np.zeros(0) for k in keys}
-    owner = np.concatenate([np.full(len(g.index), j) for j, g in enumerate(groups)]) if groups else np.zeros(0)
+    flat = {
+        k: np.concatenate([g.values[k] for g in groups]) if groups else np.zeros(0) for k in keys
+    }
+    owner = (
+        np.concatenate([np.full(len(g.index), j) for j, g in enumerate(groups)])
+        if groups
+        else np.zeros(0)
+    )
     local = np.concatenate([np.arange(len(g.index)) for g in groups]) if groups else np.zeros(0)
     other = "cost" if objective == "time" else "time"
     order = np.lexsort((flat[other], flat[objective]))
@@ -177,8 +215,14 @@ def _rank(model: ModelSpec, workload: TrainWorkload, groups: list[Evaluated], ob
         i = int(g.index[int(local[pos])])
         assert g.res is not None
         pred = prediction_at(model, g.cluster, workload, g.plans, g.res, i)
-        return RankedPlan(rank, g.cluster.num_devices, pred, float(flat["time"][pos]),
-                          float(flat["cost"][pos]), float(flat["energy"][pos]))
+        return RankedPlan(
+            rank,
+            g.cluster.num_devices,
+            pred,
+            float(flat["time"][pos]),
+            float(flat["cost"][pos]),
+            float(flat["energy"][pos]),
+        )
 
     top_plans = [ranked(int(pos), r + 1) for r, pos in enumerate(order[:top])]
     rank_of = {int(pos): r + 1 for r, pos in enumerate(order)}
@@ -198,19 +242,28 @@ def pareto_front(time_s: NDArray[np.float64], cost: NDArray[np.float64]) -> list
     return front
 
 
-def best_training_plan(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload) -> ParallelPlan:
+def best_training_plan(
+    model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload
+) -> ParallelPlan:
     """The fastest plan that fits (a small space: for report defaults); raises if none fits."""
     from scalelab.core.errors import InfeasiblePlan
 
-    found = search_train(model, cluster, workload, "time", top=1,
-                         opts=SpaceOptions(micro_batches=(1, 2), zero_stages=(1,), context_parallel=False))
+    found = search_train(
+        model,
+        cluster,
+        workload,
+        "time",
+        top=1,
+        opts=SpaceOptions(micro_batches=(1, 2), zero_stages=(1,), context_parallel=False),
+    )
     if not found.plans:
         raise InfeasiblePlan(found.no_fit_message or "no plan fits")
     return found.plans[0].prediction.plan
 
 
-def evaluate_plans(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload,
-                   plans: list[ParallelPlan]) -> list[TrainPrediction]:
+def evaluate_plans(
+    model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, plans: list[ParallelPlan]
+) -> list[TrainPrediction]:
     """Predictions of explicit plans through the planner's vectorized path (must pass plan_check)."""
     arrays = from_plans(plans, model, cluster.num_devices)
     res = evaluate_train(model, cluster, workload, arrays)

@@ -49,12 +49,16 @@ def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def _degrees(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload,
-             opts: SpaceOptions) -> list[tuple[int, int, int, int, int]]:
+def _degrees(
+    model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, opts: SpaceOptions
+) -> list[tuple[int, int, int, int, int]]:
     """(tp, cp, pp, dp, ep) tuples whose product tp cp pp dp is the device count."""
     n, out = cluster.num_devices, []
-    tps = [t for t in _divisors(min(cluster.devices_per_node, model.num_attention_heads))
-           if model.num_attention_heads % t == 0 and t & (t - 1) == 0]
+    tps = [
+        t
+        for t in _divisors(min(cluster.devices_per_node, model.num_attention_heads))
+        if model.num_attention_heads % t == 0 and t & (t - 1) == 0
+    ]
     cps = [c for c in CP_DEGREES if opts.context_parallel or c == 1]
     cps = [c for c in cps if c == 1 or workload.seq_len // c >= MIN_TOKENS_PER_CP_RANK]
     for tp in tps:
@@ -67,7 +71,9 @@ def _degrees(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload,
                 dp = n // (tp * cp * pp)
                 eps = [1]
                 if model.is_moe:
-                    eps = [e for e in _divisors(model.num_routed_experts) if (dp * tp * cp) % e == 0]
+                    eps = [
+                        e for e in _divisors(model.num_routed_experts) if (dp * tp * cp) % e == 0
+                    ]
                 out += [(tp, cp, pp, dp, ep) for ep in eps]
     return out
 
@@ -80,8 +86,12 @@ def _expand(base: dict[str, np.ndarray], name: str, values: np.ndarray) -> dict[
     return out
 
 
-def enumerate_plans(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload,
-                    opts: SpaceOptions | None = None) -> PlanArrays:
+def enumerate_plans(
+    model: ModelSpec,
+    cluster: ClusterSpec,
+    workload: TrainWorkload,
+    opts: SpaceOptions | None = None,
+) -> PlanArrays:
     """All candidate plans (not yet checked for divisibility or memory)."""
     opts = opts or SpaceOptions()
     deg = np.array(_degrees(model, cluster, workload, opts), dtype=np.int64).reshape(-1, 5)
@@ -93,7 +103,10 @@ def enumerate_plans(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkl
     pairs += [(SCHED_INTERLEAVED, v) for v in VIRTUAL_STAGES if SCHED_INTERLEAVED in opts.schedules]
     cols = _expand(cols, "sched_pair", np.arange(len(pairs) + 1))
     pair_arr = np.array([(SCHED_NONE, 1), *pairs], dtype=np.int64)
-    cols["schedule"], cols["virtual"] = pair_arr[cols["sched_pair"], 0], pair_arr[cols["sched_pair"], 1]
+    cols["schedule"], cols["virtual"] = (
+        pair_arr[cols["sched_pair"], 0],
+        pair_arr[cols["sched_pair"], 1],
+    )
     keep = (cols["pp"] == 1) == (cols["schedule"] == SCHED_NONE)
     keep &= (cols["pp"] == 1) | (cols["zero"] <= 1)
     cols = {k: v[keep] for k, v in cols.items() if k != "sched_pair"}
@@ -103,8 +116,25 @@ def enumerate_plans(model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkl
     size = len(cols["tp"])
     no = np.zeros(size, dtype=bool)
     return PlanArrays(
-        dp=cols["dp"], tp=cols["tp"], pp=cols["pp"], ep=cols["ep"], cp=cols["cp"],
-        microbatch=cols["microbatch"], zero=cols["zero"], schedule=cols["schedule"], virtual=cols["virtual"],
-        recompute=cols["recompute"], fp8=cols["fp8"].astype(bool), sp=cols["tp"] > 1,
-        comm_sms=np.where(cols["schedule"] == SCHED_DUALPIPE, DUALPIPE_COMM_SMS, 0).astype(np.int64),
-        dual_overlap=no, tp_overlap=no, cuda_graphs=no, moe_loop=no, dp_overlap=no.copy(), flash_attn=no)
+        dp=cols["dp"],
+        tp=cols["tp"],
+        pp=cols["pp"],
+        ep=cols["ep"],
+        cp=cols["cp"],
+        microbatch=cols["microbatch"],
+        zero=cols["zero"],
+        schedule=cols["schedule"],
+        virtual=cols["virtual"],
+        recompute=cols["recompute"],
+        fp8=cols["fp8"].astype(bool),
+        sp=cols["tp"] > 1,
+        comm_sms=np.where(cols["schedule"] == SCHED_DUALPIPE, DUALPIPE_COMM_SMS, 0).astype(
+            np.int64
+        ),
+        dual_overlap=no,
+        tp_overlap=no,
+        cuda_graphs=no,
+        moe_loop=no,
+        dp_overlap=no.copy(),
+        flash_attn=no,
+    )

@@ -41,7 +41,10 @@ def render_terminal(sections: list[Section], console: Console) -> None:
         if section.summary:
             console.print(section.summary)
         for table in section.tables:
-            console.print(rich_table(table))
+            if table.terminal:
+                console.print(rich_table(table))
+            else:
+                console.print(f"[dim]table (in the HTML report): {table.title}[/dim]")
         for fig in section.figures:
             console.print(f"[dim]figure (in the HTML report): {fig.caption}[/dim]")
 

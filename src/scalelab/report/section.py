@@ -14,6 +14,7 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     note: str = ""
+    terminal: bool = True  # False: long tables shown in the HTML report only
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def profile_mapping(cal: Calibration) -> dict[str, Any]:
     small = min(cal.all_reduce, key=lambda r: r["size_bytes"], default=None)
     return {
         "id": profile_id(cal),
-        "name": f"{cal.device_name} (calibrated, {cal.num_processes} local devices)",
+        "name": f"{cal.device_name} (calibrated, {cal.num_processes} local device{'s' if cal.num_processes > 1 else ''})",
         "kind": "gpu" if cal.device_type == "cuda" else "cpu",
         "vendor": cal.vendor,
         "peak_fp32_tflops": (fp32 or 0.0) / 1e12,

@@ -69,8 +69,7 @@ class LayerMonitor:
         def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
             if not isinstance(output, torch.Tensor):
                 return
-            act = output.detach().float()
-            self._acts[i] = torch.stack([act.mean(), act.std(correction=0), (act == 0).float().mean()])
+            self._acts[i] = _activation_stats(output.detach())
             if output.requires_grad:
                 self._handles.append(output.register_hook(self._output_grad_hook(i)))
 
@@ -78,14 +77,14 @@ class LayerMonitor:
 
     def _output_grad_hook(self, i: int):
         def hook(grad: torch.Tensor) -> None:
-            self._out_grad_sq[i].append(grad.detach().float().pow(2).sum())
+            self._out_grad_sq[i].append(_sq_norm(grad))
 
         return hook
 
     def _grad_hook(self, i: int):
         def hook(param: torch.Tensor) -> None:
             if param.grad is not None:
-                self._grad_sq[i].append(param.grad.detach().float().pow(2).sum())
+                self._grad_sq[i].append(_sq_norm(param.grad))
 
         return hook
 
@@ -94,14 +93,23 @@ class LayerMonitor:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        if not self._acts:  # never armed
+            return []
+        # One device-to-host copy for the whole step, not one per layer.
+        n = len(self.layers)
+        parts = self._grad_sq + self._out_grad_sq
+        dev = next((p[0].device for p in parts if p), torch.device("cpu"))
+        sums = [torch.stack(p).sum() if p else torch.zeros((), device=dev) for p in parts]
+        acts = [
+            torch.full((3,), math.nan, device=dev) if a is None else a.to(dev) for a in self._acts
+        ]
+        values = torch.cat([torch.stack(sums), *acts]).tolist()
         new = []
         for i, (name, _) in enumerate(self.layers):
-            act = self._acts[i]
-            mean, std, zero = act.tolist() if act is not None else (math.nan,) * 3
-            g, og = _total(self._grad_sq[i]), _total(self._out_grad_sq[i])
-            new.append(
-                LayerRecord(self._step, i, name, math.sqrt(g), math.sqrt(og), mean, std, zero)
-            )
+            mean, std, zero = values[2 * n + 3 * i : 2 * n + 3 * i + 3]
+            grad_norm, out_norm = math.sqrt(values[i]), math.sqrt(values[n + i])
+            new.append(LayerRecord(self._step, i, name, grad_norm, out_norm, mean, std, zero))
+        self._acts = []
         self.records.extend(new)
         return new
 
@@ -112,8 +120,19 @@ class LayerMonitor:
         return out
 
 
-def _total(parts: list[torch.Tensor]) -> float:
-    return float(torch.stack(parts).sum().item()) if parts else 0.0
+def _activation_stats(act: torch.Tensor) -> torch.Tensor:
+    """(mean, std, zero fraction) from one sum and one norm: torch.std_mean's two passes cost
+    several times more, and these statistics need no better than float32 accuracy."""
+    flat = act.reshape(-1).float()
+    n = flat.numel()
+    mean = flat.sum() / n
+    var = (torch.linalg.vector_norm(flat).square() / n - mean.square()).clamp_min(0)
+    zero_frac = 1 - torch.count_nonzero(flat) / n
+    return torch.stack([mean, var.sqrt(), zero_frac])
+
+
+def _sq_norm(t: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.vector_norm(t.detach(), dtype=torch.float32).square()
 
 
 Verdict = Literal["healthy", "vanishing", "exploding"]

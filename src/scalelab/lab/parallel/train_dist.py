@@ -158,16 +158,24 @@ def spawn_training(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m scalelab.lab.parallel.train_dist RUN.toml [--resume]`, under torchrun."""
+    """`python -m scalelab.lab.parallel.train_dist RUN.toml [--resume] [--steps N] [--out DIR]`,
+    under torchrun."""
     parser = argparse.ArgumentParser(prog="scalelab.lab.parallel.train_dist")
     parser.add_argument("run_file", type=Path)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--steps", type=int, help="override train.steps")
+    parser.add_argument("--out", type=Path, help="override output.dir")
     args = parser.parse_args(argv)
+    overrides: dict[str, dict[str, object]] = {}
+    if args.steps is not None:
+        overrides["train"] = {"steps": args.steps}
+    if args.out is not None:
+        overrides["output"] = {"dir": str(args.out.resolve())}
     rank = int(os.environ.get("RANK", "0"))
     logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING, format="%(message)s")
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     try:
-        train_distributed(load_dist_run(args.run_file), resume=args.resume)
+        train_distributed(load_dist_run(args.run_file, overrides), resume=args.resume)
     except ScalelabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -23,7 +23,7 @@ from scalelab.lab.parallel.job import Job, build_job, forward_backward, global_m
 from scalelab.lab.parallel.launch import init_distributed, spawn
 from scalelab.lab.step import compute_loss
 
-_WRAPPER_PREFIXES = ("module.", "_checkpoint_wrapped_module.", "_fsdp_wrapped_module.")
+_WRAPPER_PARTS = {"module", "_checkpoint_wrapped_module", "_fsdp_wrapped_module"}
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,7 @@ class GradientCheck:
 
 def clean_name(name: str) -> str:
     """A parameter's full-model name without the wrappers' prefixes."""
-    for prefix in _WRAPPER_PREFIXES:
-        name = name.replace(prefix, "")
-    return name
+    return ".".join(part for part in name.split(".") if part not in _WRAPPER_PARTS)
 
 
 def _reference(job: Job) -> tuple[float, dict[str, torch.Tensor]]:

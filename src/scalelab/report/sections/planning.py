@@ -15,6 +15,7 @@ from scalelab.report.sections.training import deepseek_v3_scenario
 
 TOP = 8
 MAX_POINTS = 3000  # plotted sample of the evaluated plans (the front is always drawn in full)
+ZOOM = 2.0  # plot plans within 2x the best time and the best cost
 
 
 def _setting(ctx: ReportContext) -> tuple[Scenario | None, TrainWorkload, str]:
@@ -24,14 +25,25 @@ def _setting(ctx: ReportContext) -> tuple[Scenario | None, TrainWorkload, str]:
         sc = deepseek_v3_scenario(m)
         wl = sc.workload.model_copy(update={"dtype": "fp8"})
         return (sc if m.arch == "deepseek-v3" else None), wl, "h800x2048"
-    return None, TrainWorkload(global_batch_size=1024, seq_len=4096, train_tokens=15e12), "h100x1024"
+    return (
+        None,
+        TrainWorkload(global_batch_size=1024, seq_len=4096, train_tokens=15e12),
+        "h100x1024",
+    )
 
 
 def _row(p: RankedPlan) -> list[str]:
     q = p.prediction
-    return [str(p.rank), f"{p.num_devices:,}", describe_plan(q.plan), f"{q.step_time_s:,.2f}", pct(q.mfu),
-            gib(q.memory_per_device_bytes), f"{(q.run_time_s or 0) / 86400:,.1f}",
-            f"{(q.cost_usd or 0) / 1e6:,.2f}"]
+    return [
+        str(p.rank),
+        f"{p.num_devices:,}",
+        describe_plan(q.plan),
+        f"{q.step_time_s:,.2f}",
+        pct(q.mfu),
+        gib(q.memory_per_device_bytes),
+        f"{(q.run_time_s or 0) / 86400:,.1f}",
+        f"{(q.cost_usd or 0) / 1e6:,.2f}",
+    ]
 
 
 COLS = ["#", "GPUs", "plan", "step (s)", "MFU", "memory/GPU", "days", "cost ($M)"]
@@ -46,8 +58,12 @@ def _published_rank(result: TrainSearch, sc: Scenario) -> tuple[Table, RankedPla
     own = RankedPlan(result.rank_of(per_token), n, pred, per_token, cost, 0.0)
     why = loss_line(result.plans[0], own, "time") if result.plans else ""
     rows = [_row(own)]
-    table = Table("DeepSeek-V3's own plan in the ranking", COLS, rows,
-                  note=f"rank {own.rank:,} of {len(result.scatter['time']):,} plans that fit; {why}")
+    table = Table(
+        "DeepSeek-V3's own plan in the ranking",
+        COLS,
+        rows,
+        note=f"rank {own.rank:,} of {len(result.scatter['time']):,} plans that fit; {why}",
+    )
     return table, own
 
 
@@ -67,22 +83,36 @@ def build(ctx: ReportContext) -> Section:
     published, wl, spec = _setting(ctx)
     cluster = resolve_cluster(spec)
     result = search_train(ctx.model, cluster, wl, "time", top=TOP, scale_down=1)
-    tables = [Table(f"Best plans for {ctx.model.name} on {spec} and halves of it (by time per token)", COLS,
-                    [_row(p) for p in result.plans], note="\n".join(result.explanation)),
-              Table("Pareto front: time vs cost per token", COLS, [_row(p) for p in result.pareto])]
+    tables = [
+        Table(
+            f"Best plans for {ctx.model.name} on {spec} and halves of it (by time per token)",
+            COLS,
+            [_row(p) for p in result.plans],
+            note="\n".join(result.explanation),
+        ),
+        Table("Pareto front: time vs cost per token", COLS, [_row(p) for p in result.pareto]),
+    ]
     highlight = {}
     front_pos = [int(i) for i in _front_positions(result)]
-    step = max(1, len(result.scatter["time"]) // MAX_POINTS)
-    keep = sorted(set(range(0, len(result.scatter["time"]), step)) | set(front_pos))
+    t_all, c_all = result.scatter["time"], result.scatter["cost"]
+    near = [
+        i
+        for i in range(len(t_all))
+        if len(t_all) and t_all[i] <= ZOOM * t_all.min() and c_all[i] <= ZOOM * c_all.min()
+    ]
+    step = max(1, len(near) // MAX_POINTS)
+    keep = sorted(set(near[::step]) | set(front_pos))
     where = {pos: j for j, pos in enumerate(keep)}
-    times = [float(result.scatter["time"][i]) * 1e12 / 3600.0 for i in keep]  # wall hours per trillion tokens
-    costs = [float(result.scatter["cost"][i]) * 1e12 / 1e6 for i in keep]  # $M per trillion tokens
-    summary = (f"{result.num_evaluated:,} plans evaluated in {result.search_s:,.2f} s "
-               f"({result.num_candidates:,} candidates); ")
+    times = [float(t_all[i]) * 1e12 / 3600.0 for i in keep]  # wall hours per trillion tokens
+    costs = [float(c_all[i]) * 1e12 / 1e6 for i in keep]  # $M per trillion tokens
+    summary = (
+        f"{result.num_evaluated:,} plans evaluated in {result.search_s:,.2f} s "
+        f"({result.num_candidates:,} candidates); "
+    )
     if result.plans:
         best = result.plans[0]
         summary += f"the fastest is {describe_plan(best.prediction.plan, best.num_devices)}."
-        highlight["fastest"] = int(min(range(len(times)), key=lambda i: times[i]))
+        highlight["fastest"] = int(min(range(len(times)), key=lambda i: times[i])) if times else 0
     else:
         summary += result.no_fit_message or "no plan fits."
     data: dict[str, object] = {"num_evaluated": result.num_evaluated, "search_s": result.search_s}
@@ -94,8 +124,23 @@ def build(ctx: ReportContext) -> Section:
         costs.append(own.cost_usd_per_token * 1e12 / 1e6)
         highlight["DeepSeek's plan"] = len(times) - 1
         data["published_plan_rank"] = own.rank
-    fig = pareto_scatter(times, costs, [where[i] for i in front_pos], highlight, "wall hours per trillion tokens",
-                         "$M per trillion tokens", f"{ctx.model.name}: plans on {spec} and halves")
-    return Section(title="Planning: the best parallel plan", summary=summary, tables=tables,
-                   figures=[Figure("Time vs cost per trillion tokens of every plan that fits; Pareto front in red",
-                                   fig)], data=data)
+    fig = pareto_scatter(
+        times,
+        costs,
+        [where[i] for i in front_pos],
+        highlight,
+        f"wall hours per trillion tokens (plans within {ZOOM:g}x of the best time and cost)",
+        "$M per trillion tokens",
+        f"{ctx.model.name}: plans on {spec} and halves",
+    )
+    return Section(
+        title="Planning: the best parallel plan",
+        summary=summary,
+        tables=tables,
+        figures=[
+            Figure(
+                "Time vs cost per trillion tokens of every plan that fits; Pareto front in red", fig
+            )
+        ],
+        data=data,
+    )

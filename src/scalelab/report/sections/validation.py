@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from scalelab.report.context import ReportContext
 from scalelab.report.section import Section
 from scalelab.report.validation import validation_tables
@@ -15,5 +17,7 @@ def build(ctx: ReportContext) -> Section:
     s = report["summary"]
     summary = (f"{len(results)} validation cases: {s['pass']} pass, {s['fail']} fail, "
                f"{s['unsupported']} not modeled yet, {s['error']} errors. Reproduce with `scalelab validate`.")
+    detail, by_kind = validation_tables(results, report["median_rel_error"])
+    detail = replace(detail, terminal=False)
     return Section("Validation against published runs and measurements", summary,
-                   tables=validation_tables(results, report["median_rel_error"]), data=report)
+                   tables=[by_kind, detail], data=report)

@@ -1,0 +1,93 @@
+"""`scalelab calibrate`: measure this machine and write a hardware profile the analytic model reads.
+
+torch is imported inside the command only, so `scalelab --help` works without the lab extra.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from scalelab.cli.common import JsonOption, err, out, print_json, rich_table
+from scalelab.core.errors import ConfigError
+from scalelab.report.section import Table
+
+
+class DeviceChoice(StrEnum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+def _summary_rows(profile: dict[str, Any]) -> list[list[str]]:
+    m = profile["measured"]
+    rows = [
+        ["device", f"{profile['name']}"],
+        ["processes x threads", f"{m['num_processes']} x {m['threads_per_process']}"],
+        ["best fp32 GEMM (TFLOP/s)", f"{profile['peak_fp32_tflops']:.4g}"],
+        ["best bf16 GEMM (TFLOP/s)", f"{profile['peak_bf16_tflops']:.4g}"],
+        ["memory bandwidth (GB/s)", f"{profile['hbm_bandwidth_tb_per_s'] * 1e3:.4g}"],
+        ["memory per device (GB)", f"{profile['hbm_gb']:.4g}"],
+        ["eager op overhead (us)", f"{m['op_overhead_s'] * 1e6:.3g}"],
+    ]
+    if "scale_up_bandwidth_gb_per_s_per_direction" in profile:
+        bw = profile["scale_up_bandwidth_gb_per_s_per_direction"]
+        rows.append(["all-reduce bus bandwidth (GB/s)", f"{bw:.4g}"])
+        rows.append(["all-reduce latency (us)", f"{m['all_reduce_latency_s'] * 1e6:.4g}"])
+    return rows
+
+
+def _gemm_rows(profile: dict[str, Any]) -> list[list[str]]:
+    return [
+        [r["dtype"], f"{r['m']}x{r['n']}x{r['k']}", f"{r['flops_per_s'] / 1e12:.4g}"]
+        for r in profile["measured"]["gemm"]
+    ]
+
+
+def calibrate(
+    device: DeviceChoice = typer.Option(DeviceChoice.auto, "--device", help="cpu, cuda or auto."),
+    nproc: int = typer.Option(
+        None,
+        "--nproc",
+        min=1,
+        help="Local devices to measure at once (default: GPUs, or 2 CPU processes).",
+    ),
+    out_path: Path = typer.Option(
+        None, "--out", help="Profile TOML to write (default: calibrated-DEVICE.toml)."
+    ),
+    quick: bool = typer.Option(
+        False, "--quick", help="Fewer shapes and repeats (seconds, noisier)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Measure GEMMs, memory bandwidth, attention and all-reduce/all-gather among local processes;
+    write an accelerator profile usable as `accelerator = "PROFILE.toml"` in a scenario."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ConfigError("calibrate needs torch: pip install 'scalelab[lab]'") from None
+    from scalelab.lab.calibrate.profile import write_profile
+    from scalelab.lab.calibrate.run import calibrate as measure
+
+    with err.status(f"measuring {device.value} ({'quick' if quick else 'full'})..."):
+        cal = measure(device.value, nproc, quick)
+    path = out_path or Path(f"calibrated-{cal.device_type}.toml")
+    profile = write_profile(path, cal)
+    if as_json:
+        print_json({"profile": str(path), **profile})
+        return
+    out.print(
+        rich_table(
+            Table(f"Calibration -> {path}", ["quantity", "measured"], _summary_rows(profile))
+        )
+    )
+    out.print(
+        rich_table(Table("GEMM throughput", ["dtype", "m x n x k", "TFLOP/s"], _gemm_rows(profile)))
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("calibrate")(calibrate)

@@ -1,0 +1,106 @@
+"""`scalelab plan`: JSON fields, tables, --require-fit, one-line errors, hardware choice."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_plan_json(cli):
+    code, out, err = cli(
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--cluster",
+        "h100x64",
+        "--batch-tokens",
+        "4M",
+        "--seq",
+        "8192",
+        "--train-tokens",
+        "1T",
+        "--top",
+        "3",
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    for key in ("plans", "num_evaluated", "num_rejected_by_reason", "search_s", "pareto"):
+        assert key in data
+    assert 1 <= len(data["plans"]) <= 3
+    first = data["plans"][0]
+    assert (
+        first["plan"]["dp"] * first["plan"]["tp"] * first["plan"]["pp"] * first["plan"]["cp"] == 64
+    )
+    assert first["fits_in_memory"] and first["step_time_s"] > 0 and first["cost_usd"] > 0
+    # "4M" tokens of 8192 = 512 sequences (binary M, as in Llama 3's "16M")
+    assert (
+        first["step_time_s"] * first["tokens_per_s"] == 512 * 8192
+        or abs(first["step_time_s"] * first["tokens_per_s"] - 512 * 8192) < 1e-3
+    )
+
+
+def test_plan_table(cli):
+    code, out, err = cli(
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--cluster",
+        "h100x16",
+        "--global-batch",
+        "256",
+        "--seq",
+        "4096",
+    )
+    assert code == 0, err
+    assert "Best plans by time" in out and "winner" in out
+
+
+def test_nothing_fits(cli):
+    args = ("plan", "--model", "deepseek-v3", "--cluster", "h800x64", "--global-batch", "1024")
+    code, out, err = cli(*args)
+    assert code == 0 and "no plan fits: smallest memory shortfall" in err
+    code, out, err = cli(*args, "--require-fit")
+    assert code == 1 and "no plan fits" in err and len(err.strip().splitlines()) <= 2
+
+
+def test_bad_inputs_are_one_line(cli):
+    for args in (("--global-batch", "x1"), ("--global-batch", "64", "--batch-tokens", "1M"), ()):
+        code, out, err = cli("plan", "--model", "llama-3.1-8b", "--cluster", "h100x16", *args)
+        assert code == 1 and err.strip() and "Traceback" not in err
+    code, _, err = cli(
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--cluster",
+        "h100x16",
+        "--global-batch",
+        "64",
+        "--objective",
+        "speed",
+    )
+    assert code == 1 and "--objective" in err
+
+
+def test_hardware_choice(cli):
+    code, out, err = cli(
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--hardware",
+        "h100,a100",
+        "--global-batch",
+        "512",
+        "--seq",
+        "4096",
+        "--train-tokens",
+        "1T",
+        "--deadline-days",
+        "60",
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["answer"] is None or data["answer"]["accelerator"] in (
+        "h100-sxm5-80gb",
+        "a100-sxm4-80gb",
+    )
