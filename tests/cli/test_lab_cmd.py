@@ -59,7 +59,9 @@ def test_gradient_flow_json_carries_the_numbers(cli, tmp_path):
 
 
 def test_gradient_flow_residual_norm_is_healthy_and_table_prints(cli):
-    code, out, err = cli("diagnose", "gradient-flow", "--residual", "on", "--norm", "pre", "--steps", "6")
+    code, out, err = cli(
+        "diagnose", "gradient-flow", "--residual", "on", "--norm", "pre", "--steps", "6"
+    )
     assert code == 0, err
     assert "healthy" in out and "Gradient flow" in out
 
@@ -125,5 +127,14 @@ def test_corrupted_checkpoint_is_one_line_error(cli, tmp_path):
 
 
 def test_bad_plot_suffix(cli, tmp_path):
-    code, _, err = cli("diagnose", "gradient-flow", "--depth", "3", "--steps", "1", "--plot", str(tmp_path / "x.jpg"))
+    code, _, err = cli(
+        "diagnose",
+        "gradient-flow",
+        "--depth",
+        "3",
+        "--steps",
+        "1",
+        "--plot",
+        str(tmp_path / "x.jpg"),
+    )
     _one_line_error(code, err, "--plot")

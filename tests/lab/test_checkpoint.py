@@ -4,7 +4,12 @@ import pytest
 import torch
 
 from scalelab.core.errors import CheckpointError
-from scalelab.lab.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, verify_checkpoint
+from scalelab.lab.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+    verify_checkpoint,
+)
 from scalelab.lab.models.transformer import Transformer, TransformerConfig
 from scalelab.lab.optim import OptimConfig, build_optimizer
 
@@ -86,5 +91,11 @@ def test_other_model_shape_is_an_error(tmp_path):
 def test_manifest_lists_every_file(tmp_path):
     *_, path = _save(tmp_path)
     files = json.loads((path / "manifest.json").read_text())["files"]
-    expected = {"model.safetensors", "optimizer.safetensors", "optimizer.json", "rng.safetensors", "trainer.json"}
+    expected = {
+        "model.safetensors",
+        "optimizer.safetensors",
+        "optimizer.json",
+        "rng.safetensors",
+        "trainer.json",
+    }
     assert set(files) == expected

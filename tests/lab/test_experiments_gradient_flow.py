@@ -59,6 +59,8 @@ def test_residual_normalized_stack_learns_where_plain_does_not(plain):
 def test_transformer_plain_vanishes_residual_prenorm_does_not():
     base = GradientFlowConfig(model="transformer", depth=12, width=32, steps=6, every=3)
     plain = run_gradient_flow(base.model_copy(update={"init": "normal"}))
-    cured = run_gradient_flow(base.model_copy(update={"init": "normal", "residual": True, "norm": "pre"}))
+    cured = run_gradient_flow(
+        base.model_copy(update={"init": "normal", "residual": True, "norm": "pre"})
+    )
     assert plain.verdict == "vanishing"
     assert cured.verdict == "healthy" and 0.1 <= cured.first_to_last_ratio <= 10

@@ -27,7 +27,9 @@ def test_digits_memorized_and_each_regularizer_shrinks_the_gap():
 
 
 def test_text_variant_runs():
-    cfg = OverfittingConfig(dataset="text", seeds=1, steps=20, eval_every=10, regimes=("none", "dropout"))
+    cfg = OverfittingConfig(
+        dataset="text", seeds=1, steps=20, eval_every=10, regimes=("none", "dropout")
+    )
     result = run_overfitting(cfg)
     assert [r.regime for r in result.regimes] == ["none", "dropout"]
     assert all(0 < r.val_loss_mean < 6 for r in result.regimes)

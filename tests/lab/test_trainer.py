@@ -35,7 +35,9 @@ def test_resume_equals_uninterrupted_run_bit_exactly(tiny_run):
     for name in ("model", "optimizer", "rng"):
         assert _same(_tensors(a / f"{name}.safetensors"), _tensors(b / f"{name}.safetensors")), name
     assert resumed.val_loss == whole.val_loss and resumed.sample == whole.sample
-    assert read_metrics(a.parent.parent / "metrics.csv") == read_metrics(b.parent.parent / "metrics.csv")
+    assert read_metrics(a.parent.parent / "metrics.csv") == read_metrics(
+        b.parent.parent / "metrics.csv"
+    )
 
 
 def test_runs_are_deterministic_and_seed_matters(tiny_run):
@@ -74,9 +76,19 @@ def test_lm_learns_and_reports_perplexity(tiny_run):
     assert r.val_loss < 3.5
     assert r.val_perplexity == pytest.approx(torch.tensor(r.val_loss).exp().item(), rel=1e-6)
     assert len(r.sample.encode("utf-8", errors="replace")) >= 20
-    assert r.gradient_flow is not None and r.gradient_flow["verdict"] in {"healthy", "vanishing", "exploding"}
+    assert r.gradient_flow is not None and r.gradient_flow["verdict"] in {
+        "healthy",
+        "vanishing",
+        "exploding",
+    }
     names = {n for _, n, _ in read_metrics(r.out_dir / "metrics.csv")}
-    assert {"train/loss", "train/lr", "val/loss", "layer/grad_norm/000", "layer/grad_norm/001"} <= names
+    assert {
+        "train/loss",
+        "train/lr",
+        "val/loss",
+        "layer/grad_norm/000",
+        "layer/grad_norm/001",
+    } <= names
 
 
 def test_train_step_is_usable_alone():
@@ -94,7 +106,9 @@ def test_early_stopping_stops_and_checkpoints(tmp_path):
     torch.manual_seed(0)
     model = DeepMLP(MLPConfig(in_features=4, num_classes=2, width=8, depth=1))
     optim = OptimConfig()
-    cfg = TrainConfig(steps=100, batch_size=4, eval_every=5, early_stopping_patience=2, device="cpu")
+    cfg = TrainConfig(
+        steps=100, batch_size=4, eval_every=5, early_stopping_patience=2, device="cpu"
+    )
     losses = iter([1.0, 0.9, 0.95, 0.97, 0.5])
     trainer = Trainer(model, build_optimizer(model, optim), cfg, optim,
                       next_batch=lambda g: (torch.randn(4, 4, generator=g), torch.zeros(4, dtype=torch.int64)),
@@ -102,3 +116,15 @@ def test_early_stopping_stops_and_checkpoints(tmp_path):
     fit = trainer.fit()
     assert fit.stopped_early and fit.step == 20 and fit.best_step == 10
     assert (tmp_path / "checkpoints" / "step_00000020").is_dir()
+
+
+def test_crash_after_a_checkpoint_resumes_exactly_and_drops_stale_rows(tiny_run):
+    whole = train_language_model(load_run_config(tiny_run(8, "whole")))
+    cfg = load_run_config(tiny_run(8, "crash"))
+    cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"checkpoint_every": 3})})
+    train_language_model(cfg, stop_after=5)
+    # As if killed after step 5 but before its checkpoint: the newest complete one is step 3.
+    (cfg.output.dir / "checkpoints" / "latest").write_text("step_00000003")
+    resumed = train_language_model(cfg, resume=True)
+    assert resumed.resumed_from == 3 and resumed.val_loss == whole.val_loss
+    assert read_metrics(cfg.output.dir / "metrics.csv") == read_metrics(whole.out_dir / "metrics.csv")

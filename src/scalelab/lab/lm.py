@@ -113,7 +113,7 @@ def train_language_model(
         stopped_early=fit.stopped_early,
         resumed_from=fit.resumed_from,
         num_params=model.num_params(),
-        tokens_per_s=steps_run * batch * seq / fit.wall_s if fit.wall_s > 0 else math.nan,
+        tokens_per_s=steps_run * batch * seq / fit.train_s if fit.train_s > 0 else math.nan,
         train_flops_per_token=flops_per_token(cfg.model),
         device=str(device),
         sample=text.decode("utf-8", errors="replace"),

@@ -13,7 +13,8 @@ COLUMNS = ["step", "name", "value"]
 
 
 class MetricsWriter:
-    """Appends rows to OUT/metrics.csv; on resume, rows past the checkpoint step are dropped first."""
+    """Appends rows to OUT/metrics.csv; on resume, rows past the checkpoint step are dropped first
+    (from the CSV and, via purge_step, from TensorBoard)."""
 
     def __init__(
         self, out_dir: Path, tensorboard: bool = False, resume_step: int | None = None
@@ -30,7 +31,8 @@ class MetricsWriter:
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self._tb = SummaryWriter(log_dir=str(out_dir / "tensorboard"), purge_step=resume_step)
+            purge = None if resume_step is None else resume_step + 1
+            self._tb = SummaryWriter(log_dir=str(out_dir / "tensorboard"), purge_step=purge)
 
     def log(self, step: int, values: dict[str, float]) -> None:
         for name, value in values.items():

@@ -71,7 +71,7 @@ class FitResult:
     best_step: int
     stopped_early: bool
     resumed_from: int | None
-    wall_s: float
+    train_s: float
     gradient_flow: GradientFlowVerdict | None = None
     grad_norm_by_layer: dict[int, list[float]] = field(default_factory=dict)
 
@@ -159,14 +159,16 @@ class Trainer:
             dtype=self.dtype,
             l2=self.optim_cfg.l2,
         )
+        # Rows are keyed by optimizer steps done (step + 1), like evaluations and checkpoints, so
+        # a resume from checkpoint N keeps exactly the rows with step <= N.
         if armed and self.monitor is not None:
-            self._log_layers(step, self.monitor.collect())
+            self._log_layers(step + 1, self.monitor.collect())
         if step % self.cfg.log_every == 0 or step == self.cfg.steps - 1:
             self.train_loss = out.loss.item()
             values = {"train/loss": self.train_loss, "train/lr": lr}
             if out.grad_norm is not None:
                 values["train/grad_norm"] = out.grad_norm.item()
-            self._log(step, values)
+            self._log(step + 1, values)
 
     def _log(self, step: int, values: dict[str, float]) -> None:
         self.history.extend((step, k, float(v)) for k, v in values.items())
@@ -212,10 +214,12 @@ class Trainer:
         end = min(self.cfg.steps, stop_after or self.cfg.steps)
         if self.out_dir is not None:
             self._metrics = MetricsWriter(self.out_dir, self.tensorboard, start if resume else None)
-        stopped, t0, steps_run = False, time.perf_counter(), 0
+        stopped, train_s, steps_run = False, 0.0, 0
         try:
             for step in range(start, end):
+                t0 = time.perf_counter()
                 self._step(step)
+                train_s += time.perf_counter() - t0  # evaluation and checkpoints excluded
                 steps_run += 1
                 if self._after_step(step + 1, end):
                     stopped = True
@@ -223,12 +227,10 @@ class Trainer:
         finally:
             if self._metrics is not None:
                 self._metrics.close()
-        return self._result(
-            start + steps_run, resume and start or None, stopped, time.perf_counter() - t0
-        )
+        return self._result(start + steps_run, resume and start or None, stopped, train_s)
 
     def _result(
-        self, step: int, resumed_from: int | None, stopped: bool, wall_s: float
+        self, step: int, resumed_from: int | None, stopped: bool, train_s: float
     ) -> FitResult:
         norms = self.monitor.grad_norms_by_step() if self.monitor else {}
         return FitResult(
@@ -239,7 +241,7 @@ class Trainer:
             best_step=self.stopper.best_step,
             stopped_early=stopped,
             resumed_from=resumed_from,
-            wall_s=wall_s,
+            train_s=train_s,
             gradient_flow=judge_gradient_flow(norms) if norms else None,
             grad_norm_by_layer=norms,
         )

@@ -1,8 +1,8 @@
-"""Whole-run totals from a step time: wall time, device-hours, money and a first energy estimate.
+"""Whole-run totals from a step: wall time, device-hours, money, energy, CO2 and joules per token.
 
-Energy is a first estimate (refined by the hardware model): each device draws its idle power plus
-(TDP - idle) while its kernels run, times the facility PUE. A device without a measured idle power
-is assumed to idle at IDLE_FRAC_OF_TDP of its TDP (assumption; the H200 measured 80 W of 700 W).
+Energy has one mechanism, `perf/energy.energy_arrays` (the power model calibrated on H200
+measurements, node overhead, network, PUE; docs/hardware.md); this module only scales a step's
+energy to the run. Money is rental: device-hours x price (DeepSeek-V3 TR Table 1 convention).
 """
 
 from __future__ import annotations
@@ -13,21 +13,24 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from scalelab.core.specs import ClusterSpec, TrainWorkload
+from scalelab.perf.energy import Facility, energy_arrays
 
 Array = NDArray[np.float64]
-IDLE_FRAC_OF_TDP = 0.15
-J_PER_KWH = 3.6e6
 
 
 @dataclass(frozen=True)
 class RunTotals:
-    """Arrays over plans; NaN where the workload has no train_tokens."""
+    """Arrays over plans. Run-level fields are NaN where the workload has no train_tokens;
+    per-step and per-token energy are always defined."""
 
     run_time_s: Array
     device_hours: Array
     cost_usd: Array
     energy_kwh: Array
-    avg_device_power_w: Array
+    co2_kg: Array
+    joules_per_token: Array  # facility energy per trained token
+    step_energy_j: Array  # facility energy of one step, whole cluster
+    avg_device_power_w: Array  # board power averaged over the step
 
 
 def price_usd_per_device_hour(cluster: ClusterSpec, workload: TrainWorkload) -> float:
@@ -36,17 +39,30 @@ def price_usd_per_device_hour(cluster: ClusterSpec, workload: TrainWorkload) -> 
 
 
 def run_totals(
-    cluster: ClusterSpec, workload: TrainWorkload, tokens_per_s: ArrayLike, busy_frac: ArrayLike
+    cluster: ClusterSpec,
+    workload: TrainWorkload,
+    step_time_s: ArrayLike,
+    flops_per_device: ArrayLike,
+    bytes_per_device: ArrayLike,
+    facility: Facility | None = None,
 ) -> RunTotals:
-    """Time, device-hours (N x hours), cost and energy to train workload.train_tokens."""
-    acc = cluster.accelerator
-    rate = np.asarray(tokens_per_s, dtype=float)
+    """Time, device-hours (N x hours), cost and energy to train workload.train_tokens, from one
+    step's time and each device's work in it (bf16-equivalent FLOPs, HBM bytes; perf/train.py)."""
+    fac = facility or Facility()
+    step_s = np.asarray(step_time_s, dtype=float)
+    step = energy_arrays(cluster, step_s, flops_per_device, bytes_per_device, facility=fac)
     tokens = workload.train_tokens if workload.train_tokens is not None else float("nan")
-    run_s = tokens / rate
+    steps = tokens / workload.tokens_per_step
+    run_s = steps * step_s
     hours = run_s * cluster.num_devices / 3600.0
-    idle = acc.idle_w if acc.idle_w is not None else IDLE_FRAC_OF_TDP * acc.tdp_w
-    power = idle + (acc.tdp_w - idle) * np.clip(np.asarray(busy_frac, dtype=float), 0.0, 1.0)
-    energy = power * run_s * cluster.num_devices * cluster.pue / J_PER_KWH
+    kwh = steps * step.energy_kwh
     return RunTotals(
-        run_s, hours, hours * price_usd_per_device_hour(cluster, workload), energy, power
+        run_s,
+        hours,
+        hours * price_usd_per_device_hour(cluster, workload),
+        kwh,
+        kwh * fac.grid_co2_kg_per_kwh,
+        step.facility_energy_j / workload.tokens_per_step,
+        step.facility_energy_j,
+        step.avg_device_power_w,
     )

@@ -9,12 +9,15 @@ from functools import cache
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError
 from scalelab.core.specs import AcceleratorSpec, ClusterSpec
 
 CALIBRATION_DEVICE = "h200-sxm-141gb"
+J_PER_KWH = 3.6e6
+Array = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -107,13 +110,22 @@ def _check_rates(flops_per_s: float, bytes_per_s: float) -> None:
         raise ConfigError(f"rates must be >= 0 (got {flops_per_s} FLOP/s, {bytes_per_s} B/s)")
 
 
+def average_power_w(
+    acc: AcceleratorSpec, flops_per_s: ArrayLike, bytes_per_s: ArrayLike, dtype: str = "bf16"
+) -> Array:
+    """Board power (W) at sustained rates (arrays over plans broadcast), never above the board
+    limit. Linear in work, so rates averaged over a step give the step's average power."""
+    m = power_model(acc)
+    f, b = np.asarray(flops_per_s, dtype=float), np.asarray(bytes_per_s, dtype=float)
+    return np.minimum(m.board_limit_w, m.idle_w + m.j_per_flop(acc, dtype) * f + m.j_per_byte * b)
+
+
 def device_power_w(
     acc: AcceleratorSpec, flops_per_s: float, bytes_per_s: float, dtype: str = "bf16"
 ) -> float:
     """Board power (W) at the given sustained rates, never above the board limit."""
     _check_rates(flops_per_s, bytes_per_s)
-    m = power_model(acc)
-    return min(m.board_limit_w, m.idle_w + m.dynamic_w(acc, flops_per_s, bytes_per_s, dtype))
+    return float(average_power_w(acc, flops_per_s, bytes_per_s, dtype))
 
 
 @dataclass(frozen=True)
@@ -197,6 +209,50 @@ class EnergyReport:
     avg_device_power_w: float
 
 
+@dataclass(frozen=True)
+class EnergyArrays:
+    """Facility energy of one period on every device of a cluster (arrays over plans, joules)."""
+
+    device_energy_j: Array
+    node_overhead_j: Array
+    network_energy_j: Array
+    facility_energy_j: Array
+    avg_device_power_w: Array
+
+    @property
+    def energy_kwh(self) -> Array:
+        return self.facility_energy_j / J_PER_KWH
+
+
+def energy_arrays(
+    cluster: ClusterSpec,
+    wall_time_s: ArrayLike,
+    flops_per_device: ArrayLike,
+    bytes_per_device: ArrayLike,
+    dtype: str = "bf16",
+    network_bytes: ArrayLike = 0.0,
+    facility: Facility | None = None,
+) -> EnergyArrays:
+    """The one energy mechanism (training runs, serving steps, report): device power from average
+    rates, plus node overhead, plus network bits, times PUE. Arrays over plans broadcast."""
+    fac, n = facility or Facility(), cluster.num_devices
+    t = np.asarray(wall_time_s, dtype=float)
+    power = average_power_w(
+        cluster.accelerator,
+        np.asarray(flops_per_device, dtype=float) / t,
+        np.asarray(bytes_per_device, dtype=float) / t,
+        dtype,
+    )
+    device_j = power * t * n
+    overhead_j = fac.node_overhead_w_per_device * n * t
+    net = cluster.scale_out
+    j_per_bit = net.energy_j_per_bit if net and net.energy_j_per_bit else fac.network_j_per_bit
+    network_j = np.asarray(network_bytes, dtype=float) * 8 * j_per_bit
+    pue = fac.pue if fac.pue is not None else cluster.pue
+    total_j = (device_j + overhead_j + network_j) * pue
+    return EnergyArrays(device_j, overhead_j, network_j, total_j, power)
+
+
 def run_energy(
     cluster: ClusterSpec,
     wall_time_s: float,
@@ -210,32 +266,26 @@ def run_energy(
 ) -> EnergyReport:
     """A run of `wall_time_s` on every device of `cluster`, each doing `flops_per_device` FLOPs and
     moving `bytes_per_device` HBM bytes; `network_bytes` crossed the scale-out network in total."""
-    fac, basis, acc = facility or Facility(), cost or CostBasis(), cluster.accelerator
-    n = cluster.num_devices
-    device_j = step_energy_j(acc, wall_time_s, flops_per_device, bytes_per_device, dtype, n)
-    overhead_j = fac.node_overhead_w_per_device * n * wall_time_s
-    j_per_bit = (
-        cluster.scale_out.energy_j_per_bit
-        if cluster.scale_out and cluster.scale_out.energy_j_per_bit
-        else fac.network_j_per_bit
+    if wall_time_s <= 0:
+        raise ConfigError(f"step time must be > 0, got {wall_time_s}")
+    _check_rates(flops_per_device, bytes_per_device)
+    fac, basis = facility or Facility(), cost or CostBasis()
+    e = energy_arrays(
+        cluster, wall_time_s, flops_per_device, bytes_per_device, dtype, network_bytes, fac
     )
-    network_j = network_bytes * 8 * j_per_bit
-    total_j = (device_j + overhead_j + network_j) * (
-        fac.pue if fac.pue is not None else cluster.pue
-    )
-    kwh = total_j / 3.6e6
-    device_hours = n * wall_time_s / 3600
+    total_j, kwh = float(e.facility_energy_j), float(e.energy_kwh)
+    device_hours = cluster.num_devices * wall_time_s / 3600
     return EnergyReport(
-        device_j,
-        overhead_j,
-        network_j,
+        float(e.device_energy_j),
+        float(e.node_overhead_j),
+        float(e.network_energy_j),
         total_j,
         kwh,
         total_j / tokens if tokens > 0 else None,
         kwh * fac.grid_co2_kg_per_kwh,
-        _money(acc, basis, fac, device_hours, kwh),
+        _money(cluster.accelerator, basis, fac, device_hours, kwh),
         device_hours,
-        device_j / (n * wall_time_s),
+        float(e.avg_device_power_w),
     )
 
 

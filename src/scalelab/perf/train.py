@@ -16,8 +16,15 @@ import numpy as np
 
 from scalelab.core.scenario import Scenario
 from scalelab.core.specs import ClusterSpec, ModelSpec, ParallelPlan, TrainWorkload
+from scalelab.perf.calibration import H200_KERNEL_PARAMS
 from scalelab.perf.cost import RunTotals, run_totals
-from scalelab.perf.flops import attention_core_fwd_flops_per_token, forward_flops_per_token
+from scalelab.perf.flops import (
+    attention_core_fwd_flops_per_token,
+    forward_flops_per_token,
+    matmul_fwd_flops_per_token,
+    mtp_train_flops_per_token,
+)
+from scalelab.perf.kernels import gemm_rate
 from scalelab.perf.ops import Array
 from scalelab.perf.plan_arrays import PlanArrays, from_plans
 from scalelab.perf.plan_check import check_plan
@@ -42,6 +49,33 @@ def hardware_flops_per_token(m: ModelSpec, seq_len: int, recompute: str) -> floa
         "selective": attention_core_fwd_flops_per_token(m, seq_len, causal=False),
     }[recompute]
     return base + extra
+
+
+def step_work_per_device(
+    model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, plans: PlanArrays, st: StepArrays
+) -> tuple[Array, Array]:
+    """(bf16-equivalent FLOPs, HBM bytes) one device executes per step, for the power model.
+    FLOPs: 3 x forward (causal as the workload) + MTP + recompute, the fp8 share of linear layers
+    weighted by peak_bf16 / peak_fp8 (perf/energy.py: equal power per clock in every dtype).
+    Bytes: ASSUMPTION, kernel time beyond those FLOPs at the fitted GEMM rates, plus the optimizer,
+    streams HBM at the copy fraction (the step model keeps no per-kernel byte count)."""
+    m, acc, seq, causal = model, cluster.accelerator, workload.seq_len, workload.causal_attention
+    head = 2.0 * m.vocab_size * m.hidden_size
+    fwd = forward_flops_per_token(m, seq, causal)
+    extra = np.array([0.0, attention_core_fwd_flops_per_token(m, seq, causal), fwd - head])
+    per_token = 3.0 * fwd + mtp_train_flops_per_token(m, seq, causal) + extra[plans.recompute]
+    lin = (matmul_fwd_flops_per_token(m) - head) * np.where(plans.recompute == 2, 4.0, 3.0)
+    fp8 = plans.fp8 & (acc.peak_fp8_flops_per_s is not None)
+    lin8 = np.where(fp8, lin, 0.0) * workload.tokens_per_step / cluster.num_devices
+    flops = per_token * workload.tokens_per_step / cluster.num_devices
+    sm_frac = np.clip(1.0 - plans.comm_sms / float(acc.num_compute_units or 1), 0.05, 1.0)
+    gemm_s = lin8 / gemm_rate("fp8", acc, sm_frac).flops_per_s + (flops - lin8) / gemm_rate(
+        "bf16", acc, sm_frac
+    ).flops_per_s
+    memory_s = np.maximum(st.breakdown_s["compute"] - gemm_s, 0.0) + st.breakdown_s["optimizer"]
+    hbm_bytes = memory_s * H200_KERNEL_PARAMS.copy_frac * acc.hbm_bandwidth_bytes_per_s
+    bf16_equiv = flops - lin8 * (1.0 - acc.peak_bf16_flops_per_s / acc.peak_flops_per_s("fp8"))
+    return bf16_equiv, hbm_bytes
 
 
 @dataclass(frozen=True)
@@ -76,7 +110,7 @@ def evaluate_train(
         [hardware_flops_per_token(model, seq, r) for r in ("none", "selective", "full")]
     )
     hw_flops = hw_per_token[plans.recompute] * tokens_per_s / n
-    busy = st.breakdown_s["compute"] / st.step_time_s
+    flops_dev, bytes_dev = step_work_per_device(model, cluster, workload, plans, st)
     total_mem = st.memory.total_bytes
     hbm = cluster.accelerator.hbm_bytes
     return TrainArrays(
@@ -90,7 +124,7 @@ def evaluate_train(
         hw_flops,
         total_mem <= hbm,
         np.maximum(total_mem - hbm, 0.0),
-        run_totals(cluster, workload, tokens_per_s, busy),
+        run_totals(cluster, workload, st.step_time_s, flops_dev, bytes_dev),
     )
 
 
@@ -122,6 +156,9 @@ class TrainPrediction:
     device_hours: float | None = None
     cost_usd: float | None = None
     energy_kwh: float | None = None
+    co2_kg: float | None = None
+    joules_per_token: float | None = None
+    avg_device_power_w: float | None = None
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -179,6 +216,9 @@ def prediction_at(
         device_hours=opt(res.run.device_hours),
         cost_usd=opt(res.run.cost_usd),
         energy_kwh=opt(res.run.energy_kwh),
+        co2_kg=opt(res.run.co2_kg),
+        joules_per_token=float(res.run.joules_per_token[i]),
+        avg_device_power_w=float(res.run.avg_device_power_w[i]),
     )
 
 

@@ -16,7 +16,10 @@ def build_report(model_id: str, quick: bool = True,
     ctx = ReportContext(model_id=model_id, model=resolve_model(model_id), quick=quick)
     sections = []
     for build in builders():
+        name = build.__module__.rsplit(".", 1)[-1]
         if on_section:
-            on_section(build.__module__.rsplit(".", 1)[-1])
-        sections.append(build(ctx))
+            on_section(name)
+        section = build(ctx)
+        ctx.results[name] = section.data
+        sections.append(section)
     return sections

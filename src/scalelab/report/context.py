@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from scalelab.core.specs import ModelSpec
 
@@ -14,3 +15,5 @@ class ReportContext:
     model_id: str
     model: ModelSpec
     quick: bool = True
+    # Each built section's `data`, keyed by its module name, for sections that summarize others.
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -13,8 +13,10 @@ SECTION_MODULES = [
     "scalelab.report.sections.training",
     "scalelab.report.sections.planning",
     "scalelab.report.sections.serving",
-    "scalelab.report.sections.validation",
     "scalelab.report.sections.hardware_basics",
+    # summaries of the sections above stay last
+    "scalelab.report.sections.claims",
+    "scalelab.report.sections.validation",
 ]
 
 

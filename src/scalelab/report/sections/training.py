@@ -186,7 +186,7 @@ def _memory_variants(ref: Reference) -> tuple[Table, bytes]:
     return table, stacked_bars(list(preds), stacks, "GiB per GPU", "Memory per GPU by plan variant")
 
 
-def _comm_sweep(model: ModelSpec) -> tuple[Table, bytes]:
+def _comm_sweep(model: ModelSpec) -> tuple[Table, bytes, dict[str, list[float]]]:
     """Exposed communication share vs cluster size at a fixed global batch (15360 x 4096 tokens)."""
     series: dict[str, list[float]] = {
         "DualPipe + 20 comm SMs (overlap)": [],
@@ -220,7 +220,7 @@ def _comm_sweep(model: ModelSpec) -> tuple[Table, bytes]:
         "% of step time",
         "Exposed communication vs cluster size",
     )
-    return table, fig
+    return table, fig, {"num_devices": [float(n) for n in SWEEP_DEVICES], **series}
 
 
 def build(ctx: ReportContext) -> Section:
@@ -260,7 +260,7 @@ def build(ctx: ReportContext) -> Section:
     }
     if ref.scenario.model.is_moe and ref.scenario.workload.train_tokens == DSV3_TOKENS:
         bill, total = _bill(pred)
-        sweep, fig_sweep = _comm_sweep(ref.scenario.model)
+        sweep, fig_sweep, sweep_data = _comm_sweep(ref.scenario.model)
         tables += [bill, sweep]
         figures.append(Figure("Exposed communication share vs number of GPUs", fig_sweep))
         summary += (
@@ -269,6 +269,7 @@ def build(ctx: ReportContext) -> Section:
             f"GPU hours, ${total * PRICE_USD_PER_GPU_HOUR / 1e6:,.2f}M at $2/h (published 2.788M, $5.576M)."
         )
         data["total_gpu_hours"] = total
+        data["exposed_comm_pct_by_cluster_size"] = sweep_data
     return Section(
         title="Training: step time, MFU, memory and cost",
         summary=summary,
