@@ -90,3 +90,10 @@ def test_validate_strict_exits_1_on_a_failing_case(cli, tmp_path):
     assert code == 1 and "FAIL" in out
     code, _, _ = cli("validate", "--cases", str(path))
     assert code == 0
+
+
+@pytest.mark.parametrize("args", [("validate", "--bogus"), ("model", "show"), ("nosuchcmd",),
+                                  ("validate", "--kind")])
+def test_usage_errors_are_one_line(cli, args):
+    code, _, err = cli(*args)
+    one_line_error(code, err, "error:")

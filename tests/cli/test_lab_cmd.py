@@ -138,3 +138,25 @@ def test_bad_plot_suffix(cli, tmp_path):
         str(tmp_path / "x.jpg"),
     )
     _one_line_error(code, err, "--plot")
+
+
+def test_help_works_and_train_explains_without_torch(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' or name.startswith('torch.'):\n"
+        "            raise ImportError('blocked')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from scalelab.cli.main import run\n"
+        "run()\n"
+    )
+    help_proc = subprocess.run([sys.executable, "-c", script, "diagnose", "--help"],
+                               capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert help_proc.returncode == 0 and "gradient-flow" in help_proc.stdout
+    train = subprocess.run([sys.executable, "-c", script, "train", str(_run_file(tmp_path))],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    _one_line_error(train.returncode, train.stderr, "'lab' extra")

@@ -32,30 +32,22 @@ PLANS_4 = {
 }
 
 
-@pytest.fixture(scope="module")
-def checks_2(make_run) -> dict[str, GradientCheck]:
+def _mismatches(checks: dict[str, GradientCheck]) -> list[str]:
+    bad = []
+    for name, c in checks.items():
+        compared = c.num_params_compared > 0 and c.max_abs_grad > 1e-4  # not trivially zero
+        loss_ok = abs(c.loss - c.reference_loss) <= LOSS_ATOL
+        if not (compared and loss_ok and c.max_abs_grad_diff <= GRAD_ATOL):
+            bad.append(f"{name}: {c}")
+    return bad
+
+
+# One job per world size runs every plan (process start-up dominates on 2 cores).
+def test_two_process_plans_match_one_device(make_run):
     results = check_plans(make_run(), list(PLANS_2.values()), world_size=2)
-    return dict(zip(PLANS_2, results, strict=True))
+    assert not _mismatches(dict(zip(PLANS_2, results, strict=True)))
 
 
-@pytest.fixture(scope="module")
-def checks_4(make_run) -> dict[str, GradientCheck]:
+def test_four_process_plans_match_one_device(make_run):
     results = check_plans(make_run(), list(PLANS_4.values()), world_size=4)
-    return dict(zip(PLANS_4, results, strict=True))
-
-
-def _assert_equivalent(check: GradientCheck) -> None:
-    assert check.num_params_compared > 0
-    assert check.max_abs_grad > 1e-4  # the gradients compared are not trivially zero
-    assert abs(check.loss - check.reference_loss) <= LOSS_ATOL, check
-    assert check.max_abs_grad_diff <= GRAD_ATOL, check
-
-
-@pytest.mark.parametrize("name", list(PLANS_2))
-def test_two_process_plan_matches_one_device(checks_2, name):
-    _assert_equivalent(checks_2[name])
-
-
-@pytest.mark.parametrize("name", list(PLANS_4))
-def test_four_process_plan_matches_one_device(checks_4, name):
-    _assert_equivalent(checks_4[name])
+    assert not _mismatches(dict(zip(PLANS_4, results, strict=True)))

@@ -10,6 +10,7 @@ from scalelab.perf.energy import (
     Facility,
     PowerPoint,
     device_power_w,
+    energy_arrays,
     fit_energy_coefficients,
     operating_point,
     power_model,
@@ -102,3 +103,14 @@ def test_run_energy_owned_and_network():
     assert r.network_energy_j == pytest.approx(8e12 * 20e-12)  # 1 TB at the default 20 pJ/bit
     # 16 device-hours of a 35,064 USD device over 35,064 hours = 16 USD, plus electricity at 0.08/kWh
     assert r.cost_usd == pytest.approx(16.0 + r.energy_kwh * 0.08)
+
+
+def test_energy_arrays_is_run_energy_over_plans():
+    cluster = resolve_cluster({"accelerator": "h200-sxm-141gb", "num_devices": 16})
+    t, f, b, net = [1.0, 10.0, 3.0], [1e14, 5e15, 0.0], [1e12, 1e12, 9e12], [0.0, 1e12, 5e11]
+    arrays = energy_arrays(cluster, t, f, b, network_bytes=net)
+    for i in range(3):
+        one = run_energy(cluster, t[i], f[i], b[i], network_bytes=net[i])
+        assert arrays.facility_energy_j[i] == pytest.approx(one.facility_energy_j, rel=1e-12)
+        assert arrays.avg_device_power_w[i] == pytest.approx(one.avg_device_power_w, rel=1e-12)
+        assert arrays.energy_kwh[i] == pytest.approx(one.energy_kwh, rel=1e-12)

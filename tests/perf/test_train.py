@@ -8,12 +8,15 @@ import pytest
 from scalelab.core.catalog import load_model
 from scalelab.core.scenario import Scenario, load_scenario_file, resolve_cluster
 from scalelab.core.specs import ModelSpec, ParallelPlan, TrainWorkload
+from scalelab.perf.energy import power_model
+from scalelab.perf.flops import matmul_fwd_flops_per_token
 from scalelab.perf.plan_arrays import from_plans
 from scalelab.perf.train import (
     evaluate_train,
     hardware_flops_per_token,
     model_flops_per_token,
     predict_train,
+    step_work_per_device,
 )
 
 GPT_1_7B = ModelSpec(
@@ -101,3 +104,33 @@ def test_recompute_costs_time_and_saves_memory(deepseek):
     res = evaluate_train(m, cl, wl, from_plans(plans, m, cl.num_devices))
     assert np.all(np.diff(res.step.step_time_s) > 0)
     assert np.all(np.diff(res.step.memory.activations_bytes) < 0)
+
+
+# Run energy comes from perf/energy.py's calibrated power model (idle + e_flop x FLOP/s +
+# e_byte x B/s, capped; 150 W per device of node overhead; PUE) since the what-if work; it used to
+# be a first estimate in perf/cost.py (idle + (TDP - idle) x compute share, no node overhead).
+def test_run_energy_comes_from_the_power_model(deepseek):
+    pred = predict_train(deepseek)
+    acc, n = deepseek.cluster.accelerator, deepseek.cluster.num_devices
+    assert power_model(acc).idle_w <= pred.avg_device_power_w <= acc.tdp_w
+    expected_j = (pred.avg_device_power_w + 150.0) * n * pred.run_time_s * deepseek.cluster.pue
+    assert pred.energy_kwh == pytest.approx(expected_j / 3.6e6, rel=1e-9)
+    assert pred.joules_per_token == pytest.approx(expected_j / 14.8e12, rel=1e-9)
+    assert pred.co2_kg == pytest.approx(pred.energy_kwh * 0.45)
+    assert "joules_per_token" in pred.to_dict() and "energy_kwh" in pred.to_dict()
+
+
+def test_step_work_counts_fp8_linear_flops_at_fp8_energy():
+    m, cluster = load_model("llama-3.1-8b"), resolve_cluster("h100x8")
+    wl = TrainWorkload(global_batch_size=64, seq_len=4096)
+    plans = from_plans([ParallelPlan(dp=8), ParallelPlan(dp=8, precision="fp8")], m, 8)
+    res = evaluate_train(m, cluster, wl, plans)
+    flops, hbm = step_work_per_device(m, cluster, wl, plans, res.step)
+    tokens = 64 * 4096 / 8
+    assert flops[0] == pytest.approx(model_flops_per_token(m, 4096, True) * tokens, rel=1e-12)
+    # linear layers (all matmuls but the LM head) in fp8 cost peak_bf16 / peak_fp8 per FLOP
+    acc = cluster.accelerator
+    linear = 3 * (matmul_fwd_flops_per_token(m) - 2 * m.vocab_size * m.hidden_size) * tokens
+    saved = linear * (1 - acc.peak_bf16_flops_per_s / acc.peak_fp8_flops_per_s)
+    assert flops[1] == pytest.approx(flops[0] - saved, rel=1e-12)
+    assert np.all(hbm > 0)

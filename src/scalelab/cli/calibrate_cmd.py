@@ -1,4 +1,5 @@
-"""`scalelab calibrate`: measure this machine and write a hardware profile the analytic model reads.
+"""`scalelab calibrate`: measure this machine and write a hardware profile the analytic model reads;
+and `scalelab train RUN.toml --nproc N`: torchrun, then measured vs predicted step time.
 
 torch is imported inside the command only, so `scalelab --help` works without the lab extra.
 """
@@ -91,3 +92,78 @@ def calibrate(
 
 def register(app: typer.Typer) -> None:
     app.command("calibrate")(calibrate)
+
+
+def _dist_rows(summary: dict[str, Any], comparison: Any) -> list[list[str]]:
+    losses = summary["losses"]
+    last = max(losses, key=int) if losses else None
+    measured = summary["median_step_time_s"]
+    rows = [
+        ["processes", str(summary["world_size"])],
+        ["steps", f"{summary['start_step']} -> {summary['end_step']}"],
+        ["train loss (global batch)", f"{losses[last]:.4f} at step {last}" if last else "-"],
+        ["measured step time (median)", f"{measured:.4g} s"],
+        ["tokens/s", f"{summary['tokens_per_step'] / measured:,.0f}"],
+    ]
+    if comparison is not None:
+        rows.append(
+            ["predicted step time (scalelab.perf)", f"{comparison.predicted_step_time_s:.4g} s"]
+        )
+        rows.append(["measured / predicted", f"{comparison.ratio:.3g}"])
+    else:
+        rows.append(["predicted step time", "pass --hardware PROFILE.toml (scalelab calibrate)"])
+    return rows
+
+
+def train_distributed(
+    run_file: Path,
+    nproc: int,
+    overrides: dict[str, dict[str, object]],
+    resume: bool = False,
+    max_restarts: int = 0,
+    hardware: Path | None = None,
+    as_json: bool = False,
+) -> None:
+    """`scalelab train RUN.toml --nproc N`: torchrun on this machine, then the measured step time
+    next to the analytic prediction for the same model, plan and calibrated profile."""
+    import json
+
+    from scalelab.core.errors import ScalelabError
+    from scalelab.lab.parallel.config import load_dist_run
+    from scalelab.lab.parallel.dims import ParallelDims
+    from scalelab.lab.parallel.launch import run_torchrun, select_backend, torchrun_command
+    from scalelab.lab.parallel.predict import compare_step_time
+    from scalelab.lab.parallel.train_dist import SUMMARY
+
+    run = load_dist_run(run_file, overrides)
+    m = run.run.model
+    ParallelDims.from_plan(run.plan, nproc).check_model(
+        m.n_heads, m.ffn_width, m.n_layers, m.seq_len
+    )
+    extra = ["--resume"] if resume else []
+    extra += ["--out", str(run.out_dir)]
+    if "train" in overrides:
+        extra += ["--steps", str(run.run.train.steps)]
+    code = run_torchrun(
+        torchrun_command(str(run_file), nproc, max_restarts=max_restarts, extra_args=extra)
+    )
+    if code:
+        raise ScalelabError(f"torchrun exited with code {code}; the workers' messages are above")
+    summary = json.loads((run.out_dir / SUMMARY).read_text())
+    comparison = None
+    if hardware is not None:
+        device_type, _ = select_backend(run.run.train.device)
+        measured = summary["median_step_time_s"]
+        comparison = compare_step_time(run, measured, nproc, hardware, device_type)
+    if as_json:
+        print_json({**summary, "comparison": comparison.to_dict() if comparison else None})
+        return
+    out.print(
+        rich_table(
+            Table(
+                f"scalelab train {run_file} --nproc {nproc}",
+                ["metric", "value"],
+                _dist_rows(summary, comparison),
+            )
+        )
+    )

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from scalelab.cli.common import JsonOption, err, out, print_json, rich_table
 from scalelab.core.errors import ConfigError
@@ -67,7 +68,7 @@ def _require_lab() -> None:
     try:
         import torch  # noqa: F401
     except ImportError:
-        raise ConfigError("the lab needs torch: pip install 'scalelab[lab]'") from None
+        raise ConfigError("the lab needs torch: install scalelab's 'lab' extra") from None
 
 
 @contextmanager
@@ -138,6 +139,10 @@ def train(
     if as_json:
         print_json(result.to_dict())
         return
+    _print_train(run_file, result)
+
+
+def _print_train(run_file: Path, result: Any) -> None:
     flow = result.gradient_flow or {}
     rows = [
         [
@@ -159,7 +164,7 @@ def train(
         ["output", str(result.out_dir)],
     ]
     out.print(rich_table(Table(f"scalelab train {run_file}", ["metric", "value"], rows)))
-    out.print(Panel(result.sample, title="sample", expand=False))
+    out.print(Panel(Text(result.sample), title="sample", expand=False))  # Text: no markup
 
 
 def gradient_flow(

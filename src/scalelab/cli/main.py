@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from scalelab.core.errors import ScalelabError
 
@@ -27,6 +28,7 @@ COMMAND_MODULES = [
     "scalelab.cli.plan_cmd",
     "scalelab.cli.predict_infer_cmd",
     "scalelab.cli.plan_serve_cmd",
+    "scalelab.cli.whatif_cmd",
     "scalelab.cli.network_cmd",
     "scalelab.cli.place_cmd",
     "scalelab.cli.lab_cmd",
@@ -37,23 +39,43 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+def _click_module_classes(name: str) -> tuple[type, ...]:
+    """`name` (ClickException, Exit, Abort) from click and from typer's vendored copy, if present."""
+    found = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+CLICK_ERRORS = _click_module_classes("ClickException")
+CLICK_EXITS = _click_module_classes("Exit")
+CLICK_ABORTS = _click_module_classes("Abort")
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
+    sys.exit(1)
+
+
 def run() -> None:
-    """Console-script entry point: any ScalelabError becomes one line on stderr and exit 1."""
+    """Console-script entry point: bad input becomes one line on stderr and exit code 1."""
     try:
         code = app(standalone_mode=False)  # typer.Exit(n) comes back as the return value
         if isinstance(code, int) and code:
             sys.exit(code)
     except ScalelabError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _fail(escape(str(exc)))
+    except CLICK_EXITS as exc:
+        sys.exit(getattr(exc, "exit_code", 0))
+    except CLICK_ABORTS:
         sys.exit(1)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(1 if exc.exit_code == 2 else exc.exit_code)
-        raise
+    except CLICK_ERRORS as exc:  # usage errors: unknown option, bad value, missing argument
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a group called bare: its help was shown
+            sys.exit(0)
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        _fail(escape(f"{where}{exc.format_message()}{hint}"))

@@ -12,6 +12,7 @@ from scalelab.core.errors import ConfigError, InfeasiblePlan
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_cluster, resolve_model
 from scalelab.core.specs import TrainWorkload
+from scalelab.hw.scaleout import apply_topology
 from scalelab.plan.explain import describe_plan
 from scalelab.plan.hardware import HardwareChoice, choose_hardware
 from scalelab.plan.search import OBJECTIVES, RankedPlan, TrainSearch, search_train
@@ -199,7 +200,7 @@ def plan(
     if cluster is None:
         raise ConfigError("give --cluster (e.g. h800x2048) or --hardware any")
     result = search_train(
-        m, resolve_cluster(cluster), wl, objective, top=top, scale_down=scale_down
+        m, apply_topology(resolve_cluster(cluster)), wl, objective, top=top, scale_down=scale_down
     )
     if as_json:
         print_json(

@@ -10,6 +10,7 @@ from scalelab.core.errors import ConfigError
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_cluster, resolve_model
 from scalelab.core.specs import InferenceWorkload
+from scalelab.hw.scaleout import apply_topology
 from scalelab.plan.serve import ServeOption, ServePlan, plan_serve
 from scalelab.report.section import Table
 
@@ -99,7 +100,7 @@ def plan_serve_cmd(
         },
         "plan-serve",
     )
-    result = plan_serve(resolve_model(model), resolve_cluster(cluster), workload, top=top)
+    result = plan_serve(resolve_model(model), apply_topology(resolve_cluster(cluster)), workload, top=top)
     if as_json:
         print_json(
             {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
-from scalelab.core.scenario import load_scenario_file
+from scalelab.core.scenario import Scenario, load_scenario_file
+from scalelab.hw.scaleout import apply_topology
 from scalelab.perf.train import TrainPrediction, predict_train
 from scalelab.report.fmt import gib, pct
 from scalelab.report.section import Table
@@ -16,6 +18,13 @@ predict_app = typer.Typer(
     help="Predict one plan: step time, MFU, memory and cost (train) or serving metrics (infer).",
     no_args_is_help=True,
 )
+
+
+def with_topology(scenario: Scenario) -> Scenario:
+    """The scenario with its scale-out topology's oversubscription and latency folded into the
+    cluster (hw/scaleout.apply_topology), so the perf model sees the named network."""
+    return replace(scenario, cluster=apply_topology(scenario.cluster))
+
 
 BREAKDOWN_LABELS = {
     "compute": "compute (kernels incl. recompute)",
@@ -69,7 +78,9 @@ def train_tables(p: TrainPrediction) -> list[Table]:
             ["wall time", f"{(p.run_time_s or 0) / 86400:,.1f} days"],
             ["device-hours", f"{p.device_hours:,.0f}"],
             ["cost", f"${p.cost_usd:,.0f}"],
-            ["energy (first estimate)", f"{p.energy_kwh:,.0f} kWh"],
+            ["energy (power model, node overhead, PUE)", f"{p.energy_kwh:,.0f} kWh"],
+            ["CO2", f"{(p.co2_kg or 0) / 1e3:,.0f} t"],
+            ["energy per token", f"{p.joules_per_token:,.3f} J"],
         ]
         tables.append(Table("Whole run", ["quantity", "value"], run))
     return tables
@@ -85,7 +96,7 @@ def train(
     as_json: bool = JsonOption,
 ) -> None:
     """Predict one training step of a plan: time and its breakdown, MFU, memory fit, run cost."""
-    pred = predict_train(load_scenario_file(scenario, "train"))
+    pred = predict_train(with_topology(load_scenario_file(scenario, "train")))
     if as_json:
         print_json(pred.to_dict())
         return

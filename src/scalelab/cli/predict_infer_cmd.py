@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.predict_cmd import with_topology
 from scalelab.perf.inference import InferenceResult
 from scalelab.perf.inference_disagg import DisaggResult
 from scalelab.plan.serve_scenario import load_serve_scenario, predict_serve
@@ -74,7 +76,8 @@ def infer(
     as_json: bool = JsonOption,
 ) -> None:
     """Predict TTFT, TPOT, tokens/s per request and per node, max concurrency and $ per million tokens."""
-    result = predict_serve(load_serve_scenario(scenario))
+    loaded = load_serve_scenario(scenario)
+    result = predict_serve(replace(loaded, scenario=with_topology(loaded.scenario)))
     if as_json:
         data: dict[str, object] = {"metrics": result.metrics(), "mode": "collocated"}
         if isinstance(result, InferenceResult):

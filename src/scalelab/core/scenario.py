@@ -103,8 +103,9 @@ def _scale_out(table: dict[str, Any] | None, acc: AcceleratorSpec, num_devices: 
     if table is None:
         if num_devices <= per_node or acc.default_scale_out is None:
             return None
-        return catalog.load_network(acc.default_scale_out)
-    fields = normalize_units(dict(table))
+        return catalog.load_network(acc.default_scale_out, nics_per_node=per_node)
+    # One NIC per device unless the table says otherwise (HGX and NVL72 trays alike).
+    fields = {"nics_per_node": per_node, **normalize_units(dict(table))}
     kind = fields.pop("kind", acc.default_scale_out or "ib-ndr")
     if kind in catalog.list_ids("interconnects"):
         return catalog.load_network(kind, **fields)

@@ -75,7 +75,7 @@ def load_run_config(path: Path, overrides: dict[str, dict[str, object]] | None =
     for table, values in (overrides or {}).items():
         section = raw.setdefault(table, {})
         if not isinstance(section, dict):
-            raise ConfigError(f"{path}: [{table}] must be a table")
+            raise ConfigError(f"{path}: {table} must be a table")
         section.update(values)
     cfg = build(RunConfig, raw, str(path))
     base = path.parent

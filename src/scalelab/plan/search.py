@@ -87,14 +87,15 @@ def _objectives(
     cluster: ClusterSpec,
     workload: TrainWorkload,
     step_s: NDArray[np.float64],
-    power_w: NDArray[np.float64],
+    joules_per_token: NDArray[np.float64],
 ) -> dict[str, NDArray[np.float64]]:
+    """Per trained token: seconds, dollars, and facility joules (perf/energy.py's model)."""
     per_token = step_s / workload.tokens_per_step
     n = cluster.num_devices
     return {
         "time": per_token,
         "cost": per_token * n * price_usd_per_device_hour(cluster, workload) / 3600.0,
-        "energy": per_token * n * power_w * cluster.pue,
+        "energy": joules_per_token,
     }
 
 
@@ -125,7 +126,7 @@ def _search_one(
         shortfall = _smallest_shortfall(model, cluster, workload, ok, lower)
     idx = np.flatnonzero(fits)
     values = (
-        _objectives(cluster, workload, res.step.step_time_s[idx], res.run.avg_device_power_w[idx])
+        _objectives(cluster, workload, res.step.step_time_s[idx], res.run.joules_per_token[idx])
         if res is not None
         else {k: np.zeros(0) for k in OBJECTIVES}
     )

@@ -64,8 +64,25 @@ def init_distributed(device: str = "auto") -> DistEnv:
     if device_type == "cuda":
         torch.cuda.set_device(dev)
     if not dist.is_initialized():
-        dist.init_process_group(backend, rank=rank, world_size=world, device_id=_device_id(dev))
+        dist.init_process_group(
+            backend, rank=rank, world_size=world, device_id=_device_id(dev), store=_agent_store()
+        )
     return DistEnv(rank, world, local_rank, dev, backend)
+
+
+def _agent_store() -> dist.Store | None:
+    """Under torchrun, the agent's store with a prefix per restart: a restarted job must not
+    read the addresses its dead predecessor published there (gloo would connect to them)."""
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
+        return None
+    store = dist.TCPStore(
+        os.environ["MASTER_ADDR"],
+        int(os.environ["MASTER_PORT"]),
+        int(os.environ["WORLD_SIZE"]),
+        is_master=False,
+    )
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    return dist.PrefixStore(f"scalelab/attempt_{attempt}", store)
 
 
 def _device_id(dev: torch.device) -> torch.device | None:

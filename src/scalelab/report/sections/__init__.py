@@ -14,6 +14,7 @@ SECTION_MODULES = [
     "scalelab.report.sections.planning",
     "scalelab.report.sections.serving",
     "scalelab.report.sections.hardware_basics",
+    "scalelab.report.sections.hardware_whatif",
     # summaries of the sections above stay last
     "scalelab.report.sections.claims",
     "scalelab.report.sections.validation",

@@ -77,7 +77,7 @@ def build(
     try:
         import torch  # noqa: F401
     except ImportError:
-        return Section(TITLE, summary="Install the lab extra (pip install 'scalelab[lab]') to measure "
+        return Section(TITLE, summary="Install scalelab's 'lab' extra (it brings torch) to measure "
                        "gradient flow and overfitting on this machine.")  # fmt: skip
     from scalelab.lab.experiments.gradient_flow import GradientFlowConfig, compare_gradient_flow
     from scalelab.lab.experiments.overfitting import OverfittingConfig, run_overfitting

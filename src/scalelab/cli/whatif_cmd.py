@@ -1,0 +1,143 @@
+"""`scalelab whatif MODEL --baseline SPEC --vs SPEC,...`: the same model trained or served on other
+clusters, networks and device classes, against a baseline, every row with its assumptions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import typer
+
+from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.plan_cmd import parse_count
+from scalelab.core.errors import ConfigError
+from scalelab.core.io import build
+from scalelab.core.scenario import resolve_model
+from scalelab.core.specs import InferenceWorkload, TrainWorkload
+from scalelab.plan.hardware import SWEEP_SPACE
+from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, WhatIf, whatif
+from scalelab.plan.whatif_specs import PRESETS
+from scalelab.report.sections.hardware_whatif import assumption_table, result_tables
+
+SPEC_HELP = (
+    f"ACCELERATORxCOUNT (h800x2048, gb200x2048, tpu-v5px2048), a cluster TOML, or a preset: "
+    f"{', '.join(PRESETS)} (photonic = the baseline with its scale-out network replaced by the "
+    "photonic-link interconnect; cim/fpga = serving on that device class, hw/emerging.py)."
+)
+
+
+def _train_workload(
+    global_batch: int, seq: int, train_tokens: str, precision: str
+) -> TrainWorkload:
+    if precision not in ("fp8", "bf16"):
+        raise ConfigError(f"--precision: expected fp8 or bf16, got '{precision}'")
+    fields = {
+        "global_batch_size": global_batch,
+        "seq_len": seq,
+        "train_tokens": parse_count(train_tokens, "--train-tokens"),
+        "dtype": precision,
+    }
+    return build(TrainWorkload, fields, "whatif")
+
+
+def _serve_workload(
+    prompt: int, output: int, ttft_ms: float | None, tpot_ms: float | None, precision: str
+) -> InferenceWorkload:
+    for flag, value in (("--ttft-ms", ttft_ms), ("--tpot-ms", tpot_ms)):
+        if value is not None and value <= 0:
+            raise ConfigError(f"{flag} must be > 0, got {value}")
+    fields = {
+        "prompt_tokens": prompt,
+        "output_tokens": output,
+        "dtype": precision,
+        "ttft_target_s": ttft_ms * 1e-3 if ttft_ms is not None else None,
+        "tpot_target_s": tpot_ms * 1e-3 if tpot_ms is not None else None,
+    }
+    return build(InferenceWorkload, fields, "whatif")
+
+
+def _json(w: WhatIf) -> dict[str, Any]:
+    rows = []
+    for r in w.rows:
+        data = asdict(r)
+        if data.get("plan") is not None:
+            data["plan"] = r.plan.model_dump()  # type: ignore[union-attr]
+        data["assumptions"] = list(r.assumptions)
+        rows.append(data)
+    return {"model": w.model, "phase": w.phase, "setting": w.setting, "rows": rows}
+
+
+def whatif_cmd(
+    model: str = typer.Argument(
+        ..., help="Catalog model id or model file (TOML/JSON, HF config.json)."
+    ),
+    baseline: str = typer.Option(
+        "h800x2048", "--baseline", "--cluster", help="The reference cluster. " + SPEC_HELP
+    ),
+    vs: str = typer.Option(..., "--vs", help="Comma-separated SPECs to compare. " + SPEC_HELP),
+    phase: str = typer.Option(
+        "train", "--phase", help="train: best plan and whole-run totals; infer: decode serving."
+    ),
+    train_tokens: str = typer.Option(
+        "14.8T", "--train-tokens", help="Tokens to train (DeepSeek-V3: 14.8T)."
+    ),
+    global_batch: int = typer.Option(
+        DEFAULT_TRAIN.global_batch_size, "--global-batch", help="Sequences per step."
+    ),
+    seq: int = typer.Option(
+        DEFAULT_TRAIN.seq_len, "--seq", help="Training sequence length (tokens)."
+    ),
+    precision: str = typer.Option(
+        "fp8", "--precision", help="fp8 (where the device has it) or bf16."
+    ),
+    quick: bool = typer.Option(
+        False, "--quick", help="Reduced planner space (micro-batch 1-2, ZeRO-1, no CP)."
+    ),
+    prompt: int = typer.Option(
+        DEFAULT_SERVE.prompt_tokens, "--prompt", help="infer: prompt tokens per request."
+    ),
+    output: int = typer.Option(
+        DEFAULT_SERVE.output_tokens, "--output", help="infer: output tokens per request."
+    ),
+    ttft_ms: float = typer.Option(
+        2000.0, "--ttft-ms", help="infer: time-to-first-token target (ms)."
+    ),
+    tpot_ms: float = typer.Option(
+        50.0, "--tpot-ms", help="infer: time-per-output-token target (ms)."
+    ),
+    serve_devices: int = typer.Option(
+        None,
+        "--serve-devices",
+        help="infer: serve on this many devices of each cluster (whole nodes).",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Compare training time, cost and energy (or decode TPOT, $ and J per token) across hardware."""
+    if phase not in PHASES:
+        raise ConfigError(f"--phase: expected one of {', '.join(PHASES)}, got '{phase}'")
+    if serve_devices is not None and serve_devices < 1:
+        raise ConfigError(f"--serve-devices must be >= 1, got {serve_devices}")
+    specs = [s.strip() for s in vs.split(",") if s.strip()]
+    if not specs:
+        raise ConfigError("--vs: give at least one SPEC, e.g. --vs h200x2048,photonic")
+    m = resolve_model(model)
+    result = whatif(
+        m,
+        baseline,
+        specs,
+        phase,
+        train=_train_workload(global_batch, seq, train_tokens, precision),
+        serve=_serve_workload(prompt, output, ttft_ms, tpot_ms, precision),
+        opts=SWEEP_SPACE if quick else None,
+        serve_devices=serve_devices,
+    )
+    if as_json:
+        print_json(_json(result))
+        return
+    for table in result_tables(result):
+        out.print(rich_table(table))
+    out.print(rich_table(assumption_table(result)))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("whatif")(whatif_cmd)
