@@ -29,8 +29,18 @@ def test_hardware_show_prints_sources(cli):
 
 def test_model_import_writes_toml(cli, tmp_path):
     cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
-                               "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 100}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "model_type": "llama",
+                "hidden_size": 64,
+                "intermediate_size": 128,
+                "num_attention_heads": 4,
+                "num_hidden_layers": 2,
+                "vocab_size": 100,
+            }
+        )
+    )
     target = tmp_path / "m.toml"
     code, _, err = cli("model", "import", str(cfg), "--out", str(target))
     assert code == 0, err
@@ -47,13 +57,20 @@ def one_line_error(code, err, *needles):
         assert n in text
 
 
-@pytest.mark.parametrize(("content", "needles"), [
-    ('num_layers = 2\nhidden_size = 64\nnum_attention_heads = 4\nffn_hidden_size = 128\nvocab_size = 100\nnum_layer = 3\n',
-     ["num_layer", "unknown field"]),
-    ('num_layers = -2\nhidden_size = 64\nnum_attention_heads = 4\nffn_hidden_size = 128\nvocab_size = 100\n',
-     ["num_layers", "greater than 0"]),
-    ('num_layers = [\n', ["not valid TOML"]),
-])
+@pytest.mark.parametrize(
+    ("content", "needles"),
+    [
+        (
+            "num_layers = 2\nhidden_size = 64\nnum_attention_heads = 4\nffn_hidden_size = 128\nvocab_size = 100\nnum_layer = 3\n",
+            ["num_layer", "unknown field"],
+        ),
+        (
+            "num_layers = -2\nhidden_size = 64\nnum_attention_heads = 4\nffn_hidden_size = 128\nvocab_size = 100\n",
+            ["num_layers", "greater than 0"],
+        ),
+        ("num_layers = [\n", ["not valid TOML"]),
+    ],
+)
 def test_bad_model_files(cli, tmp_path, content, needles):
     path = tmp_path / "bad.toml"
     path.write_text(content)
@@ -84,16 +101,19 @@ def test_missing_file_and_bad_flag(cli):
 
 def test_validate_strict_exits_1_on_a_failing_case(cli, tmp_path):
     path = tmp_path / "cases.yaml"
-    path.write_text("schema: scalelab-validation/1\ncases:\n- id: wrong\n  kind: model\n"
-                    "  model: {catalog_id: llama-3.1-8b}\n  expect: {total_params: 1.0e9}\n  tolerance_frac: 0.01\n")
+    path.write_text(
+        "schema: scalelab-validation/1\ncases:\n- id: wrong\n  kind: model\n"
+        "  model: {catalog_id: llama-3.1-8b}\n  expect: {total_params: 1.0e9}\n  tolerance_frac: 0.01\n"
+    )
     code, out, _ = cli("validate", "--cases", str(path), "--strict")
     assert code == 1 and "FAIL" in out
     code, _, _ = cli("validate", "--cases", str(path))
     assert code == 0
 
 
-@pytest.mark.parametrize("args", [("validate", "--bogus"), ("model", "show"), ("nosuchcmd",),
-                                  ("validate", "--kind")])
+@pytest.mark.parametrize(
+    "args", [("validate", "--bogus"), ("model", "show"), ("nosuchcmd",), ("validate", "--kind")]
+)
 def test_usage_errors_are_one_line(cli, args):
     code, _, err = cli(*args)
     one_line_error(code, err, "error:")

@@ -3,11 +3,39 @@ import pytest
 from scalelab.core import catalog
 from scalelab.core.errors import CatalogError
 
-REQUIRED_MODELS = {"deepseek-v3", "deepseek-v2", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b",
-                   "qwen2.5-72b", "mixtral-8x7b", "gpt3-175b"}
-REQUIRED_ACCELERATORS = {"a100-sxm4-80gb", "h100-sxm5-80gb", "h800-sxm5-80gb", "h200-sxm-141gb", "b200",
-                         "gb200", "mi300x", "tpu-v4", "tpu-v5p", "tpu-v5e"}
-REQUIRED_LINKS = {"pcie4", "pcie5", "nvlink3", "nvlink4", "nvlink4-h800", "nvlink5", "ib-hdr", "ib-ndr", "roce-400g"}
+REQUIRED_MODELS = {
+    "deepseek-v3",
+    "deepseek-v2",
+    "llama-3.1-8b",
+    "llama-3.1-70b",
+    "llama-3.1-405b",
+    "qwen2.5-72b",
+    "mixtral-8x7b",
+    "gpt3-175b",
+}
+REQUIRED_ACCELERATORS = {
+    "a100-sxm4-80gb",
+    "h100-sxm5-80gb",
+    "h800-sxm5-80gb",
+    "h200-sxm-141gb",
+    "b200",
+    "gb200",
+    "mi300x",
+    "tpu-v4",
+    "tpu-v5p",
+    "tpu-v5e",
+}
+REQUIRED_LINKS = {
+    "pcie4",
+    "pcie5",
+    "nvlink3",
+    "nvlink4",
+    "nvlink4-h800",
+    "nvlink5",
+    "ib-hdr",
+    "ib-ndr",
+    "roce-400g",
+}
 
 
 def test_required_entries_present():

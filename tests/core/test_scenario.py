@@ -24,9 +24,15 @@ def test_bad_cluster_strings(text):
 
 
 def test_inline_hardware_table_in_source_units():
-    c = resolve_cluster({"accelerator": "a100-sxm4-80gb", "num_devices": 32, "devices_per_node": 8,
-                         "scale_up": {"kind": "nvlink3", "bandwidth_gb_per_s_per_direction": 300},
-                         "scale_out": {"kind": "ib-hdr", "nics_per_node": 8, "nic_gbit_per_s": 200}})
+    c = resolve_cluster(
+        {
+            "accelerator": "a100-sxm4-80gb",
+            "num_devices": 32,
+            "devices_per_node": 8,
+            "scale_up": {"kind": "nvlink3", "bandwidth_gb_per_s_per_direction": 300},
+            "scale_out": {"kind": "ib-hdr", "nics_per_node": 8, "nic_gbit_per_s": 200},
+        }
+    )
     assert c.scale_out.nic_bytes_per_s == pytest.approx(25e9)
     assert c.scale_up.bandwidth_bytes_per_s_per_direction == pytest.approx(300e9)
 
@@ -38,8 +44,15 @@ def test_inline_model_overrides_catalog():
 
 def test_typo_in_scenario_names_field():
     with pytest.raises(ConfigError, match="parallel: tpp: unknown field"):
-        load_scenario({"model": "llama-3.1-8b", "hardware": "h100x8", "parallel": {"tpp": 2},
-                       "workload": {"global_batch_size": 8, "seq_len": 1024}}, "train")
+        load_scenario(
+            {
+                "model": "llama-3.1-8b",
+                "hardware": "h100x8",
+                "parallel": {"tpp": 2},
+                "workload": {"global_batch_size": 8, "seq_len": 1024},
+            },
+            "train",
+        )
 
 
 def test_missing_table():

@@ -3,7 +3,9 @@ from pydantic import ValidationError
 
 from scalelab.core.specs import ModelSpec, ParallelPlan
 
-BASE = dict(num_layers=2, hidden_size=64, num_attention_heads=4, ffn_hidden_size=128, vocab_size=100)
+BASE = dict(
+    num_layers=2, hidden_size=64, num_attention_heads=4, ffn_hidden_size=128, vocab_size=100
+)
 
 
 def test_valid_dense_model():
@@ -16,7 +18,10 @@ def test_valid_dense_model():
     [
         ({"num_attention_heads": 5}, "does not divide hidden_size"),
         ({"num_key_value_heads": 3}, "does not divide num_attention_heads"),
-        ({"num_routed_experts": 4, "num_experts_per_token": 5, "moe_ffn_hidden_size": 8}, "exceeds"),
+        (
+            {"num_routed_experts": 4, "num_experts_per_token": 5, "moe_ffn_hidden_size": 8},
+            "exceeds",
+        ),
         ({"num_routed_experts": 4, "num_experts_per_token": 2}, "moe_ffn_hidden_size"),
         ({"num_layers": -1}, "greater than 0"),
         ({"hidden_sise": 64}, "Extra inputs"),

@@ -11,5 +11,7 @@ CASES = [c for c in load_cases() if c["kind"] == "model"]
 def test_model_case(case):
     result = run_case(case)
     for m in result.metrics:
-        print(f"{case['id']} {m.key}: predicted={m.predicted} expected={m.expected} rel_error={m.rel_error}")
+        print(
+            f"{case['id']} {m.key}: predicted={m.predicted} expected={m.expected} rel_error={m.rel_error}"
+        )
     assert result.status == "pass", result

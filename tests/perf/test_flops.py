@@ -8,8 +8,14 @@ from scalelab.perf.flops import (
     train_flops_per_token,
 )
 
-TINY = ModelSpec(num_layers=1, hidden_size=8, num_attention_heads=2, ffn_hidden_size=16, vocab_size=10,
-                 tied_embeddings=True)
+TINY = ModelSpec(
+    num_layers=1,
+    hidden_size=8,
+    num_attention_heads=2,
+    ffn_hidden_size=16,
+    vocab_size=10,
+    tied_embeddings=True,
+)
 
 
 def test_attention_core_by_hand():

@@ -18,7 +18,9 @@ def test_kv_cache_published():
 def test_kv_dtype_and_mha():
     m = load_model("llama-3.1-8b")
     assert kv_cache_bytes_per_token(m, "fp8") == kv_cache_bytes_per_token(m) / 2
-    assert kv_cache_bytes_per_token_as_mha(m) == 4 * kv_cache_bytes_per_token(m)  # 32 heads vs 8 KV heads
+    assert kv_cache_bytes_per_token_as_mha(m) == 4 * kv_cache_bytes_per_token(
+        m
+    )  # 32 heads vs 8 KV heads
 
 
 def test_weight_bytes_per_dtype():

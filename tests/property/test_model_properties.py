@@ -14,14 +14,25 @@ def models(draw):
     head_dim = draw(st.sampled_from([16, 32, 64, 128]))
     kv = draw(st.sampled_from([k for k in (1, 2, 4, 8, 16) if heads % k == 0]))
     layers = draw(st.integers(1, 64))
-    fields = dict(num_layers=layers, hidden_size=heads * head_dim, num_attention_heads=heads,
-                  num_key_value_heads=kv, vocab_size=draw(st.integers(100, 200_000)),
-                  activation=draw(st.sampled_from(["swiglu", "gelu"])), tied_embeddings=draw(st.booleans()))
+    fields = dict(
+        num_layers=layers,
+        hidden_size=heads * head_dim,
+        num_attention_heads=heads,
+        num_key_value_heads=kv,
+        vocab_size=draw(st.integers(100, 200_000)),
+        activation=draw(st.sampled_from(["swiglu", "gelu"])),
+        tied_embeddings=draw(st.booleans()),
+    )
     if draw(st.booleans()):
         experts = draw(st.integers(2, 64))
-        fields |= dict(num_routed_experts=experts, num_experts_per_token=draw(st.integers(1, experts)),
-                       num_shared_experts=draw(st.integers(0, 2)), moe_ffn_hidden_size=draw(st.integers(8, 4096)),
-                       num_dense_layers=draw(st.integers(0, layers)), dense_ffn_hidden_size=draw(st.integers(8, 8192)))
+        fields |= dict(
+            num_routed_experts=experts,
+            num_experts_per_token=draw(st.integers(1, experts)),
+            num_shared_experts=draw(st.integers(0, 2)),
+            moe_ffn_hidden_size=draw(st.integers(8, 4096)),
+            num_dense_layers=draw(st.integers(0, layers)),
+            dense_ffn_hidden_size=draw(st.integers(8, 8192)),
+        )
     else:
         fields["ffn_hidden_size"] = draw(st.integers(8, 16384))
     return ModelSpec(**fields)

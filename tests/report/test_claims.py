@@ -20,10 +20,15 @@ def test_without_other_sections_nothing_is_invented():
 
 
 def test_verdicts_follow_the_numbers():
-    flows = [{"label": "plain tanh", "first_to_last_ratio": 1e-5},
-             {"label": "plain relu", "first_to_last_ratio": 0.5},
-             {"label": "residual + norm", "first_to_last_ratio": 0.8}]
-    rows = _rows({"training_dynamics": {"gradient_flow": flows},
-                  "training": {"total_gpu_hours": 2.5e6}})
-    assert rows["gradient norm at layer 50 falls to 1/100"][2].startswith("holds for some plain stacks")
+    flows = [
+        {"label": "plain tanh", "first_to_last_ratio": 1e-5},
+        {"label": "plain relu", "first_to_last_ratio": 0.5},
+        {"label": "residual + norm", "first_to_last_ratio": 0.8},
+    ]
+    rows = _rows(
+        {"training_dynamics": {"gradient_flow": flows}, "training": {"total_gpu_hours": 2.5e6}}
+    )
+    assert rows["gradient norm at layer 50 falls to 1/100"][2].startswith(
+        "holds for some plain stacks"
+    )
     assert "within 10%" in rows["DeepSeek-V3 took 2.788M H800 GPU hours"][2]  # 2.5 / 2.788 = 0.897

@@ -14,13 +14,31 @@ def write(tmp_path, cases, schema="scalelab-validation/1"):
 
 
 def test_pass_fail_unsupported(tmp_path):
-    path = write(tmp_path, [
-        {"id": "ok", "kind": "model", "model": MODEL, "expect": {"kv_cache_bytes_per_token": 516096},
-         "tolerance_frac": 0.001},
-        {"id": "wrong", "kind": "model", "model": MODEL, "expect": {"kv_cache_bytes_per_token": 1000},
-         "tolerance_frac": 0.1},
-        {"id": "unknown-metric", "kind": "model", "model": MODEL, "expect": {"bogus_metric": 1.0}},
-    ])
+    path = write(
+        tmp_path,
+        [
+            {
+                "id": "ok",
+                "kind": "model",
+                "model": MODEL,
+                "expect": {"kv_cache_bytes_per_token": 516096},
+                "tolerance_frac": 0.001,
+            },
+            {
+                "id": "wrong",
+                "kind": "model",
+                "model": MODEL,
+                "expect": {"kv_cache_bytes_per_token": 1000},
+                "tolerance_frac": 0.1,
+            },
+            {
+                "id": "unknown-metric",
+                "kind": "model",
+                "model": MODEL,
+                "expect": {"bogus_metric": 1.0},
+            },
+        ],
+    )
     report = to_json(run_cases(path))
     assert [c["status"] for c in report["cases"]] == ["pass", "fail", "unsupported"]
     assert report["summary"] == {"pass": 1, "fail": 1, "unsupported": 1, "error": 0}
@@ -29,8 +47,17 @@ def test_pass_fail_unsupported(tmp_path):
 
 
 def test_model_error_is_recorded_not_raised(tmp_path):
-    path = write(tmp_path, [{"id": "bad", "kind": "model", "model": {"catalog_id": "nope"},
-                             "expect": {"total_params": 1}}])
+    path = write(
+        tmp_path,
+        [
+            {
+                "id": "bad",
+                "kind": "model",
+                "model": {"catalog_id": "nope"},
+                "expect": {"total_params": 1},
+            }
+        ],
+    )
     (result,) = run_cases(path)
     assert result.status == "error" and "unknown model 'nope'" in result.message
 
@@ -50,7 +77,9 @@ def test_every_shipped_case_is_reported():
     assert [r.id for r in results] == [c["id"] for c in cases]
     for r in results:
         assert r.status in ("pass", "fail", "unsupported", "error")
-        assert {m.key for m in r.metrics} == set(next(c for c in cases if c["id"] == r.id)["expect"])
+        assert {m.key for m in r.metrics} == set(
+            next(c for c in cases if c["id"] == r.id)["expect"]
+        )
 
 
 def test_shipped_copy_matches_shared_file():

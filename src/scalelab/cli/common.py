@@ -14,7 +14,9 @@ from scalelab.report.render import rich_table
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON to stdout instead of tables.")
+JsonOption = typer.Option(
+    False, "--json", help="Print machine-readable JSON to stdout instead of tables."
+)
 
 
 def _clean(value: Any) -> Any:
@@ -30,5 +32,6 @@ def _clean(value: Any) -> Any:
 def print_json(data: Any) -> None:
     """JSON to stdout (NaN/inf become null so any parser reads it)."""
     typer.echo(json.dumps(_clean(data), indent=2, default=str))
+
 
 __all__ = ["JsonOption", "err", "out", "print_json", "rich_table"]

@@ -56,7 +56,9 @@ CLICK_ABORTS = _click_module_classes("Abort")
 
 
 def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
+    Console(stderr=True).print(
+        f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True
+    )
     sys.exit(1)
 
 

@@ -16,17 +16,26 @@ from scalelab.perf.footprint import kv_cache_bytes_per_token
 from scalelab.perf.params import count_params
 from scalelab.report.section import Table
 
-model_app = typer.Typer(help="Models: list the catalog, show one, import a Hugging Face config.json.",
-                        no_args_is_help=True)
+model_app = typer.Typer(
+    help="Models: list the catalog, show one, import a Hugging Face config.json.",
+    no_args_is_help=True,
+)
 
 
 def _summary(model_id: str) -> dict[str, object]:
     m = resolve_model(model_id)
     c = count_params(m)
-    return {"id": model_id, "name": m.name, "arch": m.arch, "total_params": c.total,
-            "active_params_per_token": c.active_per_token, "mtp_params": c.mtp,
-            "train_flops_per_token_seq4096": train_flops_per_token(m, 4096),
-            "kv_cache_bytes_per_token_bf16": kv_cache_bytes_per_token(m), "source": m.source}
+    return {
+        "id": model_id,
+        "name": m.name,
+        "arch": m.arch,
+        "total_params": c.total,
+        "active_params_per_token": c.active_per_token,
+        "mtp_params": c.mtp,
+        "train_flops_per_token_seq4096": train_flops_per_token(m, 4096),
+        "kv_cache_bytes_per_token_bf16": kv_cache_bytes_per_token(m),
+        "source": m.source,
+    }
 
 
 @model_app.command("list")
@@ -36,15 +45,30 @@ def list_models(as_json: bool = JsonOption) -> None:
     if as_json:
         print_json(rows)
         return
-    out.print(rich_table(Table("Model catalog", ["id", "arch", "total params (B)", "active (B)",
-                                                  "KV KB/token"],
-                               [[str(r["id"]), str(r["arch"]), f"{r['total_params'] / 1e9:,.1f}",  # type: ignore[operator]
-                                 f"{r['active_params_per_token'] / 1e9:,.1f}",  # type: ignore[operator]
-                                 f"{r['kv_cache_bytes_per_token_bf16'] / 1e3:,.1f}"] for r in rows])))  # type: ignore[operator]
+    out.print(
+        rich_table(
+            Table(
+                "Model catalog",
+                ["id", "arch", "total params (B)", "active (B)", "KV KB/token"],
+                [
+                    [
+                        str(r["id"]),
+                        str(r["arch"]),
+                        f"{r['total_params'] / 1e9:,.1f}",  # type: ignore[operator]
+                        f"{r['active_params_per_token'] / 1e9:,.1f}",  # type: ignore[operator]
+                        f"{r['kv_cache_bytes_per_token_bf16'] / 1e3:,.1f}",
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+    )  # type: ignore[operator]
 
 
 @model_app.command("show")
-def show(model: str = typer.Argument(..., help="Catalog id or model file."), as_json: bool = JsonOption) -> None:
+def show(
+    model: str = typer.Argument(..., help="Catalog id or model file."), as_json: bool = JsonOption
+) -> None:
     """All fields of one model plus its parameter/FLOP/KV-cache accounting."""
     m = resolve_model(model)
     data = {"spec": m.model_dump(), "accounting": _summary(model)}
@@ -52,13 +76,18 @@ def show(model: str = typer.Argument(..., help="Catalog id or model file."), as_
         print_json(data)
         return
     rows = [[k, str(v)] for k, v in m.model_dump().items() if v not in (None, 0, False)]
-    rows += [[k, f"{v:,.0f}" if isinstance(v, int | float) else str(v)] for k, v in data["accounting"].items()]
+    rows += [
+        [k, f"{v:,.0f}" if isinstance(v, int | float) else str(v)]
+        for k, v in data["accounting"].items()
+    ]
     out.print(rich_table(Table(m.name, ["field", "value"], rows)))
 
 
 @model_app.command("import")
 def import_config(
-    config: Path = typer.Argument(..., help="A Hugging Face config.json (Llama, Qwen2, Mixtral, DeepSeek-V2/V3)."),
+    config: Path = typer.Argument(
+        ..., help="A Hugging Face config.json (Llama, Qwen2, Mixtral, DeepSeek-V2/V3)."
+    ),
     out_path: Path = typer.Option(None, "--out", help="Write the ModelSpec as TOML here."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -72,8 +101,15 @@ def import_config(
     if as_json:
         print_json(fields)
     else:
-        out.print(rich_table(Table(f"Imported from {config}", ["field", "value"],
-                                   [[k, str(v)] for k, v in fields.items()])))
+        out.print(
+            rich_table(
+                Table(
+                    f"Imported from {config}",
+                    ["field", "value"],
+                    [[k, str(v)] for k, v in fields.items()],
+                )
+            )
+        )
 
 
 def _to_toml(fields: dict[str, object]) -> str:

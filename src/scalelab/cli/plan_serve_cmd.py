@@ -100,7 +100,9 @@ def plan_serve_cmd(
         },
         "plan-serve",
     )
-    result = plan_serve(resolve_model(model), apply_topology(resolve_cluster(cluster)), workload, top=top)
+    result = plan_serve(
+        resolve_model(model), apply_topology(resolve_cluster(cluster)), workload, top=top
+    )
     if as_json:
         print_json(
             {

@@ -12,8 +12,14 @@ from scalelab.validate.runner import run_cases, to_json
 
 
 def validate(
-    cases: Path = typer.Option(None, "--cases", help="A case file in the scalelab-validation/1 schema (default: the shipped public.yaml)."),
-    kind: str = typer.Option(None, "--kind", help="Only cases of this kind: model, train, inference, network, energy."),
+    cases: Path = typer.Option(
+        None,
+        "--cases",
+        help="A case file in the scalelab-validation/1 schema (default: the shipped public.yaml).",
+    ),
+    kind: str = typer.Option(
+        None, "--kind", help="Only cases of this kind: model, train, inference, network, energy."
+    ),
     as_json: bool = JsonOption,
     strict: bool = typer.Option(False, "--strict", help="Exit 1 unless every case passes."),
 ) -> None:

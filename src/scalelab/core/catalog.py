@@ -47,8 +47,11 @@ def uncovered_numbers(raw: dict[str, Any]) -> list[str]:
     missing = []
     for key, value in raw.items():
         if isinstance(value, dict) and key not in ("sources", "assumptions"):
-            missing += [f"{key}.{k}" for k, v in value.items()
-                        if _is_number(v) and not _covered(k, notes) and not _covered(f"{key}.{k}", notes)]
+            missing += [
+                f"{key}.{k}"
+                for k, v in value.items()
+                if _is_number(v) and not _covered(k, notes) and not _covered(f"{key}.{k}", notes)
+            ]
         elif _is_number(value) and not _covered(key, notes):
             missing.append(key)
     return missing
@@ -93,4 +96,6 @@ def _interconnect(catalog_id: str, tier: str) -> dict[str, Any]:
     raw = dict(load_raw("interconnects", catalog_id))
     if raw.get("tier") != tier:
         raise CatalogError(f"interconnect '{catalog_id}' is {raw.get('tier')}, not {tier}")
-    return {k: v for k, v in raw.items() if k not in ("id", "name", "tier", "sources", "assumptions")}
+    return {
+        k: v for k, v in raw.items() if k not in ("id", "name", "tier", "sources", "assumptions")
+    }

@@ -9,7 +9,13 @@ from scalelab.core.io import build
 from scalelab.core.specs import ModelSpec
 
 SUPPORTED = ("llama", "mistral", "qwen2", "mixtral", "deepseek_v2", "deepseek_v3")
-_ACTIVATIONS = {"silu": "swiglu", "swish": "swiglu", "gelu": "gelu", "gelu_new": "gelu", "relu": "relu"}
+_ACTIVATIONS = {
+    "silu": "swiglu",
+    "swish": "swiglu",
+    "gelu": "gelu",
+    "gelu_new": "gelu",
+    "relu": "relu",
+}
 
 
 def is_hf_config(data: dict[str, Any]) -> bool:
@@ -33,8 +39,11 @@ def model_from_hf_config(data: dict[str, Any], where: str = "config.json") -> Mo
     act = _ACTIVATIONS.get(str(data.get("hidden_act", "silu")), "swiglu")
     fields: dict[str, Any] = {
         "name": data.get("_name_or_path") or str(model_type),
-        "arch": {"deepseek_v2": "deepseek-v2", "deepseek_v3": "deepseek-v3",
-                 "mistral": "llama"}.get(model_type, model_type),
+        "arch": {
+            "deepseek_v2": "deepseek-v2",
+            "deepseek_v3": "deepseek-v3",
+            "mistral": "llama",
+        }.get(model_type, model_type),
         "num_layers": _need(data, "num_hidden_layers", where),
         "hidden_size": _need(data, "hidden_size", where),
         "num_attention_heads": _need(data, "num_attention_heads", where),
@@ -47,9 +56,11 @@ def model_from_hf_config(data: dict[str, Any], where: str = "config.json") -> Mo
     if data.get("head_dim"):
         fields["head_dim"] = data["head_dim"]
     if model_type == "mixtral":
-        fields |= {"num_routed_experts": _need(data, "num_local_experts", where),
-                   "num_experts_per_token": _need(data, "num_experts_per_tok", where),
-                   "moe_ffn_hidden_size": _need(data, "intermediate_size", where)}
+        fields |= {
+            "num_routed_experts": _need(data, "num_local_experts", where),
+            "num_experts_per_token": _need(data, "num_experts_per_tok", where),
+            "moe_ffn_hidden_size": _need(data, "intermediate_size", where),
+        }
     elif model_type.startswith("deepseek"):
         fields |= _deepseek_fields(data, where)
     else:

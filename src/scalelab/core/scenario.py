@@ -82,8 +82,14 @@ def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> Clu
     per_node = fields.pop("devices_per_node", min(acc.default_devices_per_node, num_devices))
     scale_up = _scale_up(fields.pop("scale_up", {}), acc, where)
     scale_out = _scale_out(fields.pop("scale_out", None), acc, num_devices, per_node, where)
-    data = {"accelerator": acc, "num_devices": num_devices, "devices_per_node": per_node,
-            "scale_up": scale_up, "scale_out": scale_out, **normalize_units(fields)}
+    data = {
+        "accelerator": acc,
+        "num_devices": num_devices,
+        "devices_per_node": per_node,
+        "scale_up": scale_up,
+        "scale_out": scale_out,
+        **normalize_units(fields),
+    }
     data.setdefault("name", f"{acc.id}x{num_devices}")
     return build(ClusterSpec, data, where)
 
@@ -93,13 +99,19 @@ def _scale_up(table: dict[str, Any], acc: AcceleratorSpec, where: str) -> Any:
     kind = fields.pop("kind", acc.scale_up_kind or "pcie5")
     if kind in catalog.list_ids("interconnects"):
         return catalog.load_link(kind, **fields)
-    if acc.scale_up_bandwidth_bytes_per_s_per_direction and "bandwidth_bytes_per_s_per_direction" not in fields:
-        fields["bandwidth_bytes_per_s_per_direction"] = acc.scale_up_bandwidth_bytes_per_s_per_direction
+    if (
+        acc.scale_up_bandwidth_bytes_per_s_per_direction
+        and "bandwidth_bytes_per_s_per_direction" not in fields
+    ):
+        fields["bandwidth_bytes_per_s_per_direction"] = (
+            acc.scale_up_bandwidth_bytes_per_s_per_direction
+        )
     return {"kind": kind, **fields}
 
 
-def _scale_out(table: dict[str, Any] | None, acc: AcceleratorSpec, num_devices: int,
-               per_node: int, where: str) -> Any:
+def _scale_out(
+    table: dict[str, Any] | None, acc: AcceleratorSpec, num_devices: int, per_node: int, where: str
+) -> Any:
     if table is None:
         if num_devices <= per_node or acc.default_scale_out is None:
             return None
@@ -119,7 +131,9 @@ def cluster_from_string(text: str) -> ClusterSpec:
     """`h800x2048` -> 2048 H800 in the catalog's default nodes and network."""
     match = _CLUSTER_RE.match(text.strip().lower())
     if match is None:
-        raise ConfigError(f"cluster '{text}': expected ACCELERATOR_IDxCOUNT, e.g. h800-sxm5-80gbx2048 or a .toml file")
+        raise ConfigError(
+            f"cluster '{text}': expected ACCELERATOR_IDxCOUNT, e.g. h800-sxm5-80gbx2048 or a .toml file"
+        )
     acc_id = _expand_accelerator_id(match.group("acc"))
     return resolve_cluster({"accelerator": acc_id, "num_devices": int(match.group("n"))}, text)
 
@@ -163,7 +177,9 @@ def load_scenario(data: dict[str, Any], phase: str, where: str = "scenario") -> 
     cluster = resolve_cluster(data["hardware"], f"{where}: hardware")
     plan = resolve_plan(data.get("parallel"), f"{where}: parallel")
     if phase == "train":
-        workload: TrainWorkload | InferenceWorkload = resolve_train_workload(data["workload"], f"{where}: workload")
+        workload: TrainWorkload | InferenceWorkload = resolve_train_workload(
+            data["workload"], f"{where}: workload"
+        )
     else:
         workload = resolve_inference_workload(data["workload"], f"{where}: workload")
     return Scenario(model=model, cluster=cluster, plan=plan, workload=workload)

@@ -44,9 +44,7 @@ _UNIT_TOKENS: list[tuple[str, str, float]] = [
     ("_kw", "_w", 1e3),
     ("_kwh", "_j", 3.6e6),
 ]
-_TOKEN_RE = re.compile(
-    "(" + "|".join(re.escape(t) for t, _, _ in _UNIT_TOKENS) + r")(?=_|$)"
-)
+_TOKEN_RE = re.compile("(" + "|".join(re.escape(t) for t, _, _ in _UNIT_TOKENS) + r")(?=_|$)")
 _FACTORS = {t: (si, f) for t, si, f in _UNIT_TOKENS}
 
 

@@ -48,8 +48,16 @@ class ParamCounts:
 
     @property
     def total(self) -> int:
-        return (self.embedding + self.head + self.attention + self.dense_ffn + self.routed_experts
-                + self.shared_experts + self.router + self.norms)
+        return (
+            self.embedding
+            + self.head
+            + self.attention
+            + self.dense_ffn
+            + self.routed_experts
+            + self.shared_experts
+            + self.router
+            + self.norms
+        )
 
     @property
     def active_per_token(self) -> int:
@@ -91,7 +99,9 @@ def mtp_module_params(m: ModelSpec) -> int:
     head are shared with the main model (DeepSeek-V3 TR Sec 2.2)."""
     h = m.hidden_size
     if m.is_moe:
-        ffn = (m.num_routed_experts + m.num_shared_experts) * ffn_params(h, m.moe_ffn_hidden_size or 0, m.activation)
+        ffn = (m.num_routed_experts + m.num_shared_experts) * ffn_params(
+            h, m.moe_ffn_hidden_size or 0, m.activation
+        )
         ffn += m.num_routed_experts * h
     else:
         ffn = ffn_params(h, m.dense_ffn or 0, m.activation)

@@ -10,8 +10,9 @@ from scalelab.report.section import Section
 from scalelab.report.sections import builders
 
 
-def build_report(model_id: str, quick: bool = True,
-                 on_section: Callable[[str], None] | None = None) -> list[Section]:
+def build_report(
+    model_id: str, quick: bool = True, on_section: Callable[[str], None] | None = None
+) -> list[Section]:
     """Build all sections for `model_id` (catalog id or model file)."""
     ctx = ReportContext(model_id=model_id, model=resolve_model(model_id), quick=quick)
     sections = []

@@ -9,7 +9,17 @@ def si(value: float, digits: int = 4) -> str:
     """Compact engineering notation: 6.71e+11 -> '671.0G', 0.0147 -> '14.70m'."""
     if value == 0:
         return "0"
-    prefixes = [(1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n")]
+    prefixes = [
+        (1e15, "P"),
+        (1e12, "T"),
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+        (1, ""),
+        (1e-3, "m"),
+        (1e-6, "u"),
+        (1e-9, "n"),
+    ]
     mag = abs(value)
     for scale, p in prefixes:
         if mag >= scale:

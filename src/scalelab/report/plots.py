@@ -30,7 +30,9 @@ def _label(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def bar_chart(labels: list[str], values: list[float], ylabel: str, title: str, log: bool = False) -> bytes:
+def bar_chart(
+    labels: list[str], values: list[float], ylabel: str, title: str, log: bool = False
+) -> bytes:
     fig, ax = new_figure()
     bars = ax.bar(labels, values, color="#3b6ea5")
     ax.set_ylabel(ylabel)
@@ -42,7 +44,9 @@ def bar_chart(labels: list[str], values: list[float], ylabel: str, title: str, l
     return to_png(fig)
 
 
-def stacked_bars(labels: list[str], stacks: dict[str, list[float]], ylabel: str, title: str) -> bytes:
+def stacked_bars(
+    labels: list[str], stacks: dict[str, list[float]], ylabel: str, title: str
+) -> bytes:
     """One bar per label, one colored segment per stack key."""
     fig, ax = new_figure()
     bottom = [0.0] * len(labels)

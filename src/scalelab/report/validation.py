@@ -17,19 +17,45 @@ def validation_tables(results: list[CaseResult], medians: dict[str, float | None
             status = r.metric_status(m).upper()
             err = "-" if m.rel_error is None else f"{100 * m.rel_error:.1f}%"
             pred = "-" if m.predicted is None else si(m.predicted)
-            rows.append([r.id, r.kind, m.key, pred, si(m.expected), err,
-                         f"{status} (tol {100 * r.tolerance_frac:.1f}%)"])
-    detail = Table("Validation: predicted vs expected", ["case", "kind", "metric", "predicted",
-                                                         "expected", "rel. error", "status"], rows)
+            rows.append(
+                [
+                    r.id,
+                    r.kind,
+                    m.key,
+                    pred,
+                    si(m.expected),
+                    err,
+                    f"{status} (tol {100 * r.tolerance_frac:.1f}%)",
+                ]
+            )
+    detail = Table(
+        "Validation: predicted vs expected",
+        ["case", "kind", "metric", "predicted", "expected", "rel. error", "status"],
+        rows,
+    )
     summary_rows = []
     for kind in sorted({r.kind for r in results}):
         of_kind = [r for r in results if r.kind == kind]
-        counts = {s: sum(1 for r in of_kind if r.status == s) for s in ("pass", "fail", "unsupported", "error")}
+        counts = {
+            s: sum(1 for r in of_kind if r.status == s)
+            for s in ("pass", "fail", "unsupported", "error")
+        }
         med = medians.get(kind)
-        summary_rows.append([kind, str(len(of_kind)), str(counts["pass"]), str(counts["fail"]),
-                             str(counts["unsupported"]), str(counts["error"]),
-                             "-" if med is None else f"{100 * med:.1f}%"])
-    summary = Table("Validation summary (cases)", ["kind", "cases", "pass", "fail", "unsupported",
-                                                   "error", "median rel. error"], summary_rows,
-                    note="train median over step_time_s / mfu* / tflops metrics")
+        summary_rows.append(
+            [
+                kind,
+                str(len(of_kind)),
+                str(counts["pass"]),
+                str(counts["fail"]),
+                str(counts["unsupported"]),
+                str(counts["error"]),
+                "-" if med is None else f"{100 * med:.1f}%",
+            ]
+        )
+    summary = Table(
+        "Validation summary (cases)",
+        ["kind", "cases", "pass", "fail", "unsupported", "error", "median rel. error"],
+        summary_rows,
+        note="train median over step_time_s / mfu* / tflops metrics",
+    )
     return [detail, summary]

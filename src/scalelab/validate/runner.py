@@ -102,8 +102,15 @@ def run_case(case: dict[str, Any]) -> CaseResult:
             value = None
         metrics.append(MetricResult(key, float(expected), value))
     extra = {k: v for k, v in predicted.items() if k not in case["expect"]}
-    return CaseResult(case["id"], case["kind"], str(case.get("source", "")),
-                      float(case.get("tolerance_frac", 0.0)), metrics, message, extra)
+    return CaseResult(
+        case["id"],
+        case["kind"],
+        str(case.get("source", "")),
+        float(case.get("tolerance_frac", 0.0)),
+        metrics,
+        message,
+        extra,
+    )
 
 
 def run_cases(path: str | Path | None = None, kind: str | None = None) -> list[CaseResult]:
@@ -117,18 +124,40 @@ def to_json(results: list[CaseResult]) -> dict[str, Any]:
     """The documented `--json` shape: cases with metrics, and a summary of case statuses."""
     cases = []
     for r in results:
-        metrics = {m.key: {"predicted": m.predicted, "expected": m.expected,
-                           "rel_error": m.rel_error, "status": r.metric_status(m)} for m in r.metrics}
-        entry: dict[str, Any] = {"id": r.id, "kind": r.kind, "status": r.status,
-                                 "tolerance_frac": r.tolerance_frac, "metrics": metrics}
+        metrics = {
+            m.key: {
+                "predicted": m.predicted,
+                "expected": m.expected,
+                "rel_error": m.rel_error,
+                "status": r.metric_status(m),
+            }
+            for m in r.metrics
+        }
+        entry: dict[str, Any] = {
+            "id": r.id,
+            "kind": r.kind,
+            "status": r.status,
+            "tolerance_frac": r.tolerance_frac,
+            "metrics": metrics,
+        }
         if r.message:
             entry["message"] = r.message
         cases.append(entry)
-    summary = {s: sum(1 for r in results if r.status == s) for s in ("pass", "fail", "unsupported", "error")}
+    summary = {
+        s: sum(1 for r in results if r.status == s)
+        for s in ("pass", "fail", "unsupported", "error")
+    }
     return {"cases": cases, "summary": summary, "median_rel_error": median_errors(results)}
 
 
-TIMING_KEYS = ("step_time_s", "mfu", "mfu_causal", "mfu_noncausal", "tflops_per_device", "hardware_tflops_per_device")
+TIMING_KEYS = (
+    "step_time_s",
+    "mfu",
+    "mfu_causal",
+    "mfu_noncausal",
+    "tflops_per_device",
+    "hardware_tflops_per_device",
+)
 
 
 def median_errors(results: list[CaseResult]) -> dict[str, float | None]:
@@ -136,7 +165,10 @@ def median_errors(results: list[CaseResult]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for kind in KINDS:
         errs = sorted(
-            e for r in results if r.kind == kind for m in r.metrics
+            e
+            for r in results
+            if r.kind == kind
+            for m in r.metrics
             if (e := m.rel_error) is not None and (kind != "train" or m.key in TIMING_KEYS)
         )
         if errs:

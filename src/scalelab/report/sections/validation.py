@@ -15,9 +15,15 @@ def build(ctx: ReportContext) -> Section:
     results = run_cases()
     report = to_json(results)
     s = report["summary"]
-    summary = (f"{len(results)} validation cases: {s['pass']} pass, {s['fail']} fail, "
-               f"{s['unsupported']} not modeled yet, {s['error']} errors. Reproduce with `scalelab validate`.")
+    summary = (
+        f"{len(results)} validation cases: {s['pass']} pass, {s['fail']} fail, "
+        f"{s['unsupported']} not modeled yet, {s['error']} errors. Reproduce with `scalelab validate`."
+    )
     detail, by_kind = validation_tables(results, report["median_rel_error"])
     detail = replace(detail, terminal=False)
-    return Section("Validation against published runs and measurements", summary,
-                   tables=[by_kind, detail], data=report)
+    return Section(
+        "Validation against published runs and measurements",
+        summary,
+        tables=[by_kind, detail],
+        data=report,
+    )
