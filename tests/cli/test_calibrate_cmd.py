@@ -37,3 +37,29 @@ def test_calibrate_cuda_without_cuda_is_one_line_error(cli, tmp_path):
     code, _, stderr = cli("calibrate", "--device", "cuda", "--out", str(tmp_path / "x.toml"))
     assert code == 1
     assert "CUDA is not available" in stderr and len(stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.dist
+@pytest.mark.slow
+def test_distributed_train_prints_measured_next_to_predicted(tmp_path, capsys):
+    from scalelab.cli.calibrate_cmd import train_distributed
+    from scalelab.lab.calibrate.profile import write_profile
+    from scalelab.lab.calibrate.run import calibrate
+    from scalelab.lab.calibrate.tomlout import dumps_toml
+
+    profile = tmp_path / "cpu.toml"
+    write_profile(profile, calibrate("cpu", nproc=1, quick=True))
+    run = {
+        "model": {"seq_len": 16, "d_model": 32, "n_layers": 2, "n_heads": 2},
+        "train": {"steps": 4, "batch_size": 4, "device": "cpu", "log_every": 1},
+        "output": {"dir": "out", "tensorboard": False},
+        "parallel": {"dp": 2},
+    }
+    run_file = tmp_path / "run.toml"
+    run_file.write_text(dumps_toml(run))
+    train_distributed(run_file, 2, {}, hardware=profile, as_json=True)
+    data = json.loads(capsys.readouterr().out)
+    assert data["world_size"] == 2 and data["end_step"] == 4
+    assert data["comparison"]["predicted_step_time_s"] > 0
+    assert data["comparison"]["measured_step_time_s"] == pytest.approx(data["median_step_time_s"])
+    assert (tmp_path / "out" / "dcp" / "latest").read_text() == "step_00000004"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# A collective that waits longer than this fails the test instead of hanging the suite.
+os.environ.setdefault("SCALELAB_DIST_TIMEOUT_S", "180")
 
 TINY_RUN: dict[str, Any] = {
     # d_ff 128 and 4 heads split over tp = 2; 4 layers split over pp = 2 or 4.

@@ -37,7 +37,8 @@ def _mismatches(checks: dict[str, GradientCheck]) -> list[str]:
     for name, c in checks.items():
         compared = c.num_params_compared > 0 and c.max_abs_grad > 1e-4  # not trivially zero
         loss_ok = abs(c.loss - c.reference_loss) <= LOSS_ATOL
-        if not (compared and loss_ok and c.max_abs_grad_diff <= GRAD_ATOL):
+        norm_ok = c.grad_norm == pytest.approx(c.reference_grad_norm, rel=1e-5)  # clipping
+        if not (compared and loss_ok and norm_ok and c.max_abs_grad_diff <= GRAD_ATOL):
             bad.append(f"{name}: {c}")
     return bad
 

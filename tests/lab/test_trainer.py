@@ -127,4 +127,6 @@ def test_crash_after_a_checkpoint_resumes_exactly_and_drops_stale_rows(tiny_run)
     (cfg.output.dir / "checkpoints" / "latest").write_text("step_00000003")
     resumed = train_language_model(cfg, resume=True)
     assert resumed.resumed_from == 3 and resumed.val_loss == whole.val_loss
-    assert read_metrics(cfg.output.dir / "metrics.csv") == read_metrics(whole.out_dir / "metrics.csv")
+    assert read_metrics(cfg.output.dir / "metrics.csv") == read_metrics(
+        whole.out_dir / "metrics.csv"
+    )

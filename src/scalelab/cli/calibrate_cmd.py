@@ -115,6 +115,15 @@ def _dist_rows(summary: dict[str, Any], comparison: Any) -> list[list[str]]:
     return rows
 
 
+def _compare(run: Any, summary: dict[str, Any], nproc: int, hardware: Path) -> Any:
+    from scalelab.lab.parallel.launch import select_backend
+    from scalelab.lab.parallel.predict import compare_step_time
+
+    device_type, _ = select_backend(run.run.train.device)
+    measured = summary["median_step_time_s"]
+    return compare_step_time(run, measured, nproc, hardware, device_type)
+
+
 def train_distributed(
     run_file: Path,
     nproc: int,
@@ -131,8 +140,7 @@ def train_distributed(
     from scalelab.core.errors import ScalelabError
     from scalelab.lab.parallel.config import load_dist_run
     from scalelab.lab.parallel.dims import ParallelDims
-    from scalelab.lab.parallel.launch import run_torchrun, select_backend, torchrun_command
-    from scalelab.lab.parallel.predict import compare_step_time
+    from scalelab.lab.parallel.launch import run_torchrun, torchrun_command
     from scalelab.lab.parallel.train_dist import SUMMARY
 
     run = load_dist_run(run_file, overrides)
@@ -150,20 +158,9 @@ def train_distributed(
     if code:
         raise ScalelabError(f"torchrun exited with code {code}; the workers' messages are above")
     summary = json.loads((run.out_dir / SUMMARY).read_text())
-    comparison = None
-    if hardware is not None:
-        device_type, _ = select_backend(run.run.train.device)
-        measured = summary["median_step_time_s"]
-        comparison = compare_step_time(run, measured, nproc, hardware, device_type)
+    comparison = _compare(run, summary, nproc, hardware) if hardware is not None else None
     if as_json:
         print_json({**summary, "comparison": comparison.to_dict() if comparison else None})
         return
-    out.print(
-        rich_table(
-            Table(
-                f"scalelab train {run_file} --nproc {nproc}",
-                ["metric", "value"],
-                _dist_rows(summary, comparison),
-            )
-        )
-    )
+    title = f"scalelab train {run_file} --nproc {nproc}"
+    out.print(rich_table(Table(title, ["metric", "value"], _dist_rows(summary, comparison))))

@@ -200,6 +200,8 @@ class Trainer:
         every = self.cfg.checkpoint_every
         if (every and done % every == 0) or done == end or stop:
             self._save(done)
+            if self._metrics is not None:  # readable (tail -f, TensorBoard) while training runs
+                self._metrics.flush()
         if self.on_progress is not None:
             val = None if math.isnan(self.val_loss) else self.val_loss
             self.on_progress(Progress(done, self.cfg.steps, self.train_loss, val))

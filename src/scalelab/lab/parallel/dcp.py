@@ -43,16 +43,20 @@ class ModelState:
 
 
 class OptimizerState:
-    """The optimizer's state keyed by parameter names, so it reshards with the model."""
+    """The optimizer's per-parameter state keyed by parameter names, so it reshards with the
+    model. Parameter groups are not saved: their hyper-parameters come from the run file, and
+    their split (by tensor kind) differs between plans, e.g. with and without TP."""
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
         self.model, self.optimizer = model, optimizer
 
     def state_dict(self) -> dict[str, Any]:
-        return get_optimizer_state_dict(self.model, self.optimizer)
+        return {"state": get_optimizer_state_dict(self.model, self.optimizer)["state"]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        set_optimizer_state_dict(self.model, self.optimizer, state)
+        groups = get_optimizer_state_dict(self.model, self.optimizer)["param_groups"]
+        full = {"state": state["state"], "param_groups": groups}
+        set_optimizer_state_dict(self.model, self.optimizer, full)  # type: ignore[arg-type]
 
 
 class StepState:

@@ -67,27 +67,32 @@ class Job:
         return self.pp_rank == self.dims.pp - 1
 
 
+def _build_model(
+    run: DistRun, dims: ParallelDims, mesh: DeviceMesh, device: torch.device
+) -> tuple[nn.Module, StageModule | None, PipelineScheduleSingle | None]:
+    """The full model (same seed on every rank) -> this rank's pipeline stage -> TP/FSDP/DDP."""
+    cfg = run.run
+    seed_everything(cfg.train.seed, cfg.train.deterministic)
+    model: nn.Module = Transformer(cfg.model).to(device)
+    if dims.pp == 1:
+        return parallelize(model, dims, mesh), None, None
+    stage = StageModule(model, mesh["pp"].get_local_rank(), dims.pp)
+    module = parallelize(stage, dims, mesh)
+    n_micro = dims.num_microbatches(cfg.train.batch_size)
+    return module, stage, build_schedule(module, dims, mesh, device, n_micro)
+
+
 def build_job(run: DistRun, env: DistEnv) -> Job:
-    """Model (same seed on every rank) -> pipeline stage -> TP/FSDP/DDP -> optimizer -> data."""
+    """Check the plan, build the mesh and this rank's model part, optimizer and data loader."""
     cfg = run.run
     dims = ParallelDims.from_plan(run.plan, env.world_size)
     dims.check_model(cfg.model.n_heads, cfg.model.ffn_width, cfg.model.n_layers, cfg.model.seq_len)
-    n_micro = dims.num_microbatches(cfg.train.batch_size)
+    dims.num_microbatches(cfg.train.batch_size)  # fails early on a batch the plan cannot split
     mesh = build_mesh(dims, env.device.type)
-    seed_everything(cfg.train.seed, cfg.train.deterministic)
-    model: nn.Module = Transformer(cfg.model).to(env.device)
-    stage = None
-    if dims.pp > 1:
-        stage = StageModule(model, mesh["pp"].get_local_rank(), dims.pp)
-        model = stage
-    module = parallelize(model, dims, mesh)
-    schedule = None
-    if stage is not None:
-        schedule = build_schedule(module, dims, mesh, env.device, n_micro)
+    module, stage, schedule = _build_model(run, dims, mesh, env.device)
     optimizer = build_dist_optimizer(module, cfg.optim)
-    splits = ByteSplits.from_bytes(
-        load_corpus_bytes(cfg.data.corpus, cfg.data.path), cfg.data.val_frac, cfg.model.seq_len
-    )
+    text = load_corpus_bytes(cfg.data.corpus, cfg.data.path)
+    splits = ByteSplits.from_bytes(text, cfg.data.val_frac, cfg.model.seq_len)
     # One of the two data-parallel mesh dimensions has size 1.
     dp_rank = mesh["dp_replicate"].get_local_rank() + mesh["dp_shard"].get_local_rank()
     loader = GlobalBatchLoader(
@@ -98,21 +103,9 @@ def build_job(run: DistRun, env: DistEnv) -> Job:
     dtype = autocast_dtype(env.device, cfg.train.precision)
     pp_rank = mesh["pp"].get_local_rank()
     return Job(
-        run,
-        env,
-        dims,
-        mesh,
-        module,
-        stage,
-        schedule,
-        optimizer,
-        loader,
-        ckpt,
-        tied,
-        dtype,
-        dp_rank,
-        pp_rank,
-    )
+        run, env, dims, mesh, module, stage, schedule, optimizer, loader, ckpt, tied, dtype,
+        dp_rank, pp_rank,
+    )  # fmt: skip
 
 
 def forward_backward(job: Job, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import torch
@@ -18,6 +19,7 @@ import torch.distributed as dist
 from scalelab.core.errors import ConfigError
 
 TRAIN_MODULE = "scalelab.lab.parallel.train_dist"
+TIMEOUT_ENV = "SCALELAB_DIST_TIMEOUT_S"
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,12 @@ def init_distributed(device: str = "auto") -> DistEnv:
         torch.cuda.set_device(dev)
     if not dist.is_initialized():
         dist.init_process_group(
-            backend, rank=rank, world_size=world, device_id=_device_id(dev), store=_agent_store()
+            backend,
+            rank=rank,
+            world_size=world,
+            device_id=_device_id(dev),
+            store=_agent_store(),
+            timeout=_timeout(),
         )
     return DistEnv(rank, world, local_rank, dev, backend)
 
@@ -83,6 +90,12 @@ def _agent_store() -> dist.Store | None:
     )
     attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
     return dist.PrefixStore(f"scalelab/attempt_{attempt}", store)
+
+
+def _timeout() -> timedelta | None:
+    """SCALELAB_DIST_TIMEOUT_S bounds every collective (tests: fail instead of hanging)."""
+    value = os.environ.get(TIMEOUT_ENV)
+    return timedelta(seconds=float(value)) if value else None
 
 
 def _device_id(dev: torch.device) -> torch.device | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.distributed.tensor import DTensor
+from torch.distributed.tensor import DTensor, Replicate
 
 from scalelab.lab.optim import OptimConfig
 
@@ -44,6 +44,15 @@ def build_dist_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Opti
     return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, foreach=True)
 
 
+def _without_partial(grad: torch.Tensor) -> torch.Tensor:
+    """Sum pending partial placements (e.g. norm weights under sequence parallelism, whose
+    gradient is a per-shard sum until reduced) so the local pieces are true values."""
+    if not isinstance(grad, DTensor) or not any(p.is_partial() for p in grad.placements):
+        return grad
+    placements = [Replicate() if p.is_partial() else p for p in grad.placements]
+    return grad.redistribute(grad.device_mesh, placements)
+
+
 def _replicas(grad: torch.Tensor, stage_size: int) -> int:
     """How many ranks of one pipeline stage hold this exact piece of the gradient."""
     if not isinstance(grad, DTensor):
@@ -69,7 +78,7 @@ def total_grad_norm(
     for p in params:
         if p.grad is None or id(p) in exclude:
             continue
-        g = p.grad
+        g = _without_partial(p.grad)
         local = g.to_local() if isinstance(g, DTensor) else g
         total_sq += local.double().square().sum() / _replicas(g, stage_size)
     if dist.is_initialized() and dist.get_world_size() > 1:

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from scalelab.core.errors import ConfigError, ScalelabError
+from scalelab.core.errors import CheckpointError, ConfigError, ScalelabError
 from scalelab.core.io import write_atomic
 from scalelab.lab.metrics import MetricsWriter
 from scalelab.lab.parallel.config import DistRun, dist_run_from_mapping, load_dist_run
@@ -85,6 +85,10 @@ def _start_step(job: Job, resume: bool) -> int:
     step = job.checkpointer.load_latest()
     if step is None and resume:
         raise ConfigError(f"nothing to resume: no checkpoint under {job.run.checkpoint_dir}")
+    if step is not None and job.loader.position != step:
+        raise CheckpointError(
+            f"{job.run.checkpoint_dir}: data position {job.loader.position} != step {step}"
+        )
     return step or 0
 
 

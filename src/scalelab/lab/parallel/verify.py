@@ -21,6 +21,7 @@ from scalelab.lab.models.transformer import Transformer
 from scalelab.lab.parallel.config import dist_run_from_mapping
 from scalelab.lab.parallel.job import Job, build_job, forward_backward, global_mean_loss
 from scalelab.lab.parallel.launch import init_distributed, spawn
+from scalelab.lab.parallel.optim import total_grad_norm
 from scalelab.lab.step import compute_loss
 
 _WRAPPER_PARTS = {"module", "_checkpoint_wrapped_module", "_fsdp_wrapped_module"}
@@ -36,6 +37,8 @@ class GradientCheck:
     max_abs_grad_diff: float
     max_abs_grad: float
     num_params_compared: int
+    grad_norm: float
+    reference_grad_norm: float
 
 
 def clean_name(name: str) -> str:
@@ -43,8 +46,8 @@ def clean_name(name: str) -> str:
     return ".".join(part for part in name.split(".") if part not in _WRAPPER_PARTS)
 
 
-def _reference(job: Job) -> tuple[float, dict[str, torch.Tensor]]:
-    """Loss and gradients (by name, tied names included) of the single-process model."""
+def _reference(job: Job) -> tuple[float, dict[str, torch.Tensor], float]:
+    """Loss, gradients (by name, tied names included) and gradient norm of one process."""
     cfg = job.run.run
     torch.manual_seed(cfg.train.seed)
     ref = Transformer(cfg.model).to(job.env.device)
@@ -52,7 +55,8 @@ def _reference(job: Job) -> tuple[float, dict[str, torch.Tensor]]:
     loss = compute_loss(ref, (x.to(job.env.device), y.to(job.env.device)))
     loss.backward()
     grads = {n: p.grad for n, p in ref.named_parameters(remove_duplicate=False)}
-    return loss.item(), grads
+    norm = torch.nn.utils.get_total_norm([p.grad for p in ref.parameters()])
+    return loss.item(), grads, float(norm)
 
 
 def _compare(job: Job, ref_grads: dict[str, torch.Tensor]) -> tuple[float, float, int]:
@@ -78,9 +82,13 @@ def check_gradients(raw_run: dict[str, Any], plan: dict[str, Any]) -> GradientCh
     x, y = job.loader.next(env.device)
     job.module.train()
     loss = global_mean_loss(job, forward_backward(job, x, y))
-    ref_loss, ref_grads = _reference(job)
+    stage = job.stage
+    skip = {id(stage.head.weight)} if stage is not None and stage.tied_copy else None
+    params = list(job.module.parameters())
+    norm = float(total_grad_norm(params, job.dims.dp * job.dims.tp, skip))
+    ref_loss, ref_grads, ref_norm = _reference(job)
     worst, biggest, count = _compare(job, ref_grads)
-    return GradientCheck(plan, loss, ref_loss, worst, biggest, count)
+    return GradientCheck(plan, loss, ref_loss, worst, biggest, count, norm, ref_norm)
 
 
 def _check_worker(raw_run: dict[str, Any], plans: list[dict[str, Any]], out: str) -> None:
