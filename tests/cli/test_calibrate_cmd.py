@@ -63,3 +63,17 @@ def test_distributed_train_prints_measured_next_to_predicted(tmp_path, capsys):
     assert data["comparison"]["predicted_step_time_s"] > 0
     assert data["comparison"]["measured_step_time_s"] == pytest.approx(data["median_step_time_s"])
     assert (tmp_path / "out" / "dcp" / "latest").read_text() == "step_00000004"
+
+
+def test_parallel_run_file_without_nproc_is_one_line_error(cli, tmp_path):
+    run_file = tmp_path / "run.toml"
+    run_file.write_text("[parallel]\ndp = 2\n")
+    code, _, stderr = cli("train", str(run_file))
+    assert code == 1 and "--nproc" in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_impossible_plan_fails_before_launching(cli, tmp_path):
+    run_file = tmp_path / "run.toml"
+    run_file.write_text("[parallel]\ntp = 3\n")
+    code, _, stderr = cli("train", str(run_file), "--nproc", "2")
+    assert code == 1 and "does not divide 2 processes" in stderr

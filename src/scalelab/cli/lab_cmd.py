@@ -18,7 +18,7 @@ from rich.text import Text
 
 from scalelab.cli.common import JsonOption, err, out, print_json, rich_table
 from scalelab.core.errors import ConfigError
-from scalelab.core.io import build, write_atomic
+from scalelab.core.io import build, read_mapping, write_atomic
 from scalelab.report.section import Table
 from scalelab.report.sections.training_dynamics import overfitting_table
 
@@ -113,6 +113,24 @@ def train(
         min=1,
         help="Stop after this step as if interrupted (writes a checkpoint).",
     ),
+    nproc: int = typer.Option(
+        None,
+        "--nproc",
+        min=1,
+        help="Train on N local processes under RUN.toml's [parallel] plan (torchrun); "
+        "see docs/distributed.md.",
+    ),
+    max_restarts: int = typer.Option(
+        0,
+        "--max-restarts",
+        min=0,
+        help="With --nproc: restart from the last checkpoint on failure.",
+    ),
+    hardware: Path = typer.Option(
+        None,
+        "--hardware",
+        help="With --nproc: a `scalelab calibrate` profile; prints the predicted step time too.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Train a byte-level transformer LM; prints validation loss, perplexity and a text sample."""
@@ -125,6 +143,13 @@ def train(
         overrides["train"] = {"steps": steps}
     if out_dir is not None:
         overrides["output"] = {"dir": str(out_dir.resolve())}
+    if nproc is not None or "parallel" in read_mapping(run_file):
+        if nproc is None or stop_after is not None:
+            raise ConfigError(f"{run_file}: [parallel] needs --nproc N (and no --stop-after)")
+        from scalelab.cli.calibrate_cmd import train_distributed
+
+        train_distributed(run_file, nproc, overrides, resume, max_restarts, hardware, as_json)
+        return
     cfg = load_run_config(run_file, overrides)
     with _progress("training", cfg.train.steps) as advance:
         try:

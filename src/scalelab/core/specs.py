@@ -180,6 +180,9 @@ class LinkSpec(Spec):
     kind: str
     bandwidth_bytes_per_s_per_direction: float = Field(gt=0)
     latency_s: float = Field(default=1e-6, ge=0)
+    # Fraction of the nominal bandwidth collectives reach; None = perf.comm's default for
+    # datasheet links; 1.0 for a bandwidth that was itself measured (scalelab calibrate).
+    achievable_frac: float | None = Field(default=None, gt=0, le=1)
 
 
 class NetworkSpec(Spec):
@@ -193,6 +196,7 @@ class NetworkSpec(Spec):
     planes: int = Field(default=1, gt=0)
     oversubscription_ratio: float = Field(default=1.0, ge=1.0)
     energy_j_per_bit: float | None = Field(default=None, gt=0)
+    achievable_frac: float | None = Field(default=None, gt=0, le=1)  # as LinkSpec's
 
 
 class ClusterSpec(Spec):

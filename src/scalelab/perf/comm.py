@@ -44,13 +44,14 @@ def comm_tiers(
 ) -> CommTiers:
     """Tiers of a cluster: NVLink per device; the node's NIC bandwidth shared by its devices,
     divided by the network's oversubscription ratio."""
+    up_frac = cluster.scale_up.achievable_frac or up_frac
     up = cluster.scale_up.bandwidth_bytes_per_s_per_direction * up_frac
     net = cluster.scale_out
     if net is None:
         out, out_lat = up, cluster.scale_up.latency_s
     else:
         per_device = net.nic_bytes_per_s * net.nics_per_node / cluster.devices_per_node
-        out = per_device * out_frac / net.oversubscription_ratio
+        out = per_device * (net.achievable_frac or out_frac) / net.oversubscription_ratio
         out_lat = net.latency_s
     return CommTiers(up, cluster.scale_up.latency_s, out, out_lat, cluster.devices_per_node)
 

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from scalelab.core.specs import AcceleratorSpec, ModelSpec
 from scalelab.core.units import dtype_bytes
-from scalelab.perf.calibration import H200_KERNEL_PARAMS, KernelParams
+from scalelab.perf.calibration import KernelParams
 from scalelab.perf.inference_kv import kv_elems_per_token_layer, kv_shard_frac
 from scalelab.perf.inference_layout import Layout
 from scalelab.perf.kernels import (
@@ -26,9 +26,9 @@ from scalelab.perf.kernels import (
     gemm_time_at,
     memory_bound_time_s,
 )
+from scalelab.perf.measured import kernel_params_for
 
 Array = NDArray[np.float64]
-P = H200_KERNEL_PARAMS
 
 
 def gemm_dtype(weight_dtype: str, acc: AcceleratorSpec) -> str:
@@ -58,12 +58,13 @@ def grouped_linear_time_s(
     k: ArrayLike,
     weight_dtype: str,
     acc: AcceleratorSpec,
-    params: KernelParams = P,
+    params: KernelParams | None = None,
 ) -> Array:
     """`groups` equal (m x k) @ (k x n) GEMMs in one launch, weights in `weight_dtype`: floor +
     max(compute of perf/kernels.gemm_time_at, (k n w_bytes + (m k + m n) a_bytes) g / (frac_mem * HBM)).
     With bf16 weights this is exactly perf/kernels.grouped_gemm_time_s; weight and activation bytes
     are kept apart for weight-only formats."""
+    params = params or kernel_params_for(acc)
     g, m, n, k = (np.asarray(x, dtype=float) for x in (groups, m_per_group, n, k))
     dt = gemm_dtype(weight_dtype, acc)
     nbytes = g * (k * n * dtype_bytes(weight_dtype) + (m * k + m * n) * dtype_bytes(dt))
@@ -78,9 +79,10 @@ def linear_time_s(
     k: ArrayLike,
     weight_dtype: str,
     acc: AcceleratorSpec,
-    params: KernelParams = P,
+    params: KernelParams | None = None,
 ) -> Array:
     """(m x k) activations times a (k x n) weight in `weight_dtype` (perf/kernels.gemm_time_s for bf16)."""
+    params = params or kernel_params_for(acc)
     return grouped_linear_time_s(1.0, m, n, k, weight_dtype, acc, params)
 
 
@@ -135,12 +137,13 @@ def decode_attention_s(
     n_seq: ArrayLike,
     q_len: ArrayLike,
     ctx: ArrayLike,
-    params: KernelParams = P,
+    params: KernelParams | None = None,
 ) -> Array:
     """Attention of `q_len` new tokens per sequence on a cached context: reads the KV cache once
     (FlashDecoding/FlashMLA; FlashMLA reaches 3000 of 3350 GB/s on H800, close to the measured copy
     fraction) and runs at the large-GEMM bf16 fraction when compute-bound (FlashMLA: 660 TFLOPS on H800,
     0.67 of peak, near our fitted 0.74). MLA decode is absorbed: MQA over d_c + d_R keys, d_c values."""
+    params = params or kernel_params_for(acc)
     s, q, c = (np.asarray(x, dtype=float) for x in (n_seq, q_len, ctx))
     heads = m.num_attention_heads / tp
     if m.uses_mla:

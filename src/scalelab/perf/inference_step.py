@@ -241,7 +241,7 @@ def run_pass(
         prefill or not lay.cuda_graphs
     ):  # the host launches asynchronously; the slower side sets the pace
         kernels = n_mb * (m.num_layers + mtp_modules) * kernels_per_layer(m) + 4
-        gpu = np.maximum(gpu, launch_time_s(kernels, cuda_graphs=False))
+        gpu = np.maximum(gpu, launch_time_s(kernels, cuda_graphs=False, acc=cluster.accelerator))
     return StepTimes(
         gpu,
         tot["attn"],

@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from scalelab.core.specs import AcceleratorSpec
 from scalelab.core.units import dtype_bytes
 from scalelab.perf.calibration import H200_KERNEL_PARAMS, KernelParams
+from scalelab.perf.measured import kernel_params_for
 
 Array = NDArray[np.float64]
 
@@ -56,9 +57,10 @@ def gemm_rate(
     dtype: str,
     acc: AcceleratorSpec,
     sm_frac: ArrayLike = 1.0,
-    params: KernelParams = H200_KERNEL_PARAMS,
+    params: KernelParams | None = None,
 ) -> GemmRate:
     """frac(dtype) * peak(dtype) * sm_frac; `sm_frac` < 1 models SMs reserved for communication."""
+    params = params or kernel_params_for(acc)
     dt = compute_dtype(dtype, acc)
     peak = params.gemm_frac[_FRAC_OF[dt]] * acc.peak_flops_per_s(dt)
     return GemmRate(
@@ -95,11 +97,12 @@ def gemm_time_at(
     k: ArrayLike,
     rate: GemmRate,
     acc: AcceleratorSpec,
-    params: KernelParams = H200_KERNEL_PARAMS,
+    params: KernelParams | None = None,
     groups: ArrayLike = 1.0,
 ) -> Array:
     """`groups` GEMMs of one shape in one launch: floor + max(2mnk g / (rate * wave), bytes / (frac_mem * HBM));
     0 for empty GEMMs."""
+    params = params or kernel_params_for(acc)
     m, n, k, g = (np.asarray(x, dtype=float) for x in (m, n, k, groups))
     flops = 2.0 * m * n * k * g
     tiles = np.ceil(m / GEMM_TILE_M) * np.ceil(n / GEMM_TILE_N) * g
@@ -120,10 +123,11 @@ def gemm_time_s(
     dtype: str,
     acc: AcceleratorSpec,
     sm_frac: ArrayLike = 1.0,
-    params: KernelParams = H200_KERNEL_PARAMS,
+    params: KernelParams | None = None,
 ) -> Array:
     """One (m x k) @ (k x n) GEMM in `dtype`: floor + max(2mnk / (frac * peak * sm_frac),
     bytes / (frac_mem * HBM)), fractions fitted on H200 (calibration.py)."""
+    params = params or kernel_params_for(acc)
     return gemm_time_at(m, n, k, gemm_rate(dtype, acc, sm_frac, params), acc, params)
 
 
@@ -135,10 +139,11 @@ def grouped_gemm_time_s(
     dtype: str | GemmRate,
     acc: AcceleratorSpec,
     sm_frac: ArrayLike = 1.0,
-    params: KernelParams = H200_KERNEL_PARAMS,
+    params: KernelParams | None = None,
 ) -> Array:
     """`num_groups` GEMMs of equal shape in one launch (grouped GEMM / bmm: one floor, tiles of all groups
     share the waves)."""
+    params = params or kernel_params_for(acc)
     rate = gemm_rate(dtype, acc, sm_frac, params) if isinstance(dtype, str) else dtype
     return gemm_time_at(m_per_group, n, k, rate, acc, params, groups=num_groups)
 
@@ -147,10 +152,11 @@ def memory_bound_time_s(
     nbytes: ArrayLike,
     acc: AcceleratorSpec,
     op: str = "copy",
-    params: KernelParams = H200_KERNEL_PARAMS,
+    params: KernelParams | None = None,
 ) -> Array:
     """A bandwidth-bound kernel moving `nbytes` (reads + writes): floor + bytes / (frac_op * HBM).
     `op` is one of copy, norm, act, add, softmax (measured classes of h200_micro.json)."""
+    params = params or kernel_params_for(acc)
     frac = params.copy_frac if op == "copy" else params.elementwise_frac[op]
     b = np.asarray(nbytes, dtype=float)
     return np.where(b > 0, params.kernel_floor_s + b / (frac * acc.hbm_bandwidth_bytes_per_s), 0.0)
@@ -185,10 +191,11 @@ def attention_time_s(
     acc: AcceleratorSpec,
     backward: bool = False,
     sm_frac: ArrayLike = 1.0,
-    params: KernelParams = H200_KERNEL_PARAMS,
+    params: KernelParams | None = None,
 ) -> Array:
     """Fused flash attention (bf16) forward, or its backward (2.5x the forward FLOPs, FlashAttention-2
     Sec 3.2), with efficiency fitted vs sequence length and head dimension on H200 SDPA timings."""
+    params = params or kernel_params_for(acc)
     flops = attention_flops(batch, heads, seq_q, seq_kv, d_qk, d_v, causal)
     seq = np.asarray(seq_kv, dtype=float)
     d = 0.5 * (d_qk + d_v)
@@ -222,8 +229,12 @@ def attention_time_s(
 
 
 def launch_time_s(
-    num_kernels: ArrayLike, cuda_graphs: bool = False, params: KernelParams = H200_KERNEL_PARAMS
+    num_kernels: ArrayLike,
+    cuda_graphs: bool = False,
+    params: KernelParams | None = None,
+    acc: AcceleratorSpec | None = None,
 ) -> Array:
     """Host time to launch `num_kernels` kernels (eager PyTorch ~15 us each; CUDA graphs ~2 us)."""
+    params = params or (kernel_params_for(acc) if acc is not None else H200_KERNEL_PARAMS)
     per = params.graph_launch_s if cuda_graphs else params.eager_launch_s
     return np.asarray(num_kernels, dtype=float) * per

@@ -136,7 +136,9 @@ def pass_times(blk: Block, ctx: StepContext) -> PassTimes:
     p = ctx.p
     full = p.recompute == RC_FULL
     sel = p.recompute == RC_SELECTIVE
-    launch = np.where(p.cuda_graphs, launch_time_s(1.0, True), launch_time_s(1.0, False))
+    launch = np.where(
+        p.cuda_graphs, launch_time_s(1.0, True, acc=ctx.acc), launch_time_s(1.0, False, acc=ctx.acc)
+    )
     c_f = np.maximum(blk.f, blk.kernels_f * launch)
     recompute = np.where(full, blk.f, np.where(sel, blk.selective_f, 0.0))
     c_b = np.maximum(

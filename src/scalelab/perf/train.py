@@ -16,7 +16,6 @@ import numpy as np
 
 from scalelab.core.scenario import Scenario
 from scalelab.core.specs import ClusterSpec, ModelSpec, ParallelPlan, TrainWorkload
-from scalelab.perf.calibration import H200_KERNEL_PARAMS
 from scalelab.perf.cost import RunTotals, run_totals
 from scalelab.perf.flops import (
     attention_core_fwd_flops_per_token,
@@ -25,6 +24,7 @@ from scalelab.perf.flops import (
     mtp_train_flops_per_token,
 )
 from scalelab.perf.kernels import gemm_rate
+from scalelab.perf.measured import kernel_params_for
 from scalelab.perf.ops import Array
 from scalelab.perf.plan_arrays import PlanArrays, from_plans
 from scalelab.perf.plan_check import check_plan
@@ -78,7 +78,7 @@ def step_work_per_device(
         + (flops - lin8) / gemm_rate("bf16", acc, sm_frac).flops_per_s
     )
     memory_s = np.maximum(st.breakdown_s["compute"] - gemm_s, 0.0) + st.breakdown_s["optimizer"]
-    hbm_bytes = memory_s * H200_KERNEL_PARAMS.copy_frac * acc.hbm_bandwidth_bytes_per_s
+    hbm_bytes = memory_s * kernel_params_for(acc).copy_frac * acc.hbm_bandwidth_bytes_per_s
     bf16_equiv = flops - lin8 * (1.0 - acc.peak_bf16_flops_per_s / acc.peak_flops_per_s("fp8"))
     return bf16_equiv, hbm_bytes
 
