@@ -90,3 +90,78 @@ def test_bad_file_is_one_line(cli, tmp_path):
     assert code == 1 and len(err.strip().splitlines()) == 1
     code, _, err = cli("predict", "train", str(tmp_path / "missing.toml"))
     assert code == 1 and "not found" in err
+
+
+PROFILE = """id = "calibrated-test"
+name = "test CPU"
+kind = "cpu"
+peak_fp32_tflops = 0.1
+peak_bf16_tflops = 0.2
+hbm_gb = 16
+hbm_bandwidth_tb_per_s = 0.02
+scale_up_kind = "gloo-local"
+scale_up_bandwidth_gb_per_s_per_direction = 1.0
+tdp_w = 15.0
+default_devices_per_node = 2
+
+[sources]
+peak = "test"
+hbm = "test"
+scale_up = "test"
+tdp_w = "test"
+default_devices_per_node = "test"
+
+[measured]
+op_overhead_s = 0.0
+
+[[measured.gemm]]
+dtype = "fp32"
+m = 1024
+n = 1024
+k = 1024
+flops_per_s = {rate}
+"""
+
+LAB_SCENARIO = """[model]
+num_layers = 4
+hidden_size = 256
+num_attention_heads = 4
+ffn_hidden_size = 1024
+vocab_size = 256
+
+[hardware]
+accelerator = "h100-sxm5-80gb"
+num_devices = 2
+devices_per_node = 2
+
+[parallel]
+dp = 2
+precision = "fp32"
+schedule = "none"
+
+[workload]
+global_batch_size = 16
+seq_len = 128
+"""
+
+
+def test_hardware_profile_rates_drive_the_prediction(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from scalelab.cli.main import app
+
+    scenario = tmp_path / "lab.toml"
+    scenario.write_text(LAB_SCENARIO)
+    steps = {}
+    for rate in (25e9, 50e9):
+        profile = tmp_path / f"cpu-{int(rate)}.toml"
+        profile.write_text(PROFILE.replace("{rate}", str(rate)))
+        result = CliRunner().invoke(
+            app, ["predict", "train", str(scenario), "--hardware", str(profile), "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        steps[rate] = json.loads(result.output)["breakdown_s"]["compute"]
+    # matmuls dominate this model's compute: half the measured GEMM rate, about twice the time
+    assert 1.6 < steps[25e9] / steps[50e9] <= 2.0

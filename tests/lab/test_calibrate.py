@@ -10,6 +10,7 @@ import torch
 from scalelab.core.scenario import resolve_accelerator, resolve_cluster
 from scalelab.lab.calibrate.measure import (
     measure_attention,
+    measure_elementwise,
     measure_gemm,
     measure_memory,
     measure_op_overhead,
@@ -39,7 +40,10 @@ def fake_calibration(**overrides) -> Calibration:
             {"dtype": "fp32", "m": 128, "n": 128, "k": 128, "time_s": 5e-5, "flops_per_s": 8e10},
             {"dtype": "bf16", "m": 128, "n": 128, "k": 128, "time_s": 3e-5, "flops_per_s": 1.2e11},
         ],
-        memory=[{"op": "copy", "size_bytes": 1 << 20, "time_s": 1e-4, "bytes_per_s": 2e10}],
+        memory=[
+            {"op": "copy", "size_bytes": 1 << 20, "time_s": 1e-4, "bytes_per_s": 2e10},
+            {"op": "add", "dtype": "fp32", "size_bytes": 1 << 20, "time_s": 1e-5, "bytes_per_s": 9e10},
+        ],
         all_reduce=[
             {"size_bytes": 4096, "num_ranks": 2, "time_s": 1e-4, "algbw_bytes_per_s": 4e7,
              "busbw_bytes_per_s": 4e7},
@@ -64,6 +68,9 @@ def test_measurements_give_positive_rates():
     (attn,) = measure_attention([(1, 2, 16, 8)], "fp32", CPU, 0.0)
     assert attn["fwd_bwd_time_s"] > 0 and attn["fwd_time_s"] > 0
     assert 0 < measure_op_overhead(CPU, 0.0) < 1e-2
+    ops = measure_elementwise(1 << 14, "bf16", CPU, 0.0)
+    assert [r["op"] for r in ops] == ["add", "act", "norm", "softmax"]
+    assert all(r["size_bytes"] == 1 << 14 and r["bytes_per_s"] > 0 for r in ops)
 
 
 def test_profile_is_a_catalog_accelerator_with_measured_tables(tmp_path):
@@ -77,7 +84,7 @@ def test_profile_is_a_catalog_accelerator_with_measured_tables(tmp_path):
     acc = resolve_accelerator(str(path), "profile")
     assert acc.kind == "cpu"
     assert acc.peak_bf16_flops_per_s == pytest.approx(1.2e11)
-    assert acc.hbm_bandwidth_bytes_per_s == pytest.approx(2e10)
+    assert acc.hbm_bandwidth_bytes_per_s == pytest.approx(2e10)  # the copy, not other ops
     assert acc.scale_up_bandwidth_bytes_per_s_per_direction == pytest.approx(1e9)
     assert acc.default_devices_per_node == 2
     assert acc.measured["gemm"][0]["m"] == 64

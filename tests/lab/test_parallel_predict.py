@@ -56,7 +56,8 @@ def test_prediction_uses_the_profile_and_faster_hardware_predicts_faster(tmp_pat
     slow, fast = tmp_path / "slow.toml", tmp_path / "fast.toml"
     write_profile(slow, fake_calibration())
     write_profile(fast, fake_calibration(gemm_flops_per_s=8e11))
-    assert cluster_spec(slow, 2).scale_up.latency_s == pytest.approx(1e-4)
+    link = cluster_spec(slow, 2).scale_up
+    assert link.latency_s == pytest.approx(1e-4) and link.achievable_frac == 1.0
     t_slow = predict_run(run, 2, slow).step_time_s
     t_fast = predict_run(run, 2, fast).step_time_s
     assert 0 < t_fast < t_slow

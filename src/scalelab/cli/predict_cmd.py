@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
-from scalelab.core.scenario import Scenario, load_scenario_file
+from scalelab.core.io import read_mapping
+from scalelab.core.scenario import Scenario, load_scenario, resolve_cluster
 from scalelab.hw.scaleout import apply_topology
 from scalelab.perf.train import TrainPrediction, predict_train
 from scalelab.report.fmt import gib, pct
@@ -93,10 +94,26 @@ def train(
         help="Scenario TOML with [model], [hardware], [parallel], [workload] "
         "tables (catalog ids or inline fields), as in a validation case.",
     ),
+    hardware: str = typer.Option(
+        None,
+        "--hardware",
+        help="Replace the scenario's accelerator: a catalog id or a profile TOML written by "
+        "`scalelab calibrate` (its measured kernel rates are then used).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Predict one training step of a plan: time and its breakdown, MFU, memory fit, run cost."""
-    pred = predict_train(with_topology(load_scenario_file(scenario, "train")))
+    data = read_mapping(scenario)
+    if hardware:
+        table = data.get("hardware")
+        if not isinstance(table, dict):
+            table = (
+                {"num_devices": 1}
+                if table is None
+                else resolve_cluster(table).model_dump(include={"num_devices", "devices_per_node"})
+            )
+        data["hardware"] = {**table, "accelerator": hardware}
+    pred = predict_train(with_topology(load_scenario(data, "train", str(scenario))))
     if as_json:
         print_json(pred.to_dict())
         return

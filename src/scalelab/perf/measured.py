@@ -6,8 +6,9 @@ those timings, so that the same operator model predicts a step on the machine th
 - GEMM fraction per dtype: median rate of the larger half of the measured shapes (by FLOPs), over
   the profile's peak; dtypes not measured take the mean of those that were.
 - per-kernel floor and host launch cost: the measured cost of one tiny eager op;
-- copy and elementwise fractions 1.0, weight-streaming GEMMs at the full measured bandwidth: the
-  profile's bandwidth already is an achieved copy rate;
+- copy fraction 1.0 and weight-streaming GEMMs at the full measured bandwidth (the profile's
+  bandwidth already is an achieved copy rate); norms, activations, softmax and adds at their
+  measured rate relative to that copy;
 - attention: the measured forward and forward+backward rates (no size dependence).
 """
 
@@ -55,7 +56,7 @@ def _from_measured(
         eager_launch_s=overhead,
         graph_launch_s=overhead,
         copy_frac=1.0,
-        elementwise_frac={"norm": 1.0, "act": 1.0, "softmax": 1.0, "add": 1.0},
+        elementwise_frac=_elementwise_fracs(measured.get("memory", [])),
         attn_fwd_frac=fwd,
         attn_fwd_seq_half=0.0,
         attn_fwdbwd_frac=both,
@@ -78,6 +79,17 @@ def _gemm_fracs(records: list[dict[str, Any]], peak: dict[str, float]) -> dict[s
             fracs[dtype] = median(float(r["flops_per_s"]) for r in large) / peak[dtype]
     fallback = mean(fracs.values())
     return {d: fracs.get(d, fallback) for d in _GEMM_KEYS}
+
+
+def _elementwise_fracs(records: list[dict[str, Any]]) -> dict[str, float]:
+    """Each memory-bound op class at its measured rate relative to the measured copy (1.0 if not
+    measured): on CPUs norms and activations reach only a fraction of the copy bandwidth."""
+    copy = [float(r["bytes_per_s"]) for r in records if r.get("op") == "copy"]
+    fracs = {}
+    for op in ("norm", "act", "softmax", "add"):
+        rates = [float(r["bytes_per_s"]) for r in records if r.get("op") == op]
+        fracs[op] = median(rates) / median(copy) if rates and copy else 1.0
+    return fracs
 
 
 def _attention_fracs(

@@ -78,7 +78,8 @@ def make_context(
     tokens = mb * seq_len / cp
     sms = float(acc.num_compute_units or 1)
     sm_frac = np.clip(1.0 - p.comm_sms / sms, 0.05, 1.0)
-    lin = choose_rate(p.fp8, gemm_rate("fp8", acc, sm_frac), gemm_rate("bf16", acc, sm_frac))
+    wide = choose_rate(p.fp32, gemm_rate("fp32", acc, sm_frac), gemm_rate("bf16", acc, sm_frac))
+    lin = choose_rate(p.fp8, gemm_rate("fp8", acc, sm_frac), wide)
     dpn = tiers.devices_per_node
     tp_rpn, _ = group_layout(tp, 1.0, dpn)
     ep_rpn, ep_nodes = group_layout(ep, 1.0, dpn)

@@ -60,6 +60,7 @@ class PlanArrays:
     moe_loop: Bool
     dp_overlap: Bool
     flash_attn: Bool
+    fp32: Bool  # matmuls in fp32 (e.g. CPU lab runs); fp8 and fp32 are never both set
 
     @property
     def size(self) -> int:
@@ -97,7 +98,7 @@ class PlanArrays:
             virtual_stages=int(self.virtual[i]),
             microbatch_size=int(self.microbatch[i]),
             recompute=RECOMPUTES[int(self.recompute[i])],  # type: ignore[arg-type]
-            precision="fp8" if self.fp8[i] else "bf16",
+            precision="fp8" if self.fp8[i] else ("fp32" if self.fp32[i] else "bf16"),
             sequence_parallel=bool(self.sp[i]),
             comm_sms=int(self.comm_sms[i]),
             dual_microbatch_overlap=bool(self.dual_overlap[i]),
@@ -143,4 +144,5 @@ def from_plans(plans: list[ParallelPlan], model: ModelSpec, num_devices: int) ->
         moe_loop=flag([OPT_MOE_LOOP in p.optimizations for p in plans]),
         dp_overlap=flag([OPT_DP_OVERLAP in p.optimizations for p in plans]),
         flash_attn=flag([OPT_FLASH in p.optimizations for p in plans]),
+        fp32=flag([p.precision in ("fp32", "tf32") for p in plans]),
     )

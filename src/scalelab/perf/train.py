@@ -73,10 +73,10 @@ def step_work_per_device(
     lin8 = np.where(fp8, lin, 0.0) * workload.tokens_per_step / cluster.num_devices
     flops = per_token * workload.tokens_per_step / cluster.num_devices
     sm_frac = np.clip(1.0 - plans.comm_sms / float(acc.num_compute_units or 1), 0.05, 1.0)
-    gemm_s = (
-        lin8 / gemm_rate("fp8", acc, sm_frac).flops_per_s
-        + (flops - lin8) / gemm_rate("bf16", acc, sm_frac).flops_per_s
+    wide = np.where(
+        plans.fp32, gemm_rate("fp32", acc, sm_frac).flops_per_s, gemm_rate("bf16", acc, sm_frac).flops_per_s
     )
+    gemm_s = lin8 / gemm_rate("fp8", acc, sm_frac).flops_per_s + (flops - lin8) / wide
     memory_s = np.maximum(st.breakdown_s["compute"] - gemm_s, 0.0) + st.breakdown_s["optimizer"]
     hbm_bytes = memory_s * kernel_params_for(acc).copy_frac * acc.hbm_bandwidth_bytes_per_s
     bf16_equiv = flops - lin8 * (1.0 - acc.peak_bf16_flops_per_s / acc.peak_flops_per_s("fp8"))

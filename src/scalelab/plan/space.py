@@ -137,4 +137,5 @@ def enumerate_plans(
         moe_loop=no,
         dp_overlap=no.copy(),
         flash_attn=no,
+        fp32=no,
     )

@@ -24,7 +24,7 @@ GEMM_SHAPES = {
 }
 ATTENTION_SHAPES = {
     # (batch, heads, seq, head_dim)
-    "cpu": [(4, 4, 128, 32), (8, 8, 256, 64)],
+    "cpu": [(4, 4, 128, 32), (8, 4, 128, 64), (8, 8, 256, 64)],
     "cuda": [(8, 16, 1024, 128), (4, 16, 4096, 128), (1, 32, 8192, 128)],
 }
 
@@ -79,6 +79,35 @@ def measure_memory(num_bytes: int, device: torch.device, min_time_s: float) -> d
     dst = torch.empty_like(src)
     t = time_call(lambda: dst.copy_(src), device, min_time_s)
     return {"op": "copy", "size_bytes": num_bytes, "time_s": t, "bytes_per_s": 2 * num_bytes / t}
+
+
+def _elementwise_ops(x: torch.Tensor, y: torch.Tensor) -> dict[str, tuple[Any, int]]:
+    """op class -> (call, tensors of x's size moved): the classes of perf.kernels' memory-bound ops."""
+    w = torch.ones(x.shape[-1], dtype=x.dtype, device=x.device)
+    return {
+        "add": (lambda: torch.add(x, y), 3),
+        "act": (lambda: F.silu(x), 2),
+        "norm": (lambda: F.rms_norm(x, (x.shape[-1],), w), 2),
+        "softmax": (lambda: torch.softmax(x, -1), 2),
+    }
+
+
+def measure_elementwise(
+    num_bytes: int, dtype: str, device: torch.device, min_time_s: float
+) -> list[dict[str, Any]]:
+    """Memory-bound op classes (add, activation, RMS norm, softmax) on rows of 2048: bytes read +
+    written per second, to compare with the copy bandwidth."""
+    rows = max(1, num_bytes // (2048 * torch.finfo(DTYPES[dtype]).bits // 8))
+    x, y = (torch.randn(rows, 2048, device=device).to(DTYPES[dtype]) for _ in range(2))
+    size = x.numel() * x.element_size()
+    records = []
+    for op, (fn, tensors) in _elementwise_ops(x, y).items():
+        t = time_call(fn, device, min_time_s)
+        records.append(
+            {"op": op, "dtype": dtype, "size_bytes": size, "time_s": t,
+             "bytes_per_s": tensors * size / t}
+        )  # fmt: skip
+    return records
 
 
 def _attention_times(

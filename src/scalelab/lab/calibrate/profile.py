@@ -62,6 +62,7 @@ def profile_mapping(cal: Calibration) -> dict[str, Any]:
     bf16 = cal.best_gemm_flops_per_s("bf16") or fp32
     link = _link(cal)
     small = min(cal.all_reduce, key=lambda r: r["size_bytes"], default=None)
+    copies = [r for r in cal.memory if r.get("op", "copy") == "copy"]
     return {
         "id": profile_id(cal),
         "name": f"{cal.device_name} (calibrated, {cal.num_processes} local device{'s' if cal.num_processes > 1 else ''})",
@@ -70,7 +71,7 @@ def profile_mapping(cal: Calibration) -> dict[str, Any]:
         "peak_fp32_tflops": (fp32 or 0.0) / 1e12,
         "peak_bf16_tflops": (bf16 or 0.0) / 1e12,
         "hbm_gb": cal.memory_per_device_bytes / 1e9,
-        "hbm_bandwidth_tb_per_s": (_best(cal.memory, "bytes_per_s") or 0.0) / 1e12,
+        "hbm_bandwidth_tb_per_s": (_best(copies, "bytes_per_s") or 0.0) / 1e12,
         **link,
         "tdp_w": ASSUMED_TDP_W[cal.device_type],
         "default_devices_per_node": cal.num_processes,

@@ -26,11 +26,15 @@ from scalelab.lab.calibrate.measure import (
     ATTENTION_SHAPES,
     GEMM_SHAPES,
     measure_attention,
+    measure_elementwise,
     measure_gemm,
     measure_memory,
     measure_op_overhead,
 )
 from scalelab.lab.parallel.launch import init_distributed, select_backend, spawn
+
+# CPU kernels differ a lot between fp32 and bf16 (bf16 attention backward and norms are slower).
+ATTENTION_DTYPES = {"cpu": ("fp32", "bf16"), "cuda": ("bf16",)}
 
 
 @dataclass(frozen=True)
@@ -97,11 +101,18 @@ def measure_device(device: torch.device, quick: bool) -> dict[str, Any]:
     gemm = measure_gemm(shapes, "fp32", device, t) + measure_gemm(shapes, "bf16", device, t)
     mem_bytes = (32 << 20) if quick else ((256 << 20) if kind == "cpu" else (2 << 30))
     attn = ATTENTION_SHAPES[kind][:1] if quick else ATTENTION_SHAPES[kind]
-    dtype = "fp32" if kind == "cpu" else "bf16"
+    attention = [
+        r for dtype in ATTENTION_DTYPES[kind] for r in measure_attention(attn, dtype, device, t)
+    ]
+    elementwise = [
+        r
+        for dtype in ATTENTION_DTYPES[kind]
+        for r in measure_elementwise(min(mem_bytes, 8 << 20), dtype, device, t)
+    ]
     return {
         "gemm": gemm,
-        "memory": [measure_memory(mem_bytes, device, t)],
-        "attention": measure_attention(attn, dtype, device, t),
+        "memory": [measure_memory(mem_bytes, device, t), *elementwise],
+        "attention": attention,
         "op_overhead_s": measure_op_overhead(device, t),
     }
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from scalelab.core.scenario import Scenario, resolve_accelerator, resolve_cluster
-from scalelab.core.specs import ClusterSpec, ModelSpec, ParallelPlan, TrainWorkload
+from scalelab.core.specs import AcceleratorSpec, ClusterSpec, ModelSpec, ParallelPlan, TrainWorkload
 from scalelab.lab.models.transformer import TransformerConfig
 from scalelab.lab.parallel.config import DistRun
 from scalelab.lab.parallel.dims import ParallelDims
@@ -41,6 +41,8 @@ def cluster_spec(profile: str | Path, num_devices: int) -> ClusterSpec:
     latency_s = acc.measured.get("all_reduce_latency_s")
     if latency_s:
         scale_up["latency_s"] = float(latency_s)
+    if acc.measured.get("all_reduce"):
+        scale_up["achievable_frac"] = 1.0  # already an achieved bus bandwidth
     if acc.scale_up_bandwidth_bytes_per_s_per_direction is None:
         scale_up["bandwidth_bytes_per_s_per_direction"] = acc.hbm_bandwidth_bytes_per_s
     table = {
@@ -50,6 +52,20 @@ def cluster_spec(profile: str | Path, num_devices: int) -> ClusterSpec:
         "scale_up": scale_up,
     }
     return resolve_cluster(table, str(profile))
+
+
+def measured_in(acc: AcceleratorSpec, dtype: str) -> AcceleratorSpec:
+    """The profile with its per-dtype records (elementwise ops, attention) narrowed to the dtype
+    the run executes, so the kernel model sees the rates of that dtype; GEMMs keep every dtype."""
+
+    def keep(records: Any) -> Any:
+        if not isinstance(records, list):
+            return records
+        same = [r for r in records if r.get("dtype") in (None, dtype)]
+        return same or records
+
+    narrowed = {k: (v if k == "gemm" else keep(v)) for k, v in acc.measured.items()}
+    return acc.model_copy(update={"measured": narrowed})
 
 
 def executed_precision(run: DistRun, device_type: str) -> str:
@@ -84,9 +100,11 @@ def predict_run(
         seq_len=run.run.model.seq_len,
         dtype=executed_precision(run, device_type),
     )
+    cluster = cluster_spec(profile, world_size)
+    acc = measured_in(cluster.accelerator, workload.dtype)
     scenario = Scenario(
         model=model_spec(run.run.model),
-        cluster=cluster_spec(profile, world_size),
+        cluster=cluster.model_copy(update={"accelerator": acc}),
         plan=executed_plan(run, world_size, device_type),
         workload=workload,
     )
