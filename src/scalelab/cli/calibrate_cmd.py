@@ -65,7 +65,8 @@ def calibrate(
     as_json: bool = JsonOption,
 ) -> None:
     """Measure GEMMs, memory bandwidth, attention and all-reduce/all-gather among local processes;
-    write an accelerator profile usable as `accelerator = "PROFILE.toml"` in a scenario."""
+    write an accelerator profile for `scalelab predict train SCENARIO --hardware PROFILE.toml`
+    (or `accelerator = "PROFILE.toml"` in a scenario)."""
     try:
         import torch  # noqa: F401
     except ImportError:

@@ -74,7 +74,9 @@ def step_work_per_device(
     flops = per_token * workload.tokens_per_step / cluster.num_devices
     sm_frac = np.clip(1.0 - plans.comm_sms / float(acc.num_compute_units or 1), 0.05, 1.0)
     wide = np.where(
-        plans.fp32, gemm_rate("fp32", acc, sm_frac).flops_per_s, gemm_rate("bf16", acc, sm_frac).flops_per_s
+        plans.fp32,
+        gemm_rate("fp32", acc, sm_frac).flops_per_s,
+        gemm_rate("bf16", acc, sm_frac).flops_per_s,
     )
     gemm_s = lin8 / gemm_rate("fp8", acc, sm_frac).flops_per_s + (flops - lin8) / wide
     memory_s = np.maximum(st.breakdown_s["compute"] - gemm_s, 0.0) + st.breakdown_s["optimizer"]
