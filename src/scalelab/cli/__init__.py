@@ -1,1 +1,1 @@
-"""scalelab.cli."""
+"""The `scalelab` command line: one thin module per command group (see cli/main.py)."""

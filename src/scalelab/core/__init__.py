@@ -1,1 +1,1 @@
-"""scalelab.core."""
+"""Specs (model, cluster, workload, plan), units, the catalog, scenario loading, HF config import."""

@@ -1,1 +1,0 @@
-"""scalelab.data."""
