@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("torch")
+import torch  # noqa: F401  (fails, not skips, without the lab extra)
 
 TINY_RUN = """
 [model]

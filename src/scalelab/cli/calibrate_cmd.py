@@ -12,8 +12,7 @@ from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, err, out, print_json, rich_table
-from scalelab.core.errors import ConfigError
+from scalelab.cli.common import JsonOption, err, out, print_json, require_lab, rich_table
 from scalelab.report.section import Table
 
 
@@ -67,10 +66,7 @@ def calibrate(
     """Measure GEMMs, memory bandwidth, attention and all-reduce/all-gather among local processes;
     write an accelerator profile for `scalelab predict train SCENARIO --hardware PROFILE.toml`
     (or `accelerator = "PROFILE.toml"` in a scenario)."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise ConfigError("calibrate needs torch: pip install 'scalelab[lab]'") from None
+    require_lab()
     from scalelab.lab.calibrate.profile import write_profile
     from scalelab.lab.calibrate.run import calibrate as measure
 

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from scalelab.core.errors import ConfigError
 from scalelab.report.render import rich_table
 
 out = Console(highlight=False)
@@ -34,4 +35,12 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(_clean(data), indent=2, default=str))
 
 
-__all__ = ["JsonOption", "err", "out", "print_json", "rich_table"]
+def require_lab() -> None:
+    """Commands that run PyTorch call this first: a missing torch is one line, not a traceback."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ConfigError("this command needs torch: install scalelab's 'lab' extra") from None
+
+
+__all__ = ["require_lab", "JsonOption", "err", "out", "print_json", "rich_table"]

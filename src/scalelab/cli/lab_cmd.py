@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from scalelab.cli.common import JsonOption, err, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, err, out, print_json, require_lab, rich_table
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build, read_mapping, write_atomic
 from scalelab.report.section import Table
@@ -62,13 +62,6 @@ class ModelChoice(StrEnum):
 class DatasetChoice(StrEnum):
     digits = "digits"
     text = "text"
-
-
-def _require_lab() -> None:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise ConfigError("the lab needs torch: install scalelab's 'lab' extra") from None
 
 
 @contextmanager
@@ -134,7 +127,7 @@ def train(
     as_json: bool = JsonOption,
 ) -> None:
     """Train a byte-level transformer LM; prints validation loss, perplexity and a text sample."""
-    _require_lab()
+    require_lab()
     from scalelab.lab.config import load_run_config
     from scalelab.lab.lm import train_language_model
 
@@ -222,7 +215,7 @@ def gradient_flow(
     as_json: bool = JsonOption,
 ) -> None:
     """Per-layer gradient norms through a deep stack, and a vanishing/exploding verdict."""
-    _require_lab()
+    require_lab()
     from scalelab.lab.experiments.gradient_flow import (
         STANDARD_COMPARISON,
         GradientFlowConfig,
@@ -292,7 +285,7 @@ def overfitting(
     as_json: bool = JsonOption,
 ) -> None:
     """Train/validation gap with no regularization, dropout, weight decay and L2, over seeds."""
-    _require_lab()
+    require_lab()
     from scalelab.lab.experiments.overfitting import OverfittingConfig, run_overfitting
     from scalelab.lab.plots import train_val_curves
 

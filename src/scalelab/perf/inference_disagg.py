@@ -33,17 +33,8 @@ class DisaggResult:
     ep_comm_s_per_layer_step: float | None
 
     def metrics(self) -> dict[str, float]:
-        keys = (
-            "ttft_s",
-            "tpot_s",
-            "tokens_per_s_per_request",
-            "output_tokens_per_s_per_node",
-            "input_tokens_per_s_per_node",
-            "max_concurrency",
-            "usd_per_million_output_tokens",
-            "ep_comm_s_per_layer_step",
-            "kv_transfer_s",
-        )
+        shared = (k for k in InferenceResult.METRIC_KEYS if hasattr(self, k))
+        keys = (*shared, "kv_transfer_s")
         return {k: float(v) for k in keys if (v := getattr(self, k)) is not None}
 
 

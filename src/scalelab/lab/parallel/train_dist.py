@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         train_distributed(load_dist_run(args.run_file, overrides), resume=args.resume)
     except ScalelabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        log.error("error: %s", exc)
         return 1
     finally:
         shutdown_distributed()
