@@ -165,7 +165,14 @@ def evaluate_step(
             _saved(ctx, attn, ffn, rest), ctx
         )
     dual = p.schedule == SCHED_DUALPIPE
-    place = place_layers(model.num_layers, p.pp, dual, layer.total, emb.total, head.total)
+
+    # Balance stages on what the schedule charges per micro-batch: the overlapped F&B pair under
+    # DualPipe, F + B + W otherwise (balancing DualPipe on unoverlapped times picks layouts the
+    # schedule then runs slower, and makes a faster network able to slow the step).
+    def charged(t: PassTimes) -> Array:
+        return np.where(dual, t.fb, t.total)
+
+    place = place_layers(model.num_layers, p.pp, dual, charged(layer), charged(emb), charged(head))
     dev = (
         scale(layer, place.layers)
         .plus(scale(emb, place.embed_share))
