@@ -43,13 +43,21 @@ def place_layers(
     t_layer: ArrayLike,
     t_embed: ArrayLike,
     t_head: ArrayLike,
+    split_times: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None,
 ) -> Placement:
     """Balance num_layers (each t_layer seconds per micro-batch) and the embedding/head costs over pp
-    devices. Interleaving splits each device's layers into chunks but does not change its total."""
+    devices. Interleaving splits each device's layers into chunks but does not change its total.
+    `split_times` (layer, embed, head), default the same, divide the end layers between the first
+    and the last stage (under DualPipe one device holds both, so only its total load is charged)."""
     p = np.asarray(pp, dtype=float)[:, None]
     dual = np.asarray(dualpipe, dtype=bool)[:, None] & (p > 1)
     t, te, th = (
         np.maximum(np.asarray(x, dtype=float), 1e-12)[:, None] for x in (t_layer, t_embed, t_head)
+    )
+    ts, tse, tsh = (
+        (t, te, th)
+        if split_times is None
+        else (np.maximum(np.asarray(x, dtype=float), 1e-12)[:, None] for x in split_times)
     )
     L = float(num_layers)
     n = np.maximum(
@@ -61,9 +69,12 @@ def place_layers(
     mids = np.maximum(p - 2.0, 0.0)
     rem = np.where(p > 2, np.maximum(L - mids * n, 0.0), L)
     n_eff = np.where(p > 2, np.minimum(n, np.ceil((L - rem) / np.maximum(mids, 1.0))), 0.0)
-    a = np.where(
-        even & (p > 1), L / p, np.clip(np.round((rem * t + th - te) / (2.0 * t)), 0.0, rem)
+    split = np.where(
+        dual,
+        np.round((rem * ts + tsh - tse) / (2.0 * ts)),
+        np.round((rem * t + th - te) / (2.0 * t)),
     )
+    a = np.where(even & (p > 1), L / p, np.clip(split, 0.0, rem))
     first, last, mid = a * t + te, (rem - a) * t + th, n_eff * t
     end_dual = (rem * t + te + th) / 2.0
     load = np.where(dual, np.maximum(mid, end_dual), np.maximum(mid, np.maximum(first, last)))

@@ -172,7 +172,15 @@ def evaluate_step(
     def charged(t: PassTimes) -> Array:
         return np.where(dual, t.fb, t.total)
 
-    place = place_layers(model.num_layers, p.pp, dual, charged(layer), charged(emb), charged(head))
+    place = place_layers(
+        model.num_layers,
+        p.pp,
+        dual,
+        charged(layer),
+        charged(emb),
+        charged(head),
+        split_times=(layer.total, emb.total, head.total),
+    )
     dev = (
         scale(layer, place.layers)
         .plus(scale(emb, place.embed_share))
