@@ -22,6 +22,13 @@ def test_gemm_fractions_match_fit(fitted):
     for dtype, frac in H200_KERNEL_PARAMS.gemm_frac.items():
         assert fitted.gemm_frac[dtype] == pytest.approx(frac, abs=0.006)
     assert fitted.gemm_memory_frac == pytest.approx(H200_KERNEL_PARAMS.gemm_memory_frac, abs=0.01)
+    assert fitted.grouped_gemm_memory_frac == pytest.approx(
+        H200_KERNEL_PARAMS.grouped_gemm_memory_frac, abs=0.01
+    )
+    assert fitted.bench_l2_warm_bytes == pytest.approx(H200_KERNEL_PARAMS.bench_l2_warm_bytes)
+    assert fitted.single_call_overhead_s == pytest.approx(
+        H200_KERNEL_PARAMS.single_call_overhead_s, abs=0.5e-6
+    )
     assert fitted.kernel_floor_s == pytest.approx(H200_KERNEL_PARAMS.kernel_floor_s, abs=0.3e-6)
 
 
@@ -40,6 +47,11 @@ def test_launch_costs_are_the_measured_chain_times(fitted):
     # h200_micro.json: 2000 tiny GEMMs take 30.7 ms eager and 4.36 ms in a CUDA graph
     assert fitted.eager_launch_s == pytest.approx(0.030736 / 2000, rel=1e-3)
     assert fitted.graph_launch_s == pytest.approx(0.0043625 / 2000, rel=1e-3)
+
+
+def test_l2_credit_never_exceeds_the_l2(fitted):
+    # GH100 as enabled on H100/H200 SXM has a 50 MB L2 (NVIDIA Hopper architecture in-depth, 2022)
+    assert 0.0 <= fitted.bench_l2_warm_bytes <= 50e6
 
 
 def test_fit_is_tight(fitted):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import numpy as np
 import pytest
 
@@ -42,6 +45,39 @@ def test_measured_moe_bmm_is_reproduced_within_20_percent():
         64, 256, 7168, 2048, "bf16", H200
     )
     assert float(t) == pytest.approx(2.2327e-3, rel=0.2)
+
+
+def _moe_records():
+    path = resources.files("scalelab.validate") / "cases" / "h200_micro.json"
+    return [r for r in json.loads(path.read_text())["records"] if r["kind"] == "moe_bmm"]
+
+
+@pytest.mark.parametrize(
+    "record",
+    _moe_records(),
+    ids=lambda r: f"{r['params']['experts']}x{r['params']['tokens_per_expert']}",
+)
+def test_every_measured_moe_bmm_within_20_percent(record):
+    """All four torch.bmm expert FFNs of h200_micro.json (two stream 22 GB of weights, two are
+    compute-bound): both expert GEMMs through grouped_gemm_time_s, the SwiGLU between them (reads 2 ffn,
+    writes ffn bf16 values per token) and the wall-clock overhead."""
+    p = record["params"]
+    e, t, d, f = p["experts"], p["tokens_per_expert"], p["d"], p["ffn"]
+    predicted = (
+        grouped_gemm_time_s(e, t, 2 * f, d, "bf16", H200)
+        + grouped_gemm_time_s(e, t, d, f, "bf16", H200)
+        + memory_bound_time_s(3 * e * t * f * 2, H200, "act")
+        + P.micro_wall_overhead_s
+    )
+    assert float(predicted) == pytest.approx(record["time_s"], rel=0.2)
+
+
+def test_grouped_and_single_gemms_stream_at_their_own_fractions():
+    one = float(gemm_time_s(1, 7168, 7168, "bf16", H200)) - P.kernel_floor_s
+    many = float(grouped_gemm_time_s(8, 1, 7168, 7168, "bf16", H200)) - P.kernel_floor_s
+    assert many / one == pytest.approx(
+        8 * P.gemm_memory_frac / P.grouped_gemm_memory_frac, rel=1e-6
+    )
 
 
 def test_wave_quantization():

@@ -19,11 +19,11 @@ from scalelab.perf.calibration import KernelParams
 from scalelab.perf.inference_kv import kv_elems_per_token_layer, kv_shard_frac
 from scalelab.perf.inference_layout import Layout
 from scalelab.perf.kernels import (
-    GemmRate,
     attention_time_s,
     compute_dtype,
+    gemm_compute_s,
     gemm_rate,
-    gemm_time_at,
+    gemm_stream_s,
     memory_bound_time_s,
 )
 from scalelab.perf.measured import kernel_params_for
@@ -39,18 +39,6 @@ def gemm_dtype(weight_dtype: str, acc: AcceleratorSpec) -> str:
     return compute_dtype(weight_dtype, acc)
 
 
-def _compute_s(
-    m: Array, n: Array, k: Array, dt: str, acc: AcceleratorSpec, params: KernelParams, groups: Array
-) -> Array:
-    """Compute side of perf/kernels.gemm_time_at (fitted fraction of the dtype's peak, wave
-    quantization), obtained by giving it zero operand bytes and removing the floor."""
-    rate = gemm_rate(dt, acc, 1.0, params)
-    no_bytes = GemmRate(rate.flops_per_s, np.asarray(0.0))
-    return np.maximum(
-        gemm_time_at(m, n, k, no_bytes, acc, params, groups) - params.kernel_floor_s, 0.0
-    )
-
-
 def grouped_linear_time_s(
     groups: ArrayLike,
     m_per_group: ArrayLike,
@@ -59,17 +47,18 @@ def grouped_linear_time_s(
     weight_dtype: str,
     acc: AcceleratorSpec,
     params: KernelParams | None = None,
+    warm_l2_bytes: ArrayLike = 0.0,
 ) -> Array:
     """`groups` equal (m x k) @ (k x n) GEMMs in one launch, weights in `weight_dtype`: floor +
-    max(compute of perf/kernels.gemm_time_at, (k n w_bytes + (m k + m n) a_bytes) g / (frac_mem * HBM)).
+    max(perf/kernels.gemm_compute_s, gemm_stream_s of (k n w_bytes + (m k + m n) a_bytes) g).
     With bf16 weights this is exactly perf/kernels.grouped_gemm_time_s; weight and activation bytes
-    are kept apart for weight-only formats."""
+    are kept apart for weight-only formats. `warm_l2_bytes`: see perf/kernels.gemm_stream_s."""
     params = params or kernel_params_for(acc)
     g, m, n, k = (np.asarray(x, dtype=float) for x in (groups, m_per_group, n, k))
     dt = gemm_dtype(weight_dtype, acc)
     nbytes = g * (k * n * dtype_bytes(weight_dtype) + (m * k + m * n) * dtype_bytes(dt))
-    memory = nbytes / (params.gemm_memory_frac * acc.hbm_bandwidth_bytes_per_s)
-    compute = _compute_s(m, n, k, dt, acc, params, g)
+    memory = gemm_stream_s(nbytes, g, acc, params, warm_l2_bytes)
+    compute = gemm_compute_s(m, n, k, gemm_rate(dt, acc, 1.0, params), acc, g)
     return np.where(g * m * n * k > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
 
 
@@ -80,10 +69,11 @@ def linear_time_s(
     weight_dtype: str,
     acc: AcceleratorSpec,
     params: KernelParams | None = None,
+    warm_l2_bytes: ArrayLike = 0.0,
 ) -> Array:
     """(m x k) activations times a (k x n) weight in `weight_dtype` (perf/kernels.gemm_time_s for bf16)."""
     params = params or kernel_params_for(acc)
-    return grouped_linear_time_s(1.0, m, n, k, weight_dtype, acc, params)
+    return grouped_linear_time_s(1.0, m, n, k, weight_dtype, acc, params, warm_l2_bytes)
 
 
 def attention_gemm_shapes(m: ModelSpec, tp: int) -> list[tuple[int, float, bool]]:

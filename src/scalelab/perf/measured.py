@@ -50,6 +50,7 @@ def _from_measured(
     return KernelParams(
         gemm_frac=fracs,
         gemm_memory_frac=1.0,
+        grouped_gemm_memory_frac=1.0,
         kernel_floor_s=overhead,
         single_call_overhead_s=0.0,
         micro_wall_overhead_s=0.0,
@@ -63,6 +64,7 @@ def _from_measured(
         attn_fwdbwd_seq_half=0.0,
         attn_fwd_head_dim_half=0.0,
         attn_fwdbwd_head_dim_half=0.0,
+        bench_l2_warm_bytes=0.0,
         fit_rms_log_error=float("nan"),
     )
 
