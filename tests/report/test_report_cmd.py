@@ -15,6 +15,8 @@ def test_report_writes_html_with_figures(cli, tmp_path):
     assert images and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
     assert "http://" not in html and "https://" not in html  # self-contained
     assert "Validation against published runs" in out
+    assert "Decode-shaped GEMMs on H200: kernel model vs measurement" in html
+    assert "11 of 11 decode-shaped GEMMs (m <= 256) within 25%" in out
     assert list(tmp_path.iterdir()) == [target]  # no temp files left behind
 
 

@@ -61,3 +61,40 @@ def pareto_scatter(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return to_png(fig)
+
+
+def parity_plot(
+    measured: list[float],
+    predicted: list[float],
+    highlight: list[bool],
+    band_frac: float,
+    labels: tuple[str, str],
+    title: str,
+) -> bytes:
+    """Predicted against measured on log axes, with the y = x line and a +-band_frac band;
+    highlighted points (e.g. decode-shaped GEMMs) drawn in a second colour."""
+    fig, ax = new_figure(5.6, 4.2)
+    lo, hi = min(measured + predicted) / 1.5, max(measured + predicted) * 1.5
+    ax.plot([lo, hi], [lo, hi], color="#555555", lw=1, label="predicted = measured")
+    ax.fill_between(
+        [lo, hi],
+        [lo * (1 - band_frac), hi * (1 - band_frac)],
+        [lo * (1 + band_frac), hi * (1 + band_frac)],
+        color="#d5dbe3",
+        alpha=0.6,
+        label=f"within {band_frac:.0%}",
+    )
+    for flag, colour, name in ((False, "#24476b", labels[0]), (True, "#c0392b", labels[1])):
+        xs = [m for m, h in zip(measured, highlight, strict=True) if h == flag]
+        ys = [p for p, h in zip(predicted, highlight, strict=True) if h == flag]
+        ax.scatter(xs, ys, s=18, color=colour, zorder=3, label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("measured (s)")
+    ax.set_ylabel("predicted (s)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return to_png(fig)
