@@ -80,6 +80,16 @@ def test_grouped_and_single_gemms_stream_at_their_own_fractions():
     )
 
 
+def test_a_grouped_launch_keeps_its_fraction_down_to_one_group():
+    """The kernel kind decides the streaming fraction, not the group count: one local expert costs
+    half of two (no jump when expert parallelism leaves one expert per device)."""
+    one, two = (
+        float(grouped_gemm_time_s(g, 16, 4096, 7168, "bf16", H200)) - P.kernel_floor_s
+        for g in (1, 2)
+    )
+    assert two == pytest.approx(2 * one, rel=1e-9)
+
+
 def test_wave_quantization():
     assert float(wave_efficiency(144, 108)) == pytest.approx(144 / 216)
     assert float(wave_efficiency(100, 108)) == 1.0  # less than one wave: split to fill

@@ -48,6 +48,7 @@ def grouped_linear_time_s(
     acc: AcceleratorSpec,
     params: KernelParams | None = None,
     warm_l2_bytes: ArrayLike = 0.0,
+    batched: bool = True,
 ) -> Array:
     """`groups` equal (m x k) @ (k x n) GEMMs in one launch, weights in `weight_dtype`: floor +
     max(perf/kernels.gemm_compute_s, gemm_stream_s of (k n w_bytes + (m k + m n) a_bytes) g).
@@ -57,7 +58,7 @@ def grouped_linear_time_s(
     g, m, n, k = (np.asarray(x, dtype=float) for x in (groups, m_per_group, n, k))
     dt = gemm_dtype(weight_dtype, acc)
     nbytes = g * (k * n * dtype_bytes(weight_dtype) + (m * k + m * n) * dtype_bytes(dt))
-    memory = gemm_stream_s(nbytes, g, acc, params, warm_l2_bytes)
+    memory = gemm_stream_s(nbytes, acc, params, batched, warm_l2_bytes)
     compute = gemm_compute_s(m, n, k, gemm_rate(dt, acc, 1.0, params), acc, g)
     return np.where(g * m * n * k > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
 
@@ -73,7 +74,9 @@ def linear_time_s(
 ) -> Array:
     """(m x k) activations times a (k x n) weight in `weight_dtype` (perf/kernels.gemm_time_s for bf16)."""
     params = params or kernel_params_for(acc)
-    return grouped_linear_time_s(1.0, m, n, k, weight_dtype, acc, params, warm_l2_bytes)
+    return grouped_linear_time_s(
+        1.0, m, n, k, weight_dtype, acc, params, warm_l2_bytes, batched=False
+    )
 
 
 def attention_gemm_shapes(m: ModelSpec, tp: int) -> list[tuple[int, float, bool]]:

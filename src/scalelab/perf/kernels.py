@@ -107,21 +107,18 @@ def gemm_compute_s(
 
 def gemm_stream_s(
     nbytes: ArrayLike,
-    groups: ArrayLike,
     acc: AcceleratorSpec,
     params: KernelParams | None = None,
+    batched: bool = False,
     warm_l2_bytes: ArrayLike = 0.0,
 ) -> Array:
-    """HBM time of a GEMM's operands: max(bytes - warm, 0) / (frac * HBM). A single GEMM (groups = 1,
-    cuBLAS) and a batched/grouped one (groups > 1) reach different fitted fractions (calibration.py).
-    `warm_l2_bytes` are operand bytes already in L2, as when a benchmark repeats one GEMM; a model step
-    streams each weight once, so the model itself always passes 0."""
+    """HBM time of a GEMM's operands: max(bytes - warm, 0) / (frac * HBM). A single GEMM (cuBLAS
+    through torch.matmul) and a batched/grouped launch (bmm, grouped expert GEMM, whatever its group
+    count) reach different fitted fractions (calibration.py). `warm_l2_bytes` are operand bytes
+    already in L2, as when a benchmark repeats one GEMM; a model step streams each weight once, so
+    the model itself always passes 0."""
     params = params or kernel_params_for(acc)
-    frac = np.where(
-        np.asarray(groups, dtype=float) > 1.0,
-        params.grouped_gemm_memory_frac,
-        params.gemm_memory_frac,
-    )
+    frac = params.grouped_gemm_memory_frac if batched else params.gemm_memory_frac
     cold = np.maximum(np.asarray(nbytes, dtype=float) - np.asarray(warm_l2_bytes, dtype=float), 0.0)
     return cold / (frac * acc.hbm_bandwidth_bytes_per_s)
 
@@ -134,16 +131,16 @@ def gemm_time_at(
     acc: AcceleratorSpec,
     params: KernelParams | None = None,
     groups: ArrayLike = 1.0,
+    batched: bool = False,
     warm_l2_bytes: ArrayLike = 0.0,
 ) -> Array:
     """`groups` GEMMs of one shape in one launch: floor + max(gemm_compute_s, gemm_stream_s of the
-    (mk + kn + mn) g operand elements); 0 for empty GEMMs."""
+    (mk + kn + mn) g operand elements); 0 for empty GEMMs. `batched`: a bmm/grouped kernel."""
     params = params or kernel_params_for(acc)
     m, n, k, g = (np.asarray(x, dtype=float) for x in (m, n, k, groups))
     compute = gemm_compute_s(m, n, k, rate, acc, g)
-    memory = gemm_stream_s(
-        g * (m * k + k * n + m * n) * rate.elem_bytes, g, acc, params, warm_l2_bytes
-    )
+    nbytes = g * (m * k + k * n + m * n) * rate.elem_bytes
+    memory = gemm_stream_s(nbytes, acc, params, batched, warm_l2_bytes)
     return np.where(m * n * k * g > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
 
 
@@ -176,7 +173,7 @@ def grouped_gemm_time_s(
     share the waves)."""
     params = params or kernel_params_for(acc)
     rate = gemm_rate(dtype, acc, sm_frac, params) if isinstance(dtype, str) else dtype
-    return gemm_time_at(m_per_group, n, k, rate, acc, params, groups=num_groups)
+    return gemm_time_at(m_per_group, n, k, rate, acc, params, groups=num_groups, batched=True)
 
 
 def memory_bound_time_s(

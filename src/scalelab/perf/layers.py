@@ -127,9 +127,9 @@ def moe_block(ctx: StepContext) -> Block:
     routed = rows * k * h * 2.0 * MOE_IMBALANCE_RATIO
     blk.elementwise(routed * 2.0, "copy", rerun_selective=False)  # permute into expert order
     gated = m.activation in ("swiglu", "geglu")
-    blk.gemm(per_expert, (2.0 if gated else 1.0) * f, h, groups=local)
+    blk.gemm(per_expert, (2.0 if gated else 1.0) * f, h, groups=local, batched=True)
     _activation(blk, per_expert * local * f, gated)
-    blk.gemm(per_expert, h, f, groups=local, droppable_input=True)
+    blk.gemm(per_expert, h, f, groups=local, batched=True, droppable_input=True)
     blk.elementwise(routed * 2.0, "add", rerun_selective=False)  # unpermute + weighted sum
     if m.num_shared_experts:
         merge_compute(

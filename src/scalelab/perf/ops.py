@@ -141,21 +141,22 @@ class Block:
         k: ArrayLike,
         rate: GemmRate | None = None,
         groups: ArrayLike = 1.0,
+        batched: bool = False,
         droppable_input: bool = False,
         rerun_selective: bool = False,
         input_saved: ArrayLike = True,
         saved_rows: ArrayLike | None = None,
     ) -> None:
-        """`groups` GEMMs (m x k) @ (k x n) in one launch; backward = dgrad (m x n)(n x k) + wgrad
+        """`groups` GEMMs (m x k) @ (k x n) in one launch (`batched`: a grouped/bmm kernel); backward = dgrad (m x n)(n x k) + wgrad
         (k x m)(m x n) (Narayanan et al. SC'21 Sec 3.2: backward = 2x forward). FP8 linear layers pay
         a cast of each input and output-gradient (DeepSeek-V3 TR Sec 3.3)."""
         ctx, acc = self.ctx, self.ctx.acc
         rate = rate or ctx.lin
         g = np.asarray(groups, dtype=float)
         m, n, k = (np.asarray(x, dtype=float) for x in (m, n, k))
-        f = gemm_time_at(m, n, k, rate, acc, groups=g)
-        dg = gemm_time_at(m, k, n, rate, acc, groups=g)
-        wg = gemm_time_at(k, n, m, rate, acc, groups=g)
+        f = gemm_time_at(m, n, k, rate, acc, groups=g, batched=batched)
+        dg = gemm_time_at(m, k, n, rate, acc, groups=g, batched=batched)
+        wg = gemm_time_at(k, n, m, rate, acc, groups=g, batched=batched)
         quant = (rate is ctx.lin) & ctx.fp8
         f = f + np.where(quant, self._mem(g * m * k * FP8_QUANT_BYTES_PER_ELEM), 0.0)
         dg = dg + np.where(quant, self._mem(g * m * n * FP8_QUANT_BYTES_PER_ELEM), 0.0)
@@ -231,11 +232,11 @@ class Block:
         s_kv = float(ctx.seq_len)
         scores = g * s_q * s_kv
         gemm = [
-            gemm_time_at(a, bb, c, ctx.hi, acc, groups=g)
+            gemm_time_at(a, bb, c, ctx.hi, acc, groups=g, batched=True)
             for a, bb, c in ((s_q, s_kv, d_qk), (s_q, d_v, s_kv))
         ]
         grads = [
-            gemm_time_at(a, bb, c, ctx.hi, acc, groups=g)
+            gemm_time_at(a, bb, c, ctx.hi, acc, groups=g, batched=True)
             for a, bb, c in (
                 (s_q, s_kv, d_v),
                 (s_kv, d_v, s_q),
