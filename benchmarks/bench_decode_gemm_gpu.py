@@ -1,8 +1,8 @@
 """Decode-shaped GEMMs on one CUDA GPU, warm and cold: tests the L2 term of the kernel fit.
 
 The shared h200_kernels.json times each GEMM as one eager call repeated on the same operands without
-flushing L2. The fit (perf/calibration.py) explains its skinny-GEMM records with a 50 MB L2-warm credit
-and a cold weight-streaming fraction of 0.48. This script times every decode-shaped shape of that file
+flushing L2. The fit (perf/calibration.py) explains its skinny-GEMM records with a 50 MiB L2-warm credit
+and a cold weight-streaming fraction of 0.46. This script times every decode-shaped shape of that file
 (m <= 256) three ways, in the same run:
 - warm: isolated eager calls timed with CUDA events, as the shared file was;
 - flushed: the same, after writing a 256 MB buffer before each call (L2 cold);
@@ -141,6 +141,8 @@ def main() -> int:
     doc = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "device": torch.cuda.get_device_name(),
+        "l2_cache_bytes": torch.cuda.get_device_properties(0).L2_cache_size,
+        "fitted_l2_warm_bytes": P.bench_l2_warm_bytes,
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "python": platform.python_version(),

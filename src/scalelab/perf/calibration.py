@@ -15,9 +15,10 @@ import numpy as np
 H200_PEAK_FLOPS_PER_S = {"bf16": 989.4e12, "fp8": 1978.9e12, "tf32": 494.7e12, "fp32": 66.9e12}
 H200_HBM_BYTES_PER_S = 4.8e12  # NVIDIA H200 datasheet
 H200_NUM_SMS = 132
-# GH100 L2 as enabled on H100/H200 SXM: 50 MB (NVIDIA "Hopper Architecture In-Depth", 2022). Upper bound of
-# the operand bytes a benchmark that repeats one GEMM can find still cached (no L2 flush between calls).
-H200_L2_BYTES = 50e6
+# L2 of the H200: 60 MiB, as torch.cuda.get_device_properties().L2_cache_size reports it on this
+# workplace's H200 (device KINDS notes, 2026-10-28; the full GH100 die has 60 MB, H100 SXM enables 50 MB).
+# Upper bound of the operand bytes a benchmark repeating one GEMM can find still cached (no L2 flush).
+H200_L2_BYTES = 60 * 2**20
 TILE_M, TILE_N = 128, 256  # must match kernels.GEMM_TILE_M/N
 _DTYPE_BYTES = {"bf16": 2.0, "fp8": 1.0, "tf32": 4.0, "fp32": 4.0}
 
@@ -57,7 +58,7 @@ class KernelParams:
 # Rounded output of fit_kernel_params() on shared/validation/h200_*.json (2026-11-30 measurements).
 H200_KERNEL_PARAMS = KernelParams(
     gemm_frac={"bf16": 0.76, "fp8": 0.68, "tf32": 0.85, "fp32": 0.78},
-    gemm_memory_frac=0.48,
+    gemm_memory_frac=0.46,
     grouped_gemm_memory_frac=0.94,
     kernel_floor_s=2.25e-6,
     single_call_overhead_s=27e-6,
@@ -72,7 +73,7 @@ H200_KERNEL_PARAMS = KernelParams(
     attn_fwdbwd_seq_half=1650.0,
     attn_fwd_head_dim_half=40.0,
     attn_fwdbwd_head_dim_half=75.0,
-    bench_l2_warm_bytes=50e6,
+    bench_l2_warm_bytes=50 * 2**20,
     fit_rms_log_error=0.10,
 )
 
@@ -116,13 +117,13 @@ def _fit_gemm(
     """Grid search in log-time: call overhead, kernel floor, L2-warm bytes, memory fraction; per-dtype
     peak fraction. Model: t = call*single + floor + max(flops / (frac * peak * wave),
     max(bytes - warm, 0) / (mem_frac * hbm)). Every record repeats one GEMM on the same operands without
-    flushing L2, so up to the 50 MB L2 of them is still cached (`warm`, bounded by H200_L2_BYTES)."""
+    flushing L2, so some of them are still cached (`warm`, at most the L2: H200_L2_BYTES)."""
     a = _gemm_arrays(recs)
     fracs = np.round(np.arange(0.30, 1.001, 0.01), 2)[:, None, None]  # [F, 1, 1]
     mems = np.round(np.arange(0.30, 1.001, 0.02), 2)[None, :, None]  # [1, M, 1]
     comp_t = a["flops"] / (fracs * a["peak"])  # [F, 1, R]
     best: tuple[float, dict[str, float], float, float, float, float] | None = None
-    for warm in np.arange(0.0, H200_L2_BYTES + 1.0, 5e6):
+    for warm in np.linspace(0.0, H200_L2_BYTES, 13):
         mem_t = np.maximum(a["bytes"] - warm, 0.0) / (mems * H200_HBM_BYTES_PER_S)  # [1, M, R]
         roof = np.maximum(comp_t, mem_t)  # [F, M, R]
         for call_s in np.arange(10e-6, 35e-6, 1e-6):

@@ -53,7 +53,7 @@ def build(ctx: ReportContext) -> Section:
         figures=[
             Figure(
                 "Every GEMM of h200_kernels.json, predicted as the benchmark ran it (eager call"
-                " overhead, 50 MB of L2-warm operands; docs/perf-model.md). Reproduce with"
+                " overhead, 50 MiB of L2-warm operands; docs/perf-model.md). Reproduce with"
                 " `pytest tests/perf/test_inference_kernels.py -s`.",
                 figure,
             )
