@@ -97,12 +97,15 @@ def _gemm_records(
 def _gemm_arrays(recs: list[tuple[str, int, int, int, float, int]]) -> dict[str, np.ndarray]:
     dt = [r[0] for r in recs]
     m, n, k = (np.array([r[i] for r in recs], dtype=float) for i in (1, 2, 3))
-    tiles = np.ceil(m / TILE_M) * np.ceil(n / TILE_N)
-    wave = np.where(
-        tiles > H200_NUM_SMS, tiles / (np.ceil(tiles / H200_NUM_SMS) * H200_NUM_SMS), 1.0
-    )
+    rows, cols = np.ceil(m / TILE_M), np.ceil(n / TILE_N)
+    tiles = rows * cols
+    multi = tiles > H200_NUM_SMS
+    wave = np.where(multi, tiles / (np.ceil(tiles / H200_NUM_SMS) * H200_NUM_SMS), 1.0)
+    m_eff = np.where(multi & (rows > 1), rows * TILE_M, m)  # tile quantization (kernels.py)
+    n_eff = np.where(multi & (cols > 1), cols * TILE_N, n)
+    padded = m_eff * n_eff
     return {
-        "flops": 2.0 * m * n * k / wave,
+        "flops": 2.0 * padded * k / wave,
         "bytes": (m * k + k * n + m * n) * np.array([_DTYPE_BYTES[d] for d in dt]),
         "peak": np.array([H200_PEAK_FLOPS_PER_S[d] for d in dt]),
         "time": np.array([r[4] for r in recs]),

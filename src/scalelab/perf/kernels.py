@@ -99,10 +99,25 @@ def gemm_compute_s(
     acc: AcceleratorSpec,
     groups: ArrayLike = 1.0,
 ) -> Array:
-    """Math time of `groups` (m x k) @ (k x n) GEMMs in one launch: 2mnk g / (rate * wave efficiency)."""
+    """Math time of `groups` (m x k) @ (k x n) GEMMs in one launch: 2mnk g / (rate * wave efficiency).
+    Once the tiles fill more than one wave, a dimension that spans several tiles is rounded up to
+    whole tiles (NVIDIA Matrix Multiplication Background guide, "tile quantization": a partial tile
+    costs a whole one); a dimension smaller than one tile is taken as is (the library picks a
+    narrower tile). Below one wave the problem is split to fill the device, as in wave_efficiency."""
     m, n, k, g = (np.asarray(x, dtype=float) for x in (m, n, k, groups))
-    tiles = np.ceil(m / GEMM_TILE_M) * np.ceil(n / GEMM_TILE_N) * g
-    return 2.0 * m * n * k * g / (rate.flops_per_s * wave_efficiency(tiles, acc.num_compute_units))
+    rows, cols = np.ceil(m / GEMM_TILE_M), np.ceil(n / GEMM_TILE_N)
+    tiles = rows * cols * g
+    multi_wave = tiles > (acc.num_compute_units or np.inf)
+    m_eff = np.where(multi_wave & (rows > 1), rows * GEMM_TILE_M, m)
+    n_eff = np.where(multi_wave & (cols > 1), cols * GEMM_TILE_N, n)
+    return (
+        2.0
+        * m_eff
+        * n_eff
+        * k
+        * g
+        / (rate.flops_per_s * wave_efficiency(tiles, acc.num_compute_units))
+    )
 
 
 def gemm_stream_s(
