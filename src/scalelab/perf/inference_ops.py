@@ -21,9 +21,8 @@ from scalelab.perf.inference_layout import Layout
 from scalelab.perf.kernels import (
     attention_time_s,
     compute_dtype,
-    gemm_compute_s,
     gemm_rate,
-    gemm_stream_s,
+    gemm_time_at,
     memory_bound_time_s,
 )
 from scalelab.perf.measured import kernel_params_for
@@ -50,17 +49,24 @@ def grouped_linear_time_s(
     warm_l2_bytes: ArrayLike = 0.0,
     batched: bool = True,
 ) -> Array:
-    """`groups` equal (m x k) @ (k x n) GEMMs in one launch, weights in `weight_dtype`: floor +
-    max(perf/kernels.gemm_compute_s, gemm_stream_s of (k n w_bytes + (m k + m n) a_bytes) g).
-    With bf16 weights this is exactly perf/kernels.grouped_gemm_time_s; weight and activation bytes
-    are kept apart for weight-only formats. `warm_l2_bytes`: see perf/kernels.gemm_stream_s."""
+    """`groups` equal (m x k) @ (k x n) GEMMs in one launch, weights in `weight_dtype`: perf/kernels
+    .gemm_time_at at the multiply's dtype, with the weight bytes at their stored size (weight-only
+    formats). With bf16 weights this is exactly perf/kernels.grouped_gemm_time_s.
+    `warm_l2_bytes`: see perf/kernels.gemm_stream_s."""
     params = params or kernel_params_for(acc)
-    g, m, n, k = (np.asarray(x, dtype=float) for x in (groups, m_per_group, n, k))
-    dt = gemm_dtype(weight_dtype, acc)
-    nbytes = g * (k * n * dtype_bytes(weight_dtype) + (m * k + m * n) * dtype_bytes(dt))
-    memory = gemm_stream_s(nbytes, acc, params, batched, warm_l2_bytes)
-    compute = gemm_compute_s(m, n, k, gemm_rate(dt, acc, 1.0, params), acc, g)
-    return np.where(g * m * n * k > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
+    rate = gemm_rate(gemm_dtype(weight_dtype, acc), acc, 1.0, params)
+    return gemm_time_at(
+        m_per_group,
+        n,
+        k,
+        rate,
+        acc,
+        params,
+        groups=groups,
+        batched=batched,
+        warm_l2_bytes=warm_l2_bytes,
+        weight_elem_bytes=dtype_bytes(weight_dtype),
+    )
 
 
 def linear_time_s(

@@ -148,13 +148,17 @@ def gemm_time_at(
     groups: ArrayLike = 1.0,
     batched: bool = False,
     warm_l2_bytes: ArrayLike = 0.0,
+    weight_elem_bytes: ArrayLike | None = None,
 ) -> Array:
     """`groups` GEMMs of one shape in one launch: floor + max(gemm_compute_s, gemm_stream_s of the
-    (mk + kn + mn) g operand elements); 0 for empty GEMMs. `batched`: a bmm/grouped kernel."""
+    (mk + kn + mn) g operand elements); 0 for empty GEMMs. `batched`: a bmm/grouped kernel.
+    `weight_elem_bytes`: size of the (k x n) operand's elements when it is stored narrower than the
+    math runs (weight-only int4); the rate's element size otherwise."""
     params = params or kernel_params_for(acc)
     m, n, k, g = (np.asarray(x, dtype=float) for x in (m, n, k, groups))
+    w_bytes = rate.elem_bytes if weight_elem_bytes is None else weight_elem_bytes
     compute = gemm_compute_s(m, n, k, rate, acc, g)
-    nbytes = g * (m * k + k * n + m * n) * rate.elem_bytes
+    nbytes = g * (k * n * w_bytes + (m * k + m * n) * rate.elem_bytes)
     memory = gemm_stream_s(nbytes, acc, params, batched, warm_l2_bytes)
     return np.where(m * n * k * g > 0, params.kernel_floor_s + np.maximum(compute, memory), 0.0)
 

@@ -16,6 +16,15 @@ def new_figure(width_in: float = 7.0, height_in: float = 3.6) -> tuple[Any, Any]
     return fig, ax
 
 
+def label_axes(ax: Any, xlabel: str, ylabel: str, title: str, grid_which: str = "major") -> None:
+    """The finishing every line/scatter figure gets: axis labels, title, light grid, small legend."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which=grid_which)
+    ax.legend(fontsize=7)
+
+
 def to_png(fig: Any) -> bytes:
     """Serialize and close the figure."""
     buf = io.BytesIO()

@@ -3,7 +3,7 @@ scatter with its Pareto front (PNG bytes, Agg backend)."""
 
 from __future__ import annotations
 
-from scalelab.report.plots import new_figure, to_png
+from scalelab.report.plots import label_axes, new_figure, to_png
 
 
 def line_chart(
@@ -20,11 +20,7 @@ def line_chart(
         ax.plot(x, values, marker="o", label=name)
     if logx:
         ax.set_xscale("log", base=2)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    label_axes(ax, xlabel, ylabel, title)
     return to_png(fig)
 
 
@@ -55,11 +51,7 @@ def pareto_scatter(
         ax.annotate(
             name, (times[i], costs[i]), fontsize=7, xytext=(4, 4), textcoords="offset points"
         )
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    label_axes(ax, xlabel, ylabel, title)
     return to_png(fig)
 
 
@@ -92,9 +84,5 @@ def parity_plot(
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
-    ax.set_xlabel("measured (s)")
-    ax.set_ylabel("predicted (s)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
+    label_axes(ax, "measured (s)", "predicted (s)", title, grid_which="both")
     return to_png(fig)

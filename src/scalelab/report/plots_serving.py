@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scalelab.report.plots import new_figure, to_png
+from scalelab.report.plots import label_axes, new_figure, to_png
 
 
 def pareto_plot(curves: dict[str, tuple[list[float], list[float]]], title: str) -> bytes:
@@ -11,11 +11,7 @@ def pareto_plot(curves: dict[str, tuple[list[float], list[float]]], title: str) 
     for label, (tpot_ms, rate) in curves.items():
         if tpot_ms:
             ax.step(tpot_ms, rate, where="post", marker="o", markersize=3, label=label)
-    ax.set_xlabel("TPOT (ms per output token)")
-    ax.set_ylabel("output tokens/s per node")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    label_axes(ax, "TPOT (ms per output token)", "output tokens/s per node", title, "both")
     return to_png(fig)

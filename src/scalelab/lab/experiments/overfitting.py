@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scalelab.lab.diagnostics.overfit import Gap
 from scalelab.lab.experiments.overfitting_tasks import Task, make_task
 from scalelab.lab.optim import OptimConfig, build_optimizer
 from scalelab.lab.seeding import cpu_threads, seed_everything
@@ -51,27 +52,15 @@ class OverfittingConfig(BaseModel):
         }[regime]
 
 
-@dataclass(frozen=True)
-class SeedRun:
-    """One seed of one regime: the end of training and the early-stopping point."""
+@dataclass(frozen=True, kw_only=True)
+class SeedRun(Gap):
+    """One seed of one regime: the gap at the end of training and the early-stopping point."""
 
     seed: int
-    train_loss: float
-    val_loss: float
-    train_acc_frac: float
-    val_acc_frac: float
     best_step: int
     val_loss_at_best: float
     loss_gap_at_best: float
     curve: list[tuple[int, float, float]]
-
-    @property
-    def loss_gap(self) -> float:
-        return self.val_loss - self.train_loss
-
-    @property
-    def acc_gap_frac(self) -> float:
-        return self.train_acc_frac - self.val_acc_frac
 
 
 @dataclass(frozen=True)
