@@ -18,8 +18,8 @@ from scalelab.perf.kernels import (
     grouped_gemm_time_s,
     launch_time_s,
     memory_bound_time_s,
-    wave_efficiency,
 )
+from scalelab.perf.tiles import wave_efficiency
 
 H200 = load_accelerator("h200-sxm-141gb")
 A100 = load_accelerator("a100-sxm4-80gb")

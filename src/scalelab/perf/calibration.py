@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from scalelab.perf.tiles import effective_gemm_flops
+
 H200_PEAK_FLOPS_PER_S = {"bf16": 989.4e12, "fp8": 1978.9e12, "tf32": 494.7e12, "fp32": 66.9e12}
 H200_HBM_BYTES_PER_S = 4.8e12  # NVIDIA H200 datasheet
 H200_NUM_SMS = 132
@@ -19,7 +21,6 @@ H200_NUM_SMS = 132
 # workplace's H200 (device KINDS notes, 2026-10-28; the full GH100 die has 60 MB, H100 SXM enables 50 MB).
 # Upper bound of the operand bytes a benchmark repeating one GEMM can find still cached (no L2 flush).
 H200_L2_BYTES = 60 * 2**20
-TILE_M, TILE_N = 128, 256  # must match kernels.GEMM_TILE_M/N
 _DTYPE_BYTES = {"bf16": 2.0, "fp8": 1.0, "tf32": 4.0, "fp32": 4.0}
 
 
@@ -97,15 +98,8 @@ def _gemm_records(
 def _gemm_arrays(recs: list[tuple[str, int, int, int, float, int]]) -> dict[str, np.ndarray]:
     dt = [r[0] for r in recs]
     m, n, k = (np.array([r[i] for r in recs], dtype=float) for i in (1, 2, 3))
-    rows, cols = np.ceil(m / TILE_M), np.ceil(n / TILE_N)
-    tiles = rows * cols
-    multi = tiles > H200_NUM_SMS
-    wave = np.where(multi, tiles / (np.ceil(tiles / H200_NUM_SMS) * H200_NUM_SMS), 1.0)
-    m_eff = np.where(multi & (rows > 1), rows * TILE_M, m)  # tile quantization (kernels.py)
-    n_eff = np.where(multi & (cols > 1), cols * TILE_N, n)
-    padded = m_eff * n_eff
     return {
-        "flops": 2.0 * padded * k / wave,
+        "flops": effective_gemm_flops(m, n, k, 1.0, H200_NUM_SMS),
         "bytes": (m * k + k * n + m * n) * np.array([_DTYPE_BYTES[d] for d in dt]),
         "peak": np.array([H200_PEAK_FLOPS_PER_S[d] for d in dt]),
         "time": np.array([r[4] for r in recs]),
@@ -173,10 +167,8 @@ def _fit_grouped_memory(
             act * H200_HBM_BYTES_PER_S
         )  # SwiGLU reads 2 ffn and writes ffn bf16 values per token
         for g, m, n, k in _moe_bmm_gemms(p):
-            tiles = np.ceil(m / TILE_M) * np.ceil(n / TILE_N) * g
-            waves = np.ceil(tiles / H200_NUM_SMS)
-            wave = tiles / (waves * H200_NUM_SMS) if tiles > H200_NUM_SMS else 1.0
-            comp = 2.0 * g * m * n * k / (bf16_frac * H200_PEAK_FLOPS_PER_S["bf16"] * wave)
+            flops = effective_gemm_flops(m, n, k, g, H200_NUM_SMS)
+            comp = flops / (bf16_frac * H200_PEAK_FLOPS_PER_S["bf16"])
             nbytes = g * (m * k + k * n + m * n) * _DTYPE_BYTES["bf16"]
             t = (
                 t

@@ -18,6 +18,7 @@ from scalelab.core.specs import AcceleratorSpec
 from scalelab.core.units import dtype_bytes
 from scalelab.perf.calibration import H200_KERNEL_PARAMS, KernelParams
 from scalelab.perf.measured import kernel_params_for
+from scalelab.perf.tiles import effective_gemm_flops
 
 Array = NDArray[np.float64]
 
@@ -77,20 +78,6 @@ def choose_rate(use_first: ArrayLike, first: GemmRate, second: GemmRate) -> Gemm
     )
 
 
-GEMM_TILE_M, GEMM_TILE_N = 128, 256  # CUTLASS/cuBLAS large bf16/fp8 tile on Ampere/Hopper
-
-
-def wave_efficiency(tiles: ArrayLike, num_sms: int | None) -> Array:
-    """Busy fraction of the last wave when output tiles outnumber the SMs: tiles / (waves * SMs)
-    (NVIDIA Matrix Multiplication Background User's Guide, "wave quantization"); problems smaller
-    than one wave are assumed to be split (split-K / smaller tiles) to fill the device."""
-    t = np.asarray(tiles, dtype=float)
-    if not num_sms:
-        return np.ones_like(t)
-    waves = np.ceil(t / num_sms)
-    return np.where(t > num_sms, t / np.maximum(waves * num_sms, 1.0), 1.0)
-
-
 def gemm_compute_s(
     m: ArrayLike,
     n: ArrayLike,
@@ -99,25 +86,9 @@ def gemm_compute_s(
     acc: AcceleratorSpec,
     groups: ArrayLike = 1.0,
 ) -> Array:
-    """Math time of `groups` (m x k) @ (k x n) GEMMs in one launch: 2mnk g / (rate * wave efficiency).
-    Once the tiles fill more than one wave, a dimension that spans several tiles is rounded up to
-    whole tiles (NVIDIA Matrix Multiplication Background guide, "tile quantization": a partial tile
-    costs a whole one); a dimension smaller than one tile is taken as is (the library picks a
-    narrower tile). Below one wave the problem is split to fill the device, as in wave_efficiency."""
-    m, n, k, g = (np.asarray(x, dtype=float) for x in (m, n, k, groups))
-    rows, cols = np.ceil(m / GEMM_TILE_M), np.ceil(n / GEMM_TILE_N)
-    tiles = rows * cols * g
-    multi_wave = tiles > (acc.num_compute_units or np.inf)
-    m_eff = np.where(multi_wave & (rows > 1), rows * GEMM_TILE_M, m)
-    n_eff = np.where(multi_wave & (cols > 1), cols * GEMM_TILE_N, n)
-    return (
-        2.0
-        * m_eff
-        * n_eff
-        * k
-        * g
-        / (rate.flops_per_s * wave_efficiency(tiles, acc.num_compute_units))
-    )
+    """Math time of `groups` (m x k) @ (k x n) GEMMs in one launch: the tile- and wave-quantized
+    FLOPs of perf/tiles.effective_gemm_flops at the achievable rate."""
+    return effective_gemm_flops(m, n, k, groups, acc.num_compute_units) / rate.flops_per_s
 
 
 def gemm_stream_s(
