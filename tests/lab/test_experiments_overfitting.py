@@ -14,7 +14,9 @@ def test_digits_memorized_and_each_regularizer_shrinks_the_gap():
     result = run_overfitting(OverfittingConfig(dataset="digits", seeds=3))
     regimes = result.by_regime()
     none = regimes["none"]
-    assert none.train_acc_mean_frac == 1.0
+    # Memorized, not bit-exact: float results differ across CPUs/BLAS kernels (AVX2 vs AVX-512,
+    # thread counts); one image of 300 (3 seeds x 100) may stay wrong, so >= 0.99.
+    assert none.train_acc_mean_frac >= 0.99
     assert none.loss_gap_mean > 0.5
     assert none.acc_gap_mean_frac > 0.05
     assert len({s["val_loss"] for s in none.seeds}) == 3, "seeds must differ"
