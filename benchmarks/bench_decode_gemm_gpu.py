@@ -1,7 +1,7 @@
 """Decode-shaped GEMMs on one CUDA GPU, warm and cold: tests the L2 term of the kernel fit.
 
 The shared h200_kernels.json times each GEMM as one eager call repeated on the same operands without
-flushing L2. The fit (perf/calibration.py) explains its skinny-GEMM records with a 50 MiB L2-warm credit
+flushing L2. The fit (perf/kernels/calibration.py) explains its skinny-GEMM records with a 50 MiB L2-warm credit
 and a cold weight-streaming fraction of 0.46. This script times every decode-shaped shape of that file
 (m <= 256) three ways, in the same run:
 - warm: isolated eager calls timed with CUDA events, as the shared file was;
@@ -32,8 +32,8 @@ import torch
 
 from scalelab.core.catalog import load_accelerator
 from scalelab.core.io import write_atomic
-from scalelab.perf.calibration import H200_KERNEL_PARAMS as P
-from scalelab.perf.inference_ops import linear_time_s
+from scalelab.perf.kernels.calibration import H200_KERNEL_PARAMS as P
+from scalelab.perf.serve.ops import linear_time_s
 
 ROOT = Path(__file__).resolve().parents[1]
 DTYPES = {"gemm_bf16": torch.bfloat16}

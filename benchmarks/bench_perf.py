@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from scalelab.core.scenario import load_scenario_file
-from scalelab.perf.train import predict_train
+from scalelab.perf.train.predict import predict_train
 from scalelab.validate.runner import run_cases
 
 ROOT = Path(__file__).resolve().parents[1]

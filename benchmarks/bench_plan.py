@@ -17,8 +17,8 @@ import numpy as np
 from scalelab.core.catalog import load_model
 from scalelab.core.scenario import Scenario, resolve_cluster
 from scalelab.core.specs import TrainWorkload
-from scalelab.perf.plan_check import check_codes
-from scalelab.perf.train import evaluate_train, predict_train
+from scalelab.perf.train.plan_check import check_codes
+from scalelab.perf.train.predict import evaluate_train, predict_train
 from scalelab.plan.search import search_train
 from scalelab.plan.space import enumerate_plans
 

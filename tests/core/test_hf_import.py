@@ -2,7 +2,7 @@ import pytest
 
 from scalelab.core.errors import ConfigError
 from scalelab.core.hf_import import model_from_hf_config
-from scalelab.perf.params import count_params
+from scalelab.perf.model.params import count_params
 
 # Field values as published in each model's config.json on the Hugging Face hub.
 LLAMA_8B = {

@@ -15,7 +15,7 @@ from scalelab.lab.parallel.predict import (
     model_spec,
     predict_run,
 )
-from scalelab.perf.params import count_params
+from scalelab.perf.model.params import count_params
 
 
 def fake_calibration(gemm_flops_per_s: float = 8e10) -> Calibration:

@@ -9,7 +9,7 @@ import pytest
 from scalelab.core.catalog import load_model
 from scalelab.core.scenario import Scenario, resolve_cluster
 from scalelab.core.specs import TrainWorkload
-from scalelab.perf.train import predict_train
+from scalelab.perf.train.predict import predict_train
 from scalelab.plan.search import pareto_front, search_train, states_lower_bound_bytes
 from scalelab.plan.space import enumerate_plans
 
@@ -67,8 +67,8 @@ def test_lower_bound_never_exceeds_full_memory():
     cluster = resolve_cluster("h800x2048")
     plans = enumerate_plans(DSV3, cluster, WL)
     sample = plans.take(np.arange(0, plans.size, max(1, plans.size // 300)))
-    from scalelab.perf.plan_check import check_codes
-    from scalelab.perf.train import evaluate_train
+    from scalelab.perf.train.plan_check import check_codes
+    from scalelab.perf.train.predict import evaluate_train
 
     ok = sample.take(check_codes(DSV3, WL, 2048, sample) == 0)
     full = evaluate_train(DSV3, cluster, WL, ok).step.memory.total_bytes

@@ -6,7 +6,7 @@ import pytest
 from scalelab.core.errors import InfeasiblePlan
 from scalelab.core.scenario import resolve_cluster, resolve_model
 from scalelab.core.specs import InferenceWorkload
-from scalelab.perf.inference import make_deployment, predict_inference
+from scalelab.perf.serve.predict import make_deployment, predict_inference
 from scalelab.plan.serve import pareto_front, plan_serve
 from scalelab.plan.serve_space import batch_grid, candidate_plans
 

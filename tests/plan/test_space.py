@@ -7,7 +7,7 @@ import numpy as np
 from scalelab.core.catalog import load_model
 from scalelab.core.scenario import resolve_cluster
 from scalelab.core.specs import TrainWorkload
-from scalelab.perf.plan_arrays import SCHED_DUALPIPE, SCHED_NONE
+from scalelab.perf.train.plan_arrays import SCHED_DUALPIPE, SCHED_NONE
 from scalelab.plan.space import enumerate_plans
 
 

@@ -10,7 +10,7 @@ from scalelab.core.errors import ConfigError
 from scalelab.core.scenario import Scenario, resolve_cluster
 from scalelab.core.specs import InferenceWorkload, TrainWorkload
 from scalelab.hw.scaleout import effective_scale_out
-from scalelab.perf.train import predict_train
+from scalelab.perf.train.predict import predict_train
 from scalelab.plan.hardware import SWEEP_SPACE
 from scalelab.plan.whatif import whatif, whatif_infer, whatif_train
 from scalelab.plan.whatif_specs import Target, resolve_target, resolve_targets

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from scalelab.core import catalog
 from scalelab.core.scenario import resolve_cluster
 from scalelab.core.specs import InferenceWorkload, ParallelPlan
-from scalelab.perf.inference import make_deployment, predict_inference
+from scalelab.perf.serve.predict import make_deployment, predict_inference
 
 MODELS = ("llama-3.1-8b", "llama-3.1-70b", "deepseek-v3", "mixtral-8x7b", "qwen2.5-72b")
 PLANS = {

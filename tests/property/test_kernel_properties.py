@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalelab.core.catalog import load_accelerator
-from scalelab.perf.inference_ops import linear_time_s
-from scalelab.perf.kernels import gemm_time_s, grouped_gemm_time_s
+from scalelab.perf.kernels.timing import gemm_time_s, grouped_gemm_time_s
+from scalelab.perf.serve.ops import linear_time_s
 
 ACCS = [load_accelerator(a) for a in ("h200-sxm-141gb", "h800-sxm5-80gb", "a100-sxm4-80gb")]
 dims = st.integers(min_value=1, max_value=20_000)

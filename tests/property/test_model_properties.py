@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalelab.core.specs import ModelSpec
-from scalelab.perf.flops import train_flops_per_token
-from scalelab.perf.params import count_params
+from scalelab.perf.model.flops import train_flops_per_token
+from scalelab.perf.model.params import count_params
 
 
 @st.composite

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from scalelab.core.catalog import load_model
 from scalelab.core.scenario import resolve_cluster
 from scalelab.core.specs import ParallelPlan, TrainWorkload
-from scalelab.perf.memory import state_bytes
-from scalelab.perf.plan_arrays import SCHED_1F1B, from_plans
-from scalelab.perf.schedules import bubble_fraction
-from scalelab.perf.train import evaluate_train
+from scalelab.perf.train.memory import state_bytes
+from scalelab.perf.train.plan_arrays import SCHED_1F1B, from_plans
+from scalelab.perf.train.predict import evaluate_train
+from scalelab.perf.train.schedules import bubble_fraction
 
 MODELS = {"deepseek-v3": load_model("deepseek-v3"), "llama-3.1-70b": load_model("llama-3.1-70b")}
 PLANS = {

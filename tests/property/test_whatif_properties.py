@@ -14,9 +14,9 @@ from scalelab.core.scenario import resolve_cluster
 from scalelab.core.specs import ClusterSpec, ParallelPlan, TrainWorkload
 from scalelab.hw.scaleout import apply_topology, effective_scale_out
 from scalelab.perf.energy import power_model
-from scalelab.perf.plan_arrays import from_plans
-from scalelab.perf.plan_check import check_codes
-from scalelab.perf.train import evaluate_train
+from scalelab.perf.train.plan_arrays import from_plans
+from scalelab.perf.train.plan_check import check_codes
+from scalelab.perf.train.predict import evaluate_train
 from scalelab.plan.hardware import SWEEP_SPACE
 from scalelab.plan.search import search_train
 

@@ -6,8 +6,8 @@ from importlib import resources
 import pytest
 
 from scalelab.core import catalog
-from scalelab.perf.calibration import H200_KERNEL_PARAMS as P
-from scalelab.perf.inference_ops import linear_time_s
+from scalelab.perf.kernels.calibration import H200_KERNEL_PARAMS as P
+from scalelab.perf.serve.ops import linear_time_s
 from scalelab.validate.kernels import gemm_checks, rms_log_error
 
 H200 = catalog.load_accelerator("h200-sxm-141gb")

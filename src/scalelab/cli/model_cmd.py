@@ -11,9 +11,9 @@ from scalelab.core import catalog
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import write_atomic
 from scalelab.core.scenario import model_from_file, resolve_model
-from scalelab.perf.flops import train_flops_per_token
-from scalelab.perf.footprint import kv_cache_bytes_per_token
-from scalelab.perf.params import count_params
+from scalelab.perf.model.flops import train_flops_per_token
+from scalelab.perf.model.footprint import kv_cache_bytes_per_token
+from scalelab.perf.model.params import count_params
 from scalelab.report.section import Table
 
 model_app = typer.Typer(

@@ -11,7 +11,7 @@ from scalelab.cli.common import JsonOption, out, print_json, rich_table
 from scalelab.core.io import read_mapping
 from scalelab.core.scenario import Scenario, load_scenario, resolve_cluster
 from scalelab.hw.scaleout import apply_topology
-from scalelab.perf.train import TrainPrediction, predict_train
+from scalelab.perf.train.predict import TrainPrediction, predict_train
 from scalelab.report.fmt import gib, pct
 from scalelab.report.section import Table
 

@@ -9,8 +9,8 @@ import typer
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
 from scalelab.cli.predict_cmd import with_topology
-from scalelab.perf.inference import InferenceResult
-from scalelab.perf.inference_disagg import DisaggResult
+from scalelab.perf.serve.disagg import DisaggResult
+from scalelab.perf.serve.predict import InferenceResult
 from scalelab.plan.serve_scenario import load_serve_scenario, predict_serve
 from scalelab.report.section import Table
 

@@ -10,9 +10,9 @@ from typing import Literal
 from scalelab.core.errors import ConfigError
 from scalelab.core.specs import ModelSpec
 from scalelab.core.units import dtype_bytes
-from scalelab.perf.flops import attention_core_fwd_flops_per_token
-from scalelab.perf.footprint import kv_cache_bytes_per_token
-from scalelab.perf.params import attention_params, ffn_params
+from scalelab.perf.model.flops import attention_core_fwd_flops_per_token
+from scalelab.perf.model.footprint import kv_cache_bytes_per_token
+from scalelab.perf.model.params import attention_params, ffn_params
 
 Phase = Literal["decode", "prefill"]
 OP_KINDS = ("embed", "attention", "dense_ffn", "shared_experts", "routed_experts", "head")

@@ -1,2 +1,3 @@
-"""The analytic performance model: model arithmetic, kernels, communication, memory, pipeline
-schedules, the training step, inference and serving, energy and money. numpy only, no torch."""
+"""The analytic performance model (numpy only, no torch), grouped so the folder shows the design:
+`model/` architecture arithmetic, `kernels/` one kernel on one device, `comm`/`energy`/`cost`
+shared pieces, and `train/` and `serve/` side by side on top of them (import-linter enforces it)."""

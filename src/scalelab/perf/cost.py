@@ -47,7 +47,7 @@ def run_totals(
     facility: Facility | None = None,
 ) -> RunTotals:
     """Time, device-hours (N x hours), cost and energy to train workload.train_tokens, from one
-    step's time and each device's work in it (bf16-equivalent FLOPs, HBM bytes; perf/train.py)."""
+    step's time and each device's work in it (bf16-equivalent FLOPs, HBM bytes; perf/train/predict.py)."""
     fac = facility or Facility()
     step_s = np.asarray(step_time_s, dtype=float)
     step = energy_arrays(cluster, step_s, flops_per_device, bytes_per_device, facility=fac)

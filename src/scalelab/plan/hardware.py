@@ -10,7 +10,7 @@ from scalelab.core import catalog
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.scenario import cluster_from_string
 from scalelab.core.specs import ModelSpec, TrainWorkload
-from scalelab.perf.plan_arrays import (
+from scalelab.perf.train.plan_arrays import (
     RC_FULL,
     RC_SELECTIVE,
     SCHED_1F1B,

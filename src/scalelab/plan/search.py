@@ -14,10 +14,10 @@ from numpy.typing import NDArray
 
 from scalelab.core.specs import ClusterSpec, ModelSpec, ParallelPlan, TrainWorkload
 from scalelab.perf.cost import price_usd_per_device_hour
-from scalelab.perf.memory import RUNTIME_RESERVE_BYTES, layer_params, state_bytes
-from scalelab.perf.plan_arrays import SCHED_DUALPIPE, PlanArrays, from_plans
-from scalelab.perf.plan_check import REASONS, check_codes
-from scalelab.perf.train import TrainArrays, TrainPrediction, evaluate_train, prediction_at
+from scalelab.perf.train.memory import RUNTIME_RESERVE_BYTES, layer_params, state_bytes
+from scalelab.perf.train.plan_arrays import SCHED_DUALPIPE, PlanArrays, from_plans
+from scalelab.perf.train.plan_check import REASONS, check_codes
+from scalelab.perf.train.predict import TrainArrays, TrainPrediction, evaluate_train, prediction_at
 from scalelab.plan.space import SpaceOptions, enumerate_plans
 
 Objective = Literal["time", "cost", "energy"]

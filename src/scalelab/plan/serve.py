@@ -12,13 +12,13 @@ from numpy.typing import NDArray
 
 from scalelab.core.errors import InfeasiblePlan
 from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec, ParallelPlan
-from scalelab.perf.inference import (
+from scalelab.perf.serve.predict import (
     collocated_rates,
     evaluate_decode,
     evaluate_prefill,
     make_deployment,
 )
-from scalelab.perf.inference_step import kv_transfer_s
+from scalelab.perf.serve.step import kv_transfer_s
 from scalelab.plan.serve_space import PROMPTS_PER_GROUP, batch_grid, candidate_plans, plan_label
 
 Array = NDArray[np.float64]

@@ -11,8 +11,8 @@ from scalelab.core.errors import ConfigError
 from scalelab.core.io import read_mapping
 from scalelab.core.scenario import Scenario, load_scenario, resolve_plan
 from scalelab.core.specs import InferenceWorkload, ParallelPlan
-from scalelab.perf.inference import InferenceResult, predict_inference
-from scalelab.perf.inference_disagg import DisaggResult, predict_disaggregated, split_cluster
+from scalelab.perf.serve.disagg import DisaggResult, predict_disaggregated, split_cluster
+from scalelab.perf.serve.predict import InferenceResult, predict_inference
 
 DISAGG_KEYS = ("prefill_devices", "parallel")
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalelab.core.specs import ClusterSpec, ModelSpec, TrainWorkload
-from scalelab.perf.kernels import compute_dtype
-from scalelab.perf.plan_arrays import (
+from scalelab.perf.kernels.timing import compute_dtype
+from scalelab.perf.train.plan_arrays import (
     RC_FULL,
     RC_NONE,
     RC_SELECTIVE,

@@ -13,7 +13,7 @@ from scalelab.core import catalog
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.specs import InferenceWorkload, ModelSpec, ParallelPlan, TrainWorkload
 from scalelab.hw.emerging import TokenEstimate, estimate_inference
-from scalelab.perf.inference import decode_context, predict_inference
+from scalelab.perf.serve.predict import decode_context, predict_inference
 from scalelab.plan.explain import describe_plan
 from scalelab.plan.search import search_train
 from scalelab.plan.serve import plan_serve

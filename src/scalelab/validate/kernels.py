@@ -3,7 +3,7 @@
 Each record is predicted the way the benchmark ran it: one eager call timed with CUDA events
 (`single_call_overhead_s`) and repeated on the same operands without flushing L2
 (`bench_l2_warm_bytes` of them need not come from HBM). Both are fitted nuisance terms of
-perf/calibration.py; a model step never gets them.
+perf/kernels/calibration.py; a model step never gets them.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from importlib import resources
 import numpy as np
 
 from scalelab.core import catalog
-from scalelab.perf.calibration import H200_KERNEL_PARAMS
-from scalelab.perf.kernels import gemm_rate, gemm_time_at
+from scalelab.perf.kernels.calibration import H200_KERNEL_PARAMS
+from scalelab.perf.kernels.timing import gemm_rate, gemm_time_at
 
 DECODE_MAX_ROWS = 256  # "decode-shaped": at most this many token rows (issue: m = 1...256)
 H200_ID = "h200-sxm-141gb"

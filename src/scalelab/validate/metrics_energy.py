@@ -15,7 +15,7 @@ from scalelab.core.scenario import resolve_accelerator
 from scalelab.core.specs import AcceleratorSpec
 from scalelab.core.units import dtype_bytes
 from scalelab.perf.energy import OperatingPoint, operating_point, power_model
-from scalelab.perf.kernels import compute_dtype, gemm_time_s, memory_bound_time_s
+from scalelab.perf.kernels.timing import compute_dtype, gemm_time_s, memory_bound_time_s
 
 GEMM_N = 8192  # the square GEMM the case ran (h200_kernels.json has the same shape)
 COPY_BYTES = 2 * 4 * 2**30  # a 4 GiB device-to-device copy: read + write

@@ -1,4 +1,4 @@
-"""`kind: inference` metrics: the serving model (perf/inference.py) on the case's scenario tables."""
+"""`kind: inference` metrics: the serving model (perf/serve/predict.py) on the case's scenario tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from scalelab.core.scenario import load_scenario
 from scalelab.core.specs import InferenceWorkload
-from scalelab.perf.inference import predict_inference
+from scalelab.perf.serve.predict import predict_inference
 
 
 def compute(case: dict[str, Any]) -> dict[str, float]:

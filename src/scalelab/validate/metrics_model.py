@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from scalelab.core.scenario import resolve_model
-from scalelab.perf.flops import train_flops_per_token
-from scalelab.perf.footprint import kv_cache_bytes_per_token
-from scalelab.perf.params import count_params
+from scalelab.perf.model.flops import train_flops_per_token
+from scalelab.perf.model.footprint import kv_cache_bytes_per_token
+from scalelab.perf.model.params import count_params
 
 
 def compute(case: dict[str, Any]) -> dict[str, float]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from scalelab.core.scenario import load_scenario
 from scalelab.core.specs import TrainWorkload
-from scalelab.perf.train import predict_train
+from scalelab.perf.train.predict import predict_train
 
 SECONDS_PER_DAY = 86400.0
 

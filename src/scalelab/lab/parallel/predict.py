@@ -1,4 +1,4 @@
-"""Measured vs predicted: the analytic model (`scalelab.perf.train.predict_train`) on the same
+"""Measured vs predicted: the analytic model (`scalelab.perf.train.predict.predict_train`) on the same
 model, plan and calibrated hardware profile as a lab run, next to the step time it measured.
 
 The plan handed to the model is the one the lab executed: dp filled in, precision as run
@@ -16,7 +16,7 @@ from scalelab.core.specs import AcceleratorSpec, ClusterSpec, ModelSpec, Paralle
 from scalelab.lab.models.transformer import TransformerConfig
 from scalelab.lab.parallel.config import DistRun
 from scalelab.lab.parallel.dims import ParallelDims
-from scalelab.perf.train import TrainPrediction, predict_train
+from scalelab.perf.train.predict import TrainPrediction, predict_train
 
 
 def model_spec(cfg: TransformerConfig) -> ModelSpec:

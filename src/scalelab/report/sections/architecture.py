@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from scalelab.core import catalog
 from scalelab.core.specs import ModelSpec
-from scalelab.perf.flops import mtp_train_flops_per_token, train_flops_per_token
-from scalelab.perf.footprint import (
+from scalelab.perf.model.flops import mtp_train_flops_per_token, train_flops_per_token
+from scalelab.perf.model.footprint import (
     kv_cache_bytes_per_token,
     kv_cache_bytes_per_token_as_mha,
     weight_bytes,
 )
-from scalelab.perf.params import count_params
+from scalelab.perf.model.params import count_params
 from scalelab.report.context import ReportContext
 from scalelab.report.fmt import billions, gib
 from scalelab.report.plots import bar_chart

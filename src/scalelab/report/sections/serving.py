@@ -8,9 +8,9 @@ from scalelab.core import catalog
 from scalelab.core.errors import ScalelabError
 from scalelab.core.scenario import resolve_cluster
 from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec, ParallelPlan
-from scalelab.perf.inference import predict_inference
-from scalelab.perf.inference_kv import HBM_USABLE_FRAC, kv_elems_per_token_layer
-from scalelab.perf.inference_layout import make_layout, weight_bytes_per_device
+from scalelab.perf.serve.kv import HBM_USABLE_FRAC, kv_elems_per_token_layer
+from scalelab.perf.serve.layout import make_layout, weight_bytes_per_device
+from scalelab.perf.serve.predict import predict_inference
 from scalelab.plan.serve import plan_serve
 from scalelab.report.context import ReportContext
 from scalelab.report.plots import bar_chart

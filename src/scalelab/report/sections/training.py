@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from scalelab.core.errors import ScalelabError
 from scalelab.core.scenario import Scenario, resolve_cluster
 from scalelab.core.specs import ModelSpec, ParallelPlan, TrainWorkload
-from scalelab.perf.train import TrainPrediction, predict_train
+from scalelab.perf.train.predict import TrainPrediction, predict_train
 from scalelab.report.context import ReportContext
 from scalelab.report.fmt import gib, pct
 from scalelab.report.plots import bar_chart, stacked_bars

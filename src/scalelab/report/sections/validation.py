@@ -54,7 +54,7 @@ def build(ctx: ReportContext) -> Section:
             Figure(
                 "Every GEMM of h200_kernels.json, predicted as the benchmark ran it (eager call"
                 " overhead, 50 MiB of L2-warm operands; docs/perf-model.md). Reproduce with"
-                " `pytest tests/perf/test_inference_kernels.py -s`.",
+                " `pytest tests/perf/serve/test_inference_kernels.py -s`.",
                 figure,
             )
         ],

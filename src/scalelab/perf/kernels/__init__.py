@@ -1,0 +1,1 @@
+"""One kernel on one device: GEMM/attention/memory-bound time, tile geometry, fitted efficiencies."""

@@ -1,0 +1,1 @@
+"""Architecture arithmetic: parameters, FLOPs and memory footprints (no time)."""

@@ -1,0 +1,1 @@
+"""Inference and serving: prefill/decode steps, KV cache, expert-parallel traffic, disaggregation."""

@@ -1,0 +1,116 @@
+"""Prefill/decode disaggregation: two pools, each with its own cluster slice and plan, joined by a KV
+handoff (DistServe, Zhong et al. OSDI'24; DeepSeek-V3 TR Sec 3.4: prefill EP32, decode EP320).
+
+The system's output rate is the smaller of the decode pool's rate and the prefill pool's input rate
+divided by prompt/output tokens; money counts the devices of both pools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scalelab.core.errors import ConfigError
+from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec, ParallelPlan
+from scalelab.perf.serve.predict import InferenceResult, make_deployment, predict_inference
+from scalelab.perf.serve.step import kv_transfer_s
+
+
+@dataclass(frozen=True)
+class DisaggResult:
+    """Both pools' predictions and the combined serving metrics (SI units)."""
+
+    prefill: InferenceResult  # phase 'prefill' on the prefill pool
+    decode: InferenceResult  # phase 'decode' on the decode pool
+    kv_transfer_s: float  # one request's KV from a prefill device to the decode pool
+    ttft_s: float  # prefill + KV handoff (conservative: the decode pool can start only after it)
+    tpot_s: float
+    tokens_per_s_per_request: float
+    output_tokens_per_s_per_node: float  # system output rate over the nodes of both pools
+    input_tokens_per_s_per_node: float
+    usd_per_million_output_tokens: float
+    max_concurrency: int  # decode pool
+    balanced_prefill_device_frac: float  # prefill share of devices at which both pools keep pace
+    ep_comm_s_per_layer_step: float | None
+
+    def metrics(self) -> dict[str, float]:
+        shared = (k for k in InferenceResult.METRIC_KEYS if hasattr(self, k))
+        keys = (*shared, "kv_transfer_s")
+        return {k: float(v) for k in keys if (v := getattr(self, k)) is not None}
+
+
+def predict_disaggregated(
+    m: ModelSpec,
+    prefill_cluster: ClusterSpec,
+    prefill_plan: ParallelPlan,
+    decode_cluster: ClusterSpec,
+    decode_plan: ParallelPlan,
+    w: InferenceWorkload,
+) -> DisaggResult:
+    """Predict a disaggregated deployment; each pool's devices are its cluster's `num_devices`."""
+    pre = predict_inference(m, prefill_cluster, prefill_plan, replace_phase(w, "prefill"))
+    dec = predict_inference(m, decode_cluster, decode_plan, replace_phase(w, "decode"))
+    assert (
+        pre.input_tokens_per_s_per_node is not None and dec.output_tokens_per_s_per_node is not None
+    )
+    assert pre.ttft_s is not None and dec.tpot_s is not None
+    d_pre = make_deployment(m, prefill_cluster, prefill_plan, w)
+    handoff = kv_transfer_s(m, d_pre.layout, prefill_cluster, w.prompt_tokens, w.kv_dtype or "bf16")
+    in_dev = pre.input_tokens_per_s_per_node / prefill_cluster.devices_per_node
+    out_dev = dec.output_tokens_per_s_per_node / decode_cluster.devices_per_node
+    ratio = w.prompt_tokens / w.output_tokens
+    out_total = min(
+        out_dev * decode_cluster.num_devices, in_dev * prefill_cluster.num_devices / ratio
+    )
+    nodes = prefill_cluster.num_devices / prefill_cluster.devices_per_node + (
+        decode_cluster.num_devices / decode_cluster.devices_per_node
+    )
+    usd_per_s = (
+        prefill_cluster.accelerator.price_usd_per_hour * prefill_cluster.num_devices
+        + decode_cluster.accelerator.price_usd_per_hour * decode_cluster.num_devices
+    ) / 3600.0
+    balanced = (ratio / in_dev) / (
+        ratio / in_dev + 1.0 / out_dev
+    )  # device-seconds per output token
+    return DisaggResult(
+        pre,
+        dec,
+        handoff,
+        pre.ttft_s + handoff,
+        dec.tpot_s,
+        1.0 / dec.tpot_s,
+        out_total / nodes,
+        out_total * ratio / nodes,
+        usd_per_s * 1e6 / out_total,
+        dec.max_concurrency,
+        balanced,
+        dec.ep_comm_s_per_layer_step,
+    )
+
+
+def replace_phase(w: InferenceWorkload, phase: str) -> InferenceWorkload:
+    """The workload restricted to one phase."""
+    return w.model_copy(update={"phase": phase})
+
+
+def split_cluster(cluster: ClusterSpec, prefill_devices: int) -> tuple[ClusterSpec, ClusterSpec]:
+    """Two pools of one cluster: the first `prefill_devices` devices and the rest (same hardware)."""
+    if not 0 < prefill_devices < cluster.num_devices:
+        raise ConfigError(
+            f"prefill_devices must be between 1 and {cluster.num_devices - 1}, got {prefill_devices}"
+        )
+    pre = replace_cluster_devices(cluster, prefill_devices, "prefill")
+    dec = replace_cluster_devices(cluster, cluster.num_devices - prefill_devices, "decode")
+    return pre, dec
+
+
+def replace_cluster_devices(cluster: ClusterSpec, num_devices: int, tag: str) -> ClusterSpec:
+    """`cluster` with `num_devices` devices, same node size and network (a pool smaller than a node
+    is a fraction of one)."""
+    if num_devices > cluster.devices_per_node and num_devices % cluster.devices_per_node:
+        raise ConfigError(
+            f"a pool of {num_devices} devices is not a whole number of "
+            f"{cluster.devices_per_node}-device nodes"
+        )
+    return cluster.model_copy(
+        update={"num_devices": num_devices, "name": f"{cluster.name}:{tag}{num_devices}"}
+    )

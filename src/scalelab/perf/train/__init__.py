@@ -1,0 +1,1 @@
+"""The training step: per-layer ops, passes, pipeline stages and schedules, memory, plan arrays."""
