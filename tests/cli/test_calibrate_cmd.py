@@ -28,7 +28,7 @@ def test_calibrate_json(cli, tmp_path):
         "calibrate", "--device", "cpu", "--nproc", "1", "--quick", "--out", str(path), "--json"
     )
     assert code == 0
-    data = json.loads(stdout)
+    data = json.loads(stdout)["results"]
     assert data["profile"] == str(path) and data["measured"]["gemm"]
 
 
@@ -58,7 +58,7 @@ def test_distributed_train_prints_measured_next_to_predicted(tmp_path, capsys):
     run_file = tmp_path / "run.toml"
     run_file.write_text(dumps_toml(run))
     train_distributed(run_file, 2, {}, hardware=profile, as_json=True)
-    data = json.loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)["results"]
     assert data["world_size"] == 2 and data["end_step"] == 4
     assert data["comparison"]["predicted_step_time_s"] > 0
     assert data["comparison"]["measured_step_time_s"] == pytest.approx(data["median_step_time_s"])

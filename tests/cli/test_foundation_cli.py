@@ -8,7 +8,7 @@ import pytest
 def test_validate_model_kind_json_all_pass(cli):
     code, out, _ = cli("validate", "--kind", "model", "--json")
     assert code == 0
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     assert data["summary"]["pass"] == len(data["cases"]) == 10
     case = next(c for c in data["cases"] if c["id"] == "kv-cache-per-token-deepseek-v3")
     assert case["metrics"]["kv_cache_bytes_per_token"]["predicted"] == 70272
@@ -17,9 +17,9 @@ def test_validate_model_kind_json_all_pass(cli):
 
 def test_model_list_and_show(cli):
     code, out, _ = cli("model", "list", "--json")
-    assert code == 0 and "deepseek-v3" in {m["id"] for m in json.loads(out)}
+    assert code == 0 and "deepseek-v3" in {m["id"] for m in json.loads(out)["results"]}
     code, out, _ = cli("model", "show", "deepseek-v3", "--json")
-    assert json.loads(out)["spec"]["kv_lora_rank"] == 512
+    assert json.loads(out)["results"]["spec"]["kv_lora_rank"] == 512
 
 
 def test_hardware_show_prints_sources(cli):
@@ -45,7 +45,7 @@ def test_model_import_writes_toml(cli, tmp_path):
     code, _, err = cli("model", "import", str(cfg), "--out", str(target))
     assert code == 0, err
     code, out, _ = cli("model", "show", str(target), "--json")
-    assert code == 0 and json.loads(out)["spec"]["num_layers"] == 2
+    assert code == 0 and json.loads(out)["results"]["spec"]["num_layers"] == 2
 
 
 def one_line_error(code, err, *needles):

@@ -48,7 +48,7 @@ def test_gradient_flow_json_carries_the_numbers(cli, tmp_path):
     code, out, err = cli("diagnose", "gradient-flow", "--depth", "50", "--residual", "off", "--norm", "none",
                          "--steps", "6", "--plot", str(plot), "--json")  # fmt: skip
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     assert len(data["grad_norm_by_layer"]) == 50
     assert data["first_to_last_ratio"] <= 1e-2 and data["verdict"] == "vanishing"
     assert data["first_to_last_ratio_at_init"] == pytest.approx(
@@ -68,7 +68,7 @@ def test_gradient_flow_residual_norm_is_healthy_and_table_prints(cli):
 def test_overfitting_json(cli):
     code, out, err = cli("diagnose", "overfitting", "--seeds", "1", "--steps", "100", "--json")
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     assert [r["regime"] for r in data["regimes"]] == ["none", "dropout", "weight_decay", "l2"]
     assert all("loss_gap_mean" in r and "val_acc_mean_frac" in r for r in data["regimes"])
 
@@ -77,10 +77,10 @@ def test_train_json_then_resume(cli, tmp_path):
     run = _run_file(tmp_path)
     code, out, err = cli("train", str(run), "--stop-after", "2", "--json")
     assert code == 0, err
-    assert json.loads(out)["steps"] == 2
+    assert json.loads(out)["results"]["steps"] == 2
     code, out, err = cli("train", str(run), "--resume", "--json")
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     assert data["steps"] == 4 and data["resumed_from"] == 2
     assert data["val_loss"] > 0 and data["val_perplexity"] > 1 and isinstance(data["sample"], str)
     assert (tmp_path / "out" / "metrics.csv").is_file()

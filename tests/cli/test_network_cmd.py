@@ -6,7 +6,7 @@ import json
 def test_network_json_fat_tree_2(cli):
     code, out, err = cli("network", "fat-tree-2", "--radix", "64", "--json")
     assert code == 0, err
-    [t] = json.loads(out)
+    [t] = json.loads(out)["results"]
     assert (t["num_endpoints"], t["num_switches"], t["num_links"]) == (2048, 96, 2048)
 
 
@@ -15,7 +15,7 @@ def test_network_planes_and_link_rate(cli):
         "network", "mpft", "--radix", "64", "--planes", "8", "--link-gbit", "800", "--json"
     )
     assert code == 0
-    [t] = json.loads(out)
+    [t] = json.loads(out)["results"]
     assert t["num_endpoints"] == 16384 and t["link_bytes_per_s"] == 100e9
 
 
@@ -42,7 +42,7 @@ def test_hardware_show_prints_emerging_sources(cli, monkeypatch):
 
     monkeypatch.setattr(common.out, "width", 400)  # no wrapping inside table cells
     code, out, _ = cli("hardware", "show", "cim-analog", "--json")
-    assert code == 0 and json.loads(out)["emerging"]["weights_per_chip"] == 80e6
+    assert code == 0 and json.loads(out)["results"]["emerging"]["weights_per_chip"] == 80e6
     code, out, _ = cli("hardware", "show", "cim-analog")
     assert code == 0 and "emerging.weights_per_chip" in out
     assert "source: Mythic M1076: up to 80M weight parameters" in out

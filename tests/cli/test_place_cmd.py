@@ -11,7 +11,7 @@ def test_place_example_json(cli):
         "place", "deepseek-v3", "--devices", EXAMPLE, "--phase", "decode", "--json"
     )
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     assert data["assignment"]["L10.routed"] == "cpu0" and data["assignment"]["L10.attn"] == "gpu0"
     assert data["makespan_s"] > 0 and {b["device"] for b in data["baselines"]} == {"gpu0", "cpu0"}
 

@@ -23,7 +23,7 @@ def test_plan_json(cli):
         "--json",
     )
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     for key in ("plans", "num_evaluated", "num_rejected_by_reason", "search_s", "pareto"):
         assert key in data
     assert 1 <= len(data["plans"]) <= 3
@@ -99,7 +99,7 @@ def test_hardware_choice(cli):
         "--json",
     )
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     assert data["answer"] is None or data["answer"]["accelerator"] in (
         "h100-sxm5-80gb",
         "a100-sxm4-80gb",

@@ -18,7 +18,7 @@ def test_plan_serve_json_meets_targets(cli):
         "--json",
     )
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     best = data["best"]
     assert best["ttft_s"] <= 0.5 and best["tpot_s"] <= 0.03
     assert data["options"][0] == best

@@ -34,7 +34,7 @@ def _write(
 def test_json_carries_the_documented_fields(cli, tmp_path):
     code, out, err = cli("predict", "train", _write(tmp_path), "--json")
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     for key in (
         "step_time_s",
         "mfu",
@@ -78,7 +78,7 @@ def test_plan_that_does_not_fit_is_a_result(cli, tmp_path):
         "predict", "train", _write(tmp_path, n=64, parallel="dp = 64\nep = 64", gbs=64), "--json"
     )
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     assert data["fits_in_memory"] is False
     assert data["memory_overflow_bytes"] > 0
 
@@ -162,6 +162,6 @@ def test_hardware_profile_rates_drive_the_prediction(tmp_path):
             app, ["predict", "train", str(scenario), "--hardware", str(profile), "--json"]
         )
         assert result.exit_code == 0, result.output
-        steps[rate] = json.loads(result.output)["breakdown_s"]["compute"]
+        steps[rate] = json.loads(result.output)["results"]["breakdown_s"]["compute"]
     # matmuls dominate this model's compute: half the measured GEMM rate, about twice the time
     assert 1.6 < steps[25e9] / steps[50e9] <= 2.0

@@ -25,7 +25,7 @@ def test_predict_infer_json(cli, tmp_path):
     path.write_text(SCENARIO)
     code, out, err = cli("predict", "infer", str(path), "--json")
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     metrics = data["metrics"]
     for key in (
         "ttft_s",
@@ -52,12 +52,12 @@ def test_predict_infer_table(cli, tmp_path):
 def test_examples_run(cli, name):
     code, out, err = cli("predict", "infer", str(EXAMPLES / name), "--json")
     assert code == 0, err
-    assert json.loads(out)["metrics"]["tpot_s"] > 0
+    assert json.loads(out)["results"]["metrics"]["tpot_s"] > 0
 
 
 def test_deepseek_example_is_disaggregated(cli):
     code, out, _ = cli("predict", "infer", str(EXAMPLES / "deepseek-v3-serve.toml"), "--json")
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     assert data["mode"] == "disaggregated"
     assert data["metrics"]["kv_transfer_s"] > 0 and data["metrics"]["ep_comm_s_per_layer_step"] > 0
 

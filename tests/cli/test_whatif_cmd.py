@@ -16,7 +16,7 @@ def test_train_json_rows_and_ratios(cli):
         *SMALL, "--json",
     )  # fmt: skip
     assert code == 0, err
-    data = json.loads(out)
+    data = json.loads(out)["results"]
     assert data["phase"] == "train"
     labels = [r["label"] for r in data["rows"]]
     assert labels == ["h100x64", "h200x64", "photonic", "cim"]
@@ -81,7 +81,7 @@ def test_predict_train_uses_the_named_topology(cli, tmp_path):
         path.write_text(SCENARIO.format(topology=topology))
         code, out, err = cli("predict", "train", str(path), "--json")
         assert code == 0, err
-        steps[topology] = json.loads(out)["step_time_s"]
+        steps[topology] = json.loads(out)["results"]["step_time_s"]
     # a 64-endpoint 3D torus sustains 8/k of its injection under all-to-all (k = 4): slower
     assert steps["torus-3d"] > steps["fat-tree-2"]
 
@@ -99,7 +99,7 @@ def test_plan_uses_the_named_topology(cli, tmp_path):
             "--global-batch", "512", "--top", "1", "--json",
         )  # fmt: skip
         assert code == 0, err
-        best[topology] = json.loads(out)["plans"][0]["step_time_s"]
+        best[topology] = json.loads(out)["results"]["plans"][0]["step_time_s"]
     assert best["torus-3d"] > best["fat-tree-2"]
 
 
@@ -127,5 +127,5 @@ def test_predict_infer_uses_the_named_topology(cli, tmp_path):
         path.write_text(SERVE.format(topology=topology))
         code, out, err = cli("predict", "infer", str(path), "--json")
         assert code == 0, err
-        tpot[topology] = json.loads(out)["metrics"]["tpot_s"]
+        tpot[topology] = json.loads(out)["results"]["metrics"]["tpot_s"]
     assert tpot["torus-3d"] > tpot["fat-tree-2"]  # EP64 dispatch crosses the oversubscribed torus

@@ -6,6 +6,8 @@ import json
 import math
 from typing import Any
 
+import importlib
+
 import typer
 from rich.console import Console
 
@@ -30,8 +32,52 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def print_json(data: Any) -> None:
-    """JSON to stdout (NaN/inf become null so any parser reads it)."""
+SCHEMA_VERSION = 1
+
+
+def _current_context() -> Any:
+    """The running command's context: typer >= 0.20 vendors click (typer._click), older ones use
+    click itself; whichever has a context pushed is the one running."""
+    for module in ("typer._click.globals", "click.globals"):
+        try:
+            ctx = importlib.import_module(module).get_current_context(silent=True)
+        except ImportError:
+            continue
+        if ctx is not None:
+            return ctx
+    return None
+
+
+def _command_and_inputs() -> tuple[str, dict[str, Any]]:
+    """The running command's path (without the program name) and its parsed arguments, read from
+    click's context, so every command reports its inputs the same way without repeating them."""
+    ctx = _current_context()
+    if ctx is None:
+        return "", {}
+    parts = ctx.command_path.split()[1:]
+    inputs: dict[str, Any] = {}
+    while ctx is not None:
+        for key, value in ctx.params.items():
+            if key != "as_json" and key not in inputs:
+                inputs[key] = value
+        ctx = ctx.parent
+    return " ".join(parts), inputs
+
+
+def envelope(results: Any, command: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The one JSON shape every command prints (docs/json.md)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": command,
+        "inputs": inputs,
+        "results": results,
+    }
+
+
+def print_json(results: Any) -> None:
+    """`results` in the versioned envelope, to stdout (NaN/inf become null so any parser reads it)."""
+    command, inputs = _command_and_inputs()
+    data = envelope(results, command, inputs)
     typer.echo(json.dumps(_clean(data), indent=2, default=str))
 
 
@@ -43,4 +89,4 @@ def require_lab() -> None:
         raise ConfigError("this command needs torch: install scalelab's 'lab' extra") from None
 
 
-__all__ = ["require_lab", "JsonOption", "err", "out", "print_json", "rich_table"]
+__all__ = ["envelope", "require_lab", "JsonOption", "err", "out", "print_json", "rich_table"]
