@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from typing import Any
-
-import importlib
 
 import typer
 from rich.console import Console
