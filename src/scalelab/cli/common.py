@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 from typing import Any
 
 import typer
 from rich.console import Console
 
+from scalelab.core.envelope import SCHEMA_VERSION, clean_json, envelope
 from scalelab.core.errors import ConfigError
 from scalelab.report.render import rich_table
 
@@ -19,19 +19,6 @@ err = Console(stderr=True, highlight=False)
 JsonOption = typer.Option(
     False, "--json", help="Print machine-readable JSON to stdout instead of tables."
 )
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
-SCHEMA_VERSION = 1
 
 
 def _current_context() -> Any:
@@ -63,21 +50,11 @@ def _command_and_inputs() -> tuple[str, dict[str, Any]]:
     return " ".join(parts), inputs
 
 
-def envelope(results: Any, command: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """The one JSON shape every command prints (docs/json.md)."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "command": command,
-        "inputs": inputs,
-        "results": results,
-    }
-
-
 def print_json(results: Any) -> None:
     """`results` in the versioned envelope, to stdout (NaN/inf become null so any parser reads it)."""
     command, inputs = _command_and_inputs()
     data = envelope(results, command, inputs)
-    typer.echo(json.dumps(_clean(data), indent=2, default=str))
+    typer.echo(json.dumps(clean_json(data), indent=2, default=str))
 
 
 def require_lab() -> None:
@@ -88,4 +65,13 @@ def require_lab() -> None:
         raise ConfigError("this command needs torch: install scalelab's 'lab' extra") from None
 
 
-__all__ = ["envelope", "require_lab", "JsonOption", "err", "out", "print_json", "rich_table"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "envelope",
+    "require_lab",
+    "JsonOption",
+    "err",
+    "out",
+    "print_json",
+    "rich_table",
+]

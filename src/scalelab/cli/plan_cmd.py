@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import typer
 
 from scalelab.cli.common import JsonOption, err, out, print_json, rich_table
+from scalelab.core import flags
 from scalelab.core.errors import ConfigError, InfeasiblePlan
-from scalelab.core.io import build
 from scalelab.core.scenario import resolve_cluster, resolve_model
 from scalelab.core.specs import TrainWorkload
 from scalelab.hw.scaleout import apply_topology
@@ -19,57 +18,8 @@ from scalelab.plan.search import OBJECTIVES, RankedPlan, TrainSearch, search_tra
 from scalelab.report.fmt import gib, pct
 from scalelab.report.section import Table
 
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "b": 1e9, "t": 1e12}
-_BINARY = {"": 1.0, "k": 2.0**10, "m": 2.0**20, "g": 2.0**30, "b": 2.0**30, "t": 2.0**40}
-_NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmgbt]?)\s*$", re.IGNORECASE)
-
-
-def parse_count(text: str, flag: str, binary: bool = False) -> float:
-    """`16M` -> 1.6e7 (2^24 if `binary`), `14.8T` -> 1.48e13, `2048` -> 2048.0; else a ConfigError."""
-    match = _NUMBER.match(text)
-    if match is None:
-        raise ConfigError(f"{flag}: expected a number like 2048, 16M or 14.8T, got '{text}'")
-    return float(match.group(1)) * (_BINARY if binary else _SUFFIX)[match.group(2).lower()]
-
-
-def _batch_from_tokens(text: str, seq: int) -> float:
-    """Sequences per step from --batch-tokens: decimal suffixes, or binary ones (Llama 3's "16M" is
-    2048 x 8192 = 2^24) when only those give a whole number of sequences."""
-    gbs = parse_count(text, "--batch-tokens") / seq
-    if abs(gbs - round(gbs)) > 1e-6:
-        gbs = parse_count(text, "--batch-tokens", binary=True) / seq
-    return gbs
-
-
-def _workload(
-    global_batch: str | None,
-    batch_tokens: str | None,
-    seq: int,
-    train_tokens: str | None,
-    fp8: bool,
-) -> TrainWorkload:
-    if (global_batch is None) == (batch_tokens is None):
-        raise ConfigError("give exactly one of --global-batch (sequences) or --batch-tokens")
-    if seq <= 0:
-        raise ConfigError(f"--seq must be > 0, got {seq}")
-    gbs = (
-        parse_count(global_batch, "--global-batch")
-        if global_batch
-        else _batch_from_tokens(batch_tokens or "", seq)
-    )
-    if gbs < 1 or abs(gbs - round(gbs)) > 1e-6:
-        raise ConfigError(f"the global batch must be a whole number of sequences >= 1, got {gbs:g}")
-    tokens = parse_count(train_tokens, "--train-tokens") if train_tokens else None
-    return build(
-        TrainWorkload,
-        {
-            "global_batch_size": int(round(gbs)),
-            "seq_len": seq,
-            "train_tokens": tokens,
-            "dtype": "fp8" if fp8 else "bf16",
-        },
-        "plan",
-    )
+# The parsers live in core/flags.py so the web page shares them; kept importable from here.
+parse_count = flags.parse_count
 
 
 def _plan_json(p: RankedPlan) -> dict[str, Any]:
@@ -193,7 +143,7 @@ def plan(
     if top < 1:
         raise ConfigError(f"--top must be >= 1, got {top}")
     m = resolve_model(model)
-    wl = _workload(global_batch, batch_tokens, seq, train_tokens, fp8)
+    wl = flags.train_workload(global_batch, batch_tokens, seq, train_tokens, fp8)
     if hardware:
         _hardware(m, wl, hardware, objective, deadline_days, budget_usd, require_fit, as_json)
         return

@@ -6,10 +6,8 @@ from __future__ import annotations
 import typer
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
-from scalelab.core.errors import ConfigError
-from scalelab.core.io import build
+from scalelab.core import flags
 from scalelab.core.scenario import resolve_cluster, resolve_model
-from scalelab.core.specs import InferenceWorkload
 from scalelab.hw.scaleout import apply_topology
 from scalelab.plan.serve import ServeOption, ServePlan, plan_serve
 from scalelab.report.section import Table
@@ -86,20 +84,7 @@ def plan_serve_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Search TP/EP/DP/PP, batch and prefill/decode disaggregation for the lowest $ per output token."""
-    for flag, value in (("--ttft-ms", ttft_ms), ("--tpot-ms", tpot_ms)):
-        if value is not None and value <= 0:
-            raise ConfigError(f"{flag} must be > 0, got {value}")
-    workload = build(
-        InferenceWorkload,
-        {
-            "prompt_tokens": prompt,
-            "output_tokens": output,
-            "dtype": dtype,
-            "ttft_target_s": ttft_ms * 1e-3 if ttft_ms is not None else None,
-            "tpot_target_s": tpot_ms * 1e-3 if tpot_ms is not None else None,
-        },
-        "plan-serve",
-    )
+    workload = flags.serve_workload(prompt, output, dtype, ttft_ms, tpot_ms)
     result = plan_serve(
         resolve_model(model), apply_topology(resolve_cluster(cluster)), workload, top=top
     )

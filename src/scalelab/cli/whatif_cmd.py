@@ -9,11 +9,9 @@ from typing import Any
 import typer
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
-from scalelab.cli.plan_cmd import parse_count
+from scalelab.core import flags
 from scalelab.core.errors import ConfigError
-from scalelab.core.io import build
 from scalelab.core.scenario import resolve_model
-from scalelab.core.specs import InferenceWorkload, TrainWorkload
 from scalelab.plan.hardware import SWEEP_SPACE
 from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, WhatIf, whatif
 from scalelab.plan.whatif_specs import PRESETS
@@ -24,36 +22,6 @@ SPEC_HELP = (
     f"{', '.join(PRESETS)} (photonic = the baseline with its scale-out network replaced by the "
     "photonic-link interconnect; cim/fpga = serving on that device class, hw/emerging.py)."
 )
-
-
-def _train_workload(
-    global_batch: int, seq: int, train_tokens: str, precision: str
-) -> TrainWorkload:
-    if precision not in ("fp8", "bf16"):
-        raise ConfigError(f"--precision: expected fp8 or bf16, got '{precision}'")
-    fields = {
-        "global_batch_size": global_batch,
-        "seq_len": seq,
-        "train_tokens": parse_count(train_tokens, "--train-tokens"),
-        "dtype": precision,
-    }
-    return build(TrainWorkload, fields, "whatif")
-
-
-def _serve_workload(
-    prompt: int, output: int, ttft_ms: float | None, tpot_ms: float | None, precision: str
-) -> InferenceWorkload:
-    for flag, value in (("--ttft-ms", ttft_ms), ("--tpot-ms", tpot_ms)):
-        if value is not None and value <= 0:
-            raise ConfigError(f"{flag} must be > 0, got {value}")
-    fields = {
-        "prompt_tokens": prompt,
-        "output_tokens": output,
-        "dtype": precision,
-        "ttft_target_s": ttft_ms * 1e-3 if ttft_ms is not None else None,
-        "tpot_target_s": tpot_ms * 1e-3 if tpot_ms is not None else None,
-    }
-    return build(InferenceWorkload, fields, "whatif")
 
 
 def _json(w: WhatIf) -> dict[str, Any]:
@@ -117,17 +85,15 @@ def whatif_cmd(
         raise ConfigError(f"--phase: expected one of {', '.join(PHASES)}, got '{phase}'")
     if serve_devices is not None and serve_devices < 1:
         raise ConfigError(f"--serve-devices must be >= 1, got {serve_devices}")
-    specs = [s.strip() for s in vs.split(",") if s.strip()]
-    if not specs:
-        raise ConfigError("--vs: give at least one SPEC, e.g. --vs h200x2048,photonic")
+    specs = flags.split_specs(vs)
     m = resolve_model(model)
     result = whatif(
         m,
         baseline,
         specs,
         phase,
-        train=_train_workload(global_batch, seq, train_tokens, precision),
-        serve=_serve_workload(prompt, output, ttft_ms, tpot_ms, precision),
+        train=flags.whatif_train_workload(global_batch, seq, train_tokens, precision),
+        serve=flags.serve_workload(prompt, output, precision, ttft_ms, tpot_ms, "whatif"),
         opts=SWEEP_SPACE if quick else None,
         serve_devices=serve_devices,
     )
