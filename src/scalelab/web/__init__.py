@@ -1,0 +1,1 @@
+"""`scalelab serve`: a local what-if web page over the same functions as the CLI (no second model)."""

@@ -1,0 +1,148 @@
+"""Serve view: `scalelab plan-serve` behind the page. The cheapest deployment meeting the TTFT/TPOT
+targets and the latency-throughput frontier (plan/serve.plan_serve), per GPU; J per output token
+from perf/serve.predict_inference at each collocated deployment's batch, as `whatif` does.
+`_option` is the one place that reads plan/serve's ServeOption."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from scalelab.core import flags
+from scalelab.core.errors import ScalelabError
+from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec
+from scalelab.perf.serve.predict import predict_inference
+from scalelab.plan.serve import ServeOption, plan_serve
+from scalelab.web.inputs import (
+    MAX_TOKENS,
+    FieldError,
+    Params,
+    on_flags,
+    read_cluster,
+    read_model,
+)
+from scalelab.web.jobs import Progress
+from scalelab.web.views.common import Csv, cluster_json, model_json
+
+COMMAND = "web serve"
+DTYPES = ("bf16", "fp8", "int8", "int4")
+FLAGS = ("prompt", "output", "dtype", "ttft-ms", "tpot-ms")
+MAX_TOP = 20
+# The report's serving case (2,048-token prompts, 512 out, fp8, TTFT 2 s, TPOT 50 ms) on
+# DeepSeek-V3's 320-GPU decode deployment (TR Sec 3.4.2).
+DEFAULTS = {
+    "model": "deepseek-v3",
+    "cluster": "h800x320",
+    "prompt": "2048",
+    "output": "512",
+    "dtype": "fp8",
+    "ttft-ms": "2000",
+    "tpot-ms": "50",
+    "top": "10",
+}
+
+
+@dataclass(frozen=True)
+class ServeRequest:
+    model: ModelSpec
+    model_id: str | None
+    cluster: ClusterSpec
+    workload: InferenceWorkload
+    top: int
+    cli: str
+
+
+def parse(p: Params) -> ServeRequest:
+    """The page's fields through the CLI's parsers (`p` falls back to DEFAULTS)."""
+    model, model_id = read_model(p)
+    cluster = read_cluster(p)
+    prompt = p.integer("prompt", MAX_TOKENS)
+    output = p.integer("output", MAX_TOKENS)
+    dtype = p.choice("dtype", DTYPES)
+    ttft_ms, tpot_ms = p.number("ttft-ms"), p.number("tpot-ms")
+    with on_flags(FLAGS, "ttft-ms"):
+        workload = flags.serve_workload(prompt, output, dtype, ttft_ms, tpot_ms)
+    top = p.integer("top", MAX_TOP)
+    parts = [f"scalelab plan-serve --model {model_id or 'config.json'}"]
+    parts += [f"--cluster {p.used['cluster']}", f"--prompt {prompt} --output {output}"]
+    parts += [f"--dtype {dtype}", f"--top {top}"]
+    parts += [f"--ttft-ms {ttft_ms:g}"] if ttft_ms is not None else []
+    parts += [f"--tpot-ms {tpot_ms:g}"] if tpot_ms is not None else []
+    return ServeRequest(model, model_id, cluster, workload, top, " ".join(parts))
+
+
+def _joules(req: ServeRequest, o: ServeOption) -> float | None:
+    """J per output token of a collocated deployment at its batch (perf/serve/predict.py)."""
+    if o.mode != "collocated":
+        return None
+    batch = max(1, round(o.sequences_per_replica))
+    w = req.workload.model_copy(update={"batch_size": batch})
+    try:
+        j = predict_inference(req.model, req.cluster, o.decode_plan, w).joules_per_token
+    except ScalelabError:
+        return None
+    return j if j is not None and math.isfinite(j) else None
+
+
+def _option(req: ServeRequest, o: ServeOption) -> dict[str, Any]:
+    per_node = req.cluster.devices_per_node
+    return {
+        "mode": o.mode,
+        "deployment": o.label,
+        "decode_plan": o.decode_plan.model_dump(),
+        "prefill_plan": o.prefill_plan.model_dump() if o.prefill_plan else None,
+        "prefill_devices": o.prefill_devices,
+        "decode_devices": o.decode_devices,
+        "sequences_per_replica": o.sequences_per_replica,
+        "ttft_s": o.ttft_s,
+        "tpot_s": o.tpot_s,
+        "output_tokens_per_s_per_node": o.output_tokens_per_s_per_node,
+        "output_tokens_per_s_per_gpu": o.output_tokens_per_s_per_node / per_node,
+        "usd_per_million_output_tokens": o.usd_per_million_output_tokens,
+        "joules_per_token": _joules(req, o),
+        "max_concurrency": o.max_concurrency,
+    }
+
+
+def compute(req: ServeRequest, progress: Progress) -> dict[str, Any]:
+    """Run plan-serve; a target no deployment meets is the CLI's one-line InfeasiblePlan."""
+    progress.step(
+        f"searching deployments of {req.model.name} on {req.cluster.num_devices:,} x "
+        f"{req.cluster.accelerator.id}",
+        0,
+        2,
+    )
+    try:
+        found = plan_serve(req.model, req.cluster, req.workload, top=req.top)
+    except ScalelabError as exc:  # unmet targets name the target; a model too big, the cluster
+        text = str(exc)
+        field = "ttft-ms" if text.startswith("TTFT") else "tpot-ms" if "TPOT" in text else "cluster"
+        raise FieldError(field, text) from None
+    progress.step("energy per token of each deployment", 1, 2)
+    result = {
+        "model": model_json(req.model, req.model_id),
+        "cluster": cluster_json(req.cluster),
+        "workload": req.workload.model_dump(),
+        "best": _option(req, found.best),
+        "options": [_option(req, o) for o in found.options],
+        "pareto": [_option(req, o) for o in found.pareto],
+        "evaluated": found.num_evaluated,
+        "cli": req.cli,
+    }
+    progress.step("done", 2, 2)
+    return result
+
+
+_COLUMNS = ["mode", "deployment", "sequences_per_replica", "ttft_s", "tpot_s"]
+_COLUMNS += ["output_tokens_per_s_per_gpu", "output_tokens_per_s_per_node"]
+_COLUMNS += ["usd_per_million_output_tokens", "joules_per_token", "max_concurrency"]
+_COLUMNS += ["prefill_devices", "decode_devices"]
+
+
+def tables(results: dict[str, Any]) -> dict[str, Csv]:
+    """The CSV exports: deployments meeting the targets, and the frontier."""
+    return {
+        name: (list(_COLUMNS), [[o[k] for k in _COLUMNS] for o in results[name]])
+        for name in ("options", "pareto")
+    }

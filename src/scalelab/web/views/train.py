@@ -1,0 +1,164 @@
+"""Train view: `scalelab plan` behind the page. The same search (plan/search.search_train) on the
+same parsed inputs; every ranked plan comes with its full prediction (step breakdown, memory per
+device, time/cost/energy of the run) so picking one needs no second request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scalelab.core import flags
+from scalelab.core.specs import ClusterSpec, ModelSpec, TrainWorkload
+from scalelab.plan.explain import LABELS, describe_plan
+from scalelab.plan.search import OBJECTIVES, RankedPlan, search_train
+from scalelab.web.inputs import Params, on_flags, read_cluster, read_model
+from scalelab.web.jobs import Progress
+from scalelab.web.views.common import Csv, cluster_json, model_json
+
+COMMAND = "web train"
+MAX_TOP = 20
+MAX_SCALE_DOWN = 4
+FLAGS = ("global-batch", "batch-tokens", "seq", "train-tokens")
+# The DeepSeek-V3 case: 2,048 H800, 15,360 sequences of 4,096 tokens, 14.8T tokens in FP8 (TR Sec 4.2)
+DEFAULTS = {
+    "model": "deepseek-v3",
+    "cluster": "h800x2048",
+    "global-batch": "15360",
+    "seq": "4096",
+    "train-tokens": "14.8T",
+    "fp8": "1",
+    "objective": "time",
+    "top": "5",
+    "scale-down": "0",
+}
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    model: ModelSpec
+    model_id: str | None
+    cluster: ClusterSpec
+    workload: TrainWorkload
+    objective: str
+    top: int
+    scale_down: int
+    cli: str
+
+
+def parse(p: Params) -> TrainRequest:
+    """The page's fields through the CLI's parsers (`p` falls back to DEFAULTS)."""
+    model, model_id = read_model(p)
+    cluster = read_cluster(p)
+    batch_tokens = p.text("batch-tokens")
+    global_batch = p.text("global-batch", use_default=batch_tokens is None)
+    seq = p.integer("seq")
+    train_tokens = p.text("train-tokens")
+    fp8 = p.flag("fp8")
+    with on_flags(FLAGS, "batch-tokens" if batch_tokens else "global-batch"):
+        workload = flags.train_workload(global_batch, batch_tokens, seq, train_tokens, fp8)
+    objective = p.choice("objective", OBJECTIVES)
+    top = p.integer("top", MAX_TOP)
+    scale_down = p.integer("scale-down", MAX_SCALE_DOWN)
+    return TrainRequest(
+        model, model_id, cluster, workload, objective, top, scale_down, cli_line(p.used, model_id)
+    )
+
+
+def cli_line(used: dict[str, Any], model_id: str | None) -> str:
+    """The equivalent `scalelab plan` command (uploaded models: the file the user kept)."""
+    parts = [
+        "scalelab plan",
+        f"--model {model_id or 'config.json'}",
+        f"--cluster {used['cluster']}",
+    ]
+    for name in ("global-batch", "batch-tokens", "seq", "train-tokens", "objective", "top"):
+        if used.get(name) is not None:
+            parts.append(f"--{name} {used[name]}")
+    if used.get("fp8"):
+        parts.append("--fp8")
+    if used.get("scale-down"):
+        parts.append(f"--scale-down {used['scale-down']}")
+    return " ".join(parts)
+
+
+def _plan(p: RankedPlan) -> dict[str, Any]:
+    q = p.prediction
+    return {
+        "rank": p.rank,
+        "label": describe_plan(q.plan, p.num_devices),
+        "num_devices": p.num_devices,
+        "time_s_per_token": p.time_s_per_token,
+        "cost_usd_per_token": p.cost_usd_per_token,
+        "energy_j_per_token": p.energy_j_per_token,
+        "prediction": q.to_dict(),
+    }
+
+
+def compute(req: TrainRequest, progress: Progress) -> dict[str, Any]:
+    """Run the planner; the answer the page renders and the JSON export carries."""
+    progress.step(
+        f"searching plans for {req.model.name} on {req.cluster.num_devices:,} x "
+        f"{req.cluster.accelerator.id}"
+    )
+    r = search_train(
+        req.model,
+        req.cluster,
+        req.workload,
+        req.objective,
+        top=req.top,
+        scale_down=req.scale_down,
+    )
+    progress.step("done", 1, 1)
+    return {
+        "model": model_json(req.model, req.model_id),
+        "cluster": cluster_json(req.cluster),
+        "workload": req.workload.model_dump(),
+        "objective": r.objective,
+        "plans": [_plan(p) for p in r.plans],
+        "pareto": [_plan(p) for p in r.pareto],
+        "num_candidates": r.num_candidates,
+        "num_evaluated": r.num_evaluated,
+        "num_rejected_by_reason": r.num_rejected_by_reason,
+        "search_s": r.search_s,
+        "explanation": r.explanation,
+        "no_fit": r.no_fit_message,
+        "breakdown_labels": LABELS,
+        "cli": req.cli,
+    }
+
+
+_PLAN_COLUMNS = ["dp", "tp", "pp", "ep", "cp", "zero_stage", "schedule", "microbatch_size"]
+_PLAN_COLUMNS += ["recompute", "precision"]
+_METRICS = ["step_time_s", "mfu", "tokens_per_s", "memory_per_device_bytes", "run_time_s"]
+_METRICS += ["device_hours", "cost_usd", "energy_kwh", "co2_kg", "joules_per_token"]
+
+
+def tables(results: dict[str, Any]) -> dict[str, Csv]:
+    """The CSV exports: ranked plans, Pareto front, and each plan's step and memory breakdown."""
+
+    def rows(plans: list[dict[str, Any]]) -> list[list[Any]]:
+        return [
+            [p["rank"], p["num_devices"]]
+            + [p["prediction"]["plan"][k] for k in _PLAN_COLUMNS]
+            + [p["prediction"][k] for k in _METRICS]
+            + [p["time_s_per_token"], p["cost_usd_per_token"], p["energy_j_per_token"]]
+            for p in plans
+        ]
+
+    head = ["rank", "num_devices", *_PLAN_COLUMNS, *_METRICS]
+    head += ["time_s_per_token", "cost_usd_per_token", "energy_j_per_token"]
+    plans = results["plans"]
+    breakdown = [
+        [p["rank"], k, v] for p in plans for k, v in p["prediction"]["breakdown_s"].items()
+    ]
+    memory = [
+        [p["rank"], k, v]
+        for p in plans
+        for k, v in p["prediction"]["memory_breakdown_bytes"].items()
+    ]
+    return {
+        "plans": (head, rows(plans)),
+        "pareto": (head, rows(results["pareto"])),
+        "breakdown": (["rank", "component", "seconds"], breakdown),
+        "memory": (["rank", "part", "bytes"], memory),
+    }
