@@ -84,10 +84,12 @@ def _source_value(si_value: float | None, key: str) -> float | None:
     return None if si_value is None else si_value / to_si_key(key)[1]
 
 
-def editable(t: Target, edited: set[str]) -> list[dict[str, Any]]:
-    """The parameters of one what-if row that the page lets a user change, with their sources."""
+def editable(t: Target, edits: dict[str, float]) -> list[dict[str, Any]]:
+    """The parameters of one what-if row that the page lets a user change, with their sources
+    and current values (`t` already carries its cluster edits; a device class gets `edits`)."""
+    edited = set(edits)
     if t.cluster is None:
-        acc = catalog.load_accelerator(t.emerging_accelerator or "")
+        acc = emerging_accelerator(t, edits)
         raw = catalog.load_raw("accelerators", acc.id).get("emerging", {})
         rows = [
             _param(
@@ -164,7 +166,7 @@ def apply(targets: list[Target], edits: tuple[Edit, ...]) -> tuple[list[Target],
     recomputes those rows). The photonic row is the baseline with another network, so it takes
     the baseline's device and PUE edits unless it sets them itself."""
     by_label: dict[str, dict[str, float]] = {t.label: {} for t in targets}
-    allowed = {t.label: {p["key"] for p in editable(t, set())} for t in targets}
+    allowed = {t.label: {p["key"] for p in editable(t, {})} for t in targets}
     for e in edits:
         if e.label not in by_label:
             raise FieldError(

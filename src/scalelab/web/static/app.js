@@ -303,6 +303,8 @@
     $("headline").replaceChildren(...headline);
     $("results").replaceChildren(...out);
     $("cli").textContent = results.cli || "";
+    const up = document.querySelector('#f-model option[value="__upload__"]');
+    if (up && results.model && results.model.uploaded) up.textContent = `uploaded: ${results.model.name}`;
     state.rendered += 1;
     document.body.dataset.rendered = String(state.rendered);
   }

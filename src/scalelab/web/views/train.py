@@ -11,7 +11,7 @@ from scalelab.core import flags
 from scalelab.core.specs import ClusterSpec, ModelSpec, TrainWorkload
 from scalelab.plan.explain import LABELS, describe_plan
 from scalelab.plan.search import OBJECTIVES, RankedPlan, search_train
-from scalelab.web.inputs import Params, on_flags, read_cluster, read_model
+from scalelab.web.inputs import FieldError, Params, on_flags, read_cluster, read_model
 from scalelab.web.jobs import Progress
 from scalelab.web.views.common import Csv, cluster_json, model_json
 
@@ -58,6 +58,8 @@ def parse(p: Params) -> TrainRequest:
         workload = flags.train_workload(global_batch, batch_tokens, seq, train_tokens, fp8)
     objective = p.choice("objective", OBJECTIVES)
     top = p.integer("top", MAX_TOP)
+    if top < 1:  # as cli/plan_cmd.py
+        raise FieldError("top", f"--top must be >= 1, got {top}")
     scale_down = p.integer("scale-down", MAX_SCALE_DOWN)
     return TrainRequest(
         model, model_id, cluster, workload, objective, top, scale_down, cli_line(p.used, model_id)

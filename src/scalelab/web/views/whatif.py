@@ -71,7 +71,7 @@ class WhatIfRequest:
     phase: str
     targets: tuple[Target, ...]
     emerging_edits: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
-    edited: tuple[tuple[str, str], ...]
+    edited: tuple[tuple[str, str, float], ...]
     train: TrainWorkload
     serve: InferenceWorkload
     quick: bool
@@ -135,7 +135,7 @@ def parse(p: Params) -> WhatIfRequest:
         phase,
         tuple(applied),
         tuple((k, tuple(v.items())) for k, v in emerging.items()),
-        tuple((e.label, e.key) for e in edit_list),
+        tuple((e.label, e.key, e.value) for e in edit_list),
         train,
         serve,
         quick,
@@ -149,7 +149,7 @@ def _emerging_row(
 ) -> InferRow:
     """An edited device class, decoded as plan/whatif's emerging rows are (the batch with the
     most tokens/s within the TPOT target, else the fastest; J/token = chip energy x PUE), with
-    the edited parameters. tests/web/test_views.py holds it equal to plan/whatif's row unedited."""
+    the edited parameters. tests/web/test_units.py holds it equal to plan/whatif's row unedited."""
     acc = editing.emerging_accelerator(t, edits)
     w = req.serve
     ctx = int(decode_context(w))
@@ -211,9 +211,9 @@ def compute(req: WhatIfRequest, progress: Progress) -> dict[str, Any]:
         w = whatif_infer(req.model, targets, req.serve, req.serve_devices)
     w = _with_edited_emerging(req, w)
     progress.step("done", 1, 1)
-    edited: dict[str, set[str]] = {}
-    for label, key in req.edited:
-        edited.setdefault(label, set()).add(key)
+    edited: dict[str, dict[str, float]] = {}
+    for label, key, value in req.edited:
+        edited.setdefault(label, {})[key] = value
     rows = []
     answered: list[TrainRow | InferRow] = list(w.rows)
     for t, row in zip(targets, answered, strict=True):
@@ -221,7 +221,7 @@ def compute(req: WhatIfRequest, progress: Progress) -> dict[str, Any]:
         plan = row.plan if isinstance(row, TrainRow) else None
         data["plan"] = plan.model_dump() if plan is not None else None
         data["assumptions"] = list(row.assumptions)
-        data["editable"] = editing.editable(t, edited.get(t.label, set()))
+        data["editable"] = editing.editable(t, edited.get(t.label, {}))
         rows.append(data)
     return {
         "model": model_json(req.model, req.model_id),
