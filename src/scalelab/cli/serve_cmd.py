@@ -51,17 +51,23 @@ def serve(
     from scalelab.web.app import create_app, is_loopback
 
     sock = bind(host, port)
-    bound = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    out.print(f"scalelab serve: http://{shown}:{bound}/  (Ctrl+C to stop)", highlight=False)
-    if not is_loopback(host):
-        err.print(
-            f"warning: listening on {host}: anyone who can reach this address can use the page",
-            highlight=False,
-        )
     app = create_app(host=host, workers=workers)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    shown = f"[{host}]" if ":" in host else host
+    try:
+        if not is_loopback(host):
+            err.print(
+                f"warning: listening on {host}: anyone who can reach it can use the page",
+                markup=False,
+            )
+        url = f"http://{shown}:{sock.getsockname()[1]}/"
+        out.print(f"scalelab serve: {url}  (Ctrl+C to stop)", markup=False)
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl+C before uvicorn took the signal, or re-raised by it after
+        pass
+    finally:
+        sock.close()
+    out.print("scalelab serve: stopped")
 
 
 def register(app: typer.Typer) -> None:

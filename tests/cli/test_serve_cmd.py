@@ -1,0 +1,98 @@
+"""`scalelab serve`: one-line errors for a bad port or host, a real start on a free port that
+answers over HTTP, refuses foreign Host headers, and stops cleanly on Ctrl+C (SIGINT)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+
+START = "from scalelab.cli.main import run; run()"
+
+
+def test_serve_help(cli):
+    code, out, _ = cli("serve", "--help")
+    assert code == 0 and "--host" in out and "--port" in out and "what-if page" in out
+
+
+def test_bad_port_is_one_line(cli):
+    code, out, err = cli("serve", "--port", "70000")
+    assert code == 1 and out == ""
+    assert err.strip() == "error: --port must be between 0 and 65535, got 70000"
+
+
+def test_taken_port_is_one_line(cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        code, _, err = cli("serve", "--port", str(port))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert f"--port {port}: cannot listen on 127.0.0.1: address already in use" in err
+
+
+def test_unknown_host_is_one_line(cli):
+    code, _, err = cli("serve", "--host", "no-such-host.invalid", "--port", "0")
+    assert code == 1 and "--host: cannot resolve 'no-such-host.invalid'" in err
+
+
+def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", START, "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # printed once the socket listens
+    assert line.startswith("scalelab serve: http://"), (
+        line,
+        proc.stderr.read() if proc.stderr else "",
+    )
+    return proc, line.split()[2]
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    return proc.returncode, err
+
+
+@pytest.mark.slow
+def test_serve_starts_answers_and_stops_cleanly():
+    proc, url = _start()
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "api/options", timeout=30) as r:
+            assert json.loads(r.read())["results"]["defaults"]["train"]["model"] == "deepseek-v3"
+        with urllib.request.urlopen(url, timeout=30) as r:
+            assert b"/static/app.js" in r.read()
+        foreign = urllib.request.Request(url + "api/options", headers={"Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(foreign, timeout=30)
+        assert exc.value.code == 400
+    finally:
+        code, err = _stop(proc)
+    assert code == 0, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_public_host_warns():
+    proc, url = _start("--host", "0.0.0.0")
+    code, err = _stop(proc)
+    assert code == 0 and url.startswith("http://0.0.0.0:")
+    assert "warning: listening on 0.0.0.0" in err
