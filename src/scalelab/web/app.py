@@ -7,6 +7,7 @@ accepted when bound to loopback (no DNS rebinding), and no file outside the pack
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import ipaddress
 import json
@@ -210,10 +211,16 @@ def progress_endpoint(runner: Runner) -> Callable[[Request], Any]:
     return progress
 
 
-async def options(request: Request) -> Response:
+@functools.cache
+def _options() -> bytes:
+    """The catalog does not change while the server runs: build the answer once."""
     results = catalog_options.options({k: m.DEFAULTS for k, m in VIEWS.items()})
     results["version"] = __version__
-    return Json(envelope(results, "web options", {}))
+    return bytes(Json(envelope(results, "web options", {})).body)
+
+
+async def options(request: Request) -> Response:
+    return Response(_options(), media_type="application/json")
 
 
 def is_loopback(host: str) -> bool:

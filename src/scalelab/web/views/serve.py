@@ -11,7 +11,7 @@ from typing import Any
 
 from scalelab.core import flags
 from scalelab.core.errors import ScalelabError
-from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec
+from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec, ParallelPlan
 from scalelab.perf.serve.predict import predict_inference
 from scalelab.plan.serve import ServeOption, plan_serve
 from scalelab.web.inputs import (
@@ -72,20 +72,34 @@ def parse(p: Params) -> ServeRequest:
     return ServeRequest(model, model_id, cluster, workload, top, " ".join(parts))
 
 
-def _joules(req: ServeRequest, o: ServeOption) -> float | None:
-    """J per output token of a collocated deployment at its batch (perf/serve/predict.py)."""
-    if o.mode != "collocated":
-        return None
-    batch = max(1, round(o.sequences_per_replica))
-    w = req.workload.model_copy(update={"batch_size": batch})
-    try:
-        j = predict_inference(req.model, req.cluster, o.decode_plan, w).joules_per_token
-    except ScalelabError:
-        return None
-    return j if j is not None and math.isfinite(j) else None
+class _Joules:
+    """J per output token of collocated deployments at their batch (perf/serve/predict.py),
+    each computed once per answer (the options and the frontier share deployments)."""
+
+    def __init__(self, req: ServeRequest) -> None:
+        self.req = req
+        self.memo: dict[tuple[str, int], float | None] = {}
+
+    def __call__(self, o: ServeOption) -> float | None:
+        if o.mode != "collocated":
+            return None
+        batch = max(1, round(o.sequences_per_replica))
+        key = (o.decode_plan.model_dump_json(), batch)
+        if key not in self.memo:
+            self.memo[key] = self._at(o.decode_plan, batch)
+        return self.memo[key]
+
+    def _at(self, plan: ParallelPlan, batch: int) -> float | None:
+        req = self.req
+        w = req.workload.model_copy(update={"batch_size": batch})
+        try:
+            j = predict_inference(req.model, req.cluster, plan, w).joules_per_token
+        except ScalelabError:
+            return None
+        return j if j is not None and math.isfinite(j) else None
 
 
-def _option(req: ServeRequest, o: ServeOption) -> dict[str, Any]:
+def _option(req: ServeRequest, o: ServeOption, joules: _Joules) -> dict[str, Any]:
     per_node = req.cluster.devices_per_node
     return {
         "mode": o.mode,
@@ -100,7 +114,7 @@ def _option(req: ServeRequest, o: ServeOption) -> dict[str, Any]:
         "output_tokens_per_s_per_node": o.output_tokens_per_s_per_node,
         "output_tokens_per_s_per_gpu": o.output_tokens_per_s_per_node / per_node,
         "usd_per_million_output_tokens": o.usd_per_million_output_tokens,
-        "joules_per_token": _joules(req, o),
+        "joules_per_token": joules(o),
         "max_concurrency": o.max_concurrency,
     }
 
@@ -120,13 +134,14 @@ def compute(req: ServeRequest, progress: Progress) -> dict[str, Any]:
         field = "ttft-ms" if text.startswith("TTFT") else "tpot-ms" if "TPOT" in text else "cluster"
         raise FieldError(field, text) from None
     progress.step("energy per token of each deployment", 1, 2)
+    joules = _Joules(req)
     result = {
         "model": model_json(req.model, req.model_id),
         "cluster": cluster_json(req.cluster),
         "workload": req.workload.model_dump(),
-        "best": _option(req, found.best),
-        "options": [_option(req, o) for o in found.options],
-        "pareto": [_option(req, o) for o in found.pareto],
+        "best": _option(req, found.best, joules),
+        "options": [_option(req, o, joules) for o in found.options],
+        "pareto": [_option(req, o, joules) for o in found.pareto],
         "evaluated": found.num_evaluated,
         "cli": req.cli,
     }
