@@ -92,3 +92,25 @@ def test_json_is_strict_json(client):
     text = client.get("/api/train", params=SMALL_TRAIN).text
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text)["results"]["plans"]
+
+
+def test_web_imports_without_torch():
+    # The page is part of the analytic install: only the Claims view's lab part needs torch.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' or name.startswith('torch.'):\n"
+        "            raise ImportError('blocked')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import scalelab.web.app, scalelab.cli.serve_cmd\n"
+        "assert 'torch' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
