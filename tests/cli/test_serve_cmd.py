@@ -90,9 +90,14 @@ def test_serve_starts_answers_and_stops_cleanly():
     assert "Traceback" not in err
 
 
-@pytest.mark.slow
-def test_public_host_warns():
-    proc, url = _start("--host", "0.0.0.0")
-    code, err = _stop(proc)
-    assert code == 0 and url.startswith("http://0.0.0.0:")
-    assert "warning: listening on 0.0.0.0" in err
+def test_public_host_warns_and_ctrl_c_is_a_clean_exit(cli, monkeypatch):
+    import uvicorn
+
+    def interrupted(self, sockets=None):  # as if Ctrl+C arrived while serving
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(uvicorn.Server, "run", interrupted)
+    code, out, err = cli("serve", "--host", "0.0.0.0", "--port", "0")
+    assert code == 0, err
+    assert out.startswith("scalelab serve: http://0.0.0.0:") and "stopped" in out
+    assert "warning: listening on 0.0.0.0" in err and "Traceback" not in err

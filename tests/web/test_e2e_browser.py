@@ -163,6 +163,28 @@ def test_page_end_to_end(server, browser, tmp_path):
     assert page.locator("#pareto tbody tr").count() >= 2
     page.screenshot(path=str(tmp_path / "web-serve.png"), full_page=False)
 
+    # what-if: a device class's assumption edited on the page changes its row
+    n = _rendered(page)
+    page.goto(server + "/?view=whatif&model=llama-3.1-70b&phase=infer&baseline=h100x64"
+              "&vs=photonic,cim&serve-devices=16")  # fmt: skip
+    _wait_render(page, n)
+    chip = page.locator('[data-edit="cim.weights_per_chip"]')
+    cim_row = page.locator("#whatif-totals tbody tr", has_text="cim")
+    joules = cim_row.locator("td:nth-child(4)").inner_text()
+    n = _rendered(page)
+    chip.fill("8e9")  # a chip that holds 100x the weights: 9 chips instead of 882
+    chip.dispatch_event("change")
+    _wait_render(page, n)
+    assert "set=cim.weights_per_chip%3D8e9" in page.url
+    assert cim_row.locator("td:nth-child(4)").inner_text() != joules
+    row = page.locator("tr", has=page.locator('[data-edit="cim.weights_per_chip"]'))
+    assert "edited" in row.inner_text()
+    page.locator('[data-edit="cim.weights_per_chip"]').fill("-1")
+    page.locator('[data-edit="cim.weights_per_chip"]').dispatch_event("change")
+    page.wait_for_selector('body[data-state="error"]', timeout=WAIT_MS)
+    err = page.locator('[data-field="set:cim.weights_per_chip"] .err').inner_text()
+    assert "weights_per_chip" in err and "greater than 0" in err
+
     assert (tmp_path / "web-train.png").stat().st_size > 10_000
     # the one 422 above is the bad value we typed; anything else is a bug of the page
     assert [e for e in errors if "status of 422" not in e] == []

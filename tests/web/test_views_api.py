@@ -275,6 +275,7 @@ def test_whatif_infer_emerging_edit(client):
     assert keys["energy_pj_per_mac"]["assumption"]  # the catalog marks it derived/assumed
 
 
+@pytest.mark.slow  # builds two report sections first (~2 s, more on a busy machine)
 def test_claims_view(client):
     r = client.get("/api/claims").json()["results"]
     assert len(r["claims"]) >= 7 and set(r["columns"]) == set(r["claims"][0])

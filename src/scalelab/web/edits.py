@@ -1,5 +1,5 @@
 """What-if assumptions a user may edit on the page, each shown with its catalog source (or marked
-an assumption): a cluster's device price, TDP and PUE, its scale-out link (the photonic preset's
+an assumption): a cluster's device price, TDP, idle power and PUE, its scale-out link (the photonic preset's
 line rate, latency and pJ/bit), and every `[emerging]` parameter of a device class. Values are in
 the catalog's units (`nic_gbit_per_s`, `energy_pj_per_mac`); edited specs are re-validated by
 their pydantic models, so a bad value is the same one-line message a catalog file would get."""
@@ -18,7 +18,7 @@ from scalelab.hw.emerging import emerging_params
 from scalelab.plan.whatif_specs import Target
 from scalelab.web.inputs import FieldError
 
-ACCELERATOR_KEYS = ("price_usd_per_hour", "tdp_w")
+ACCELERATOR_KEYS = ("price_usd_per_hour", "tdp_w", "idle_w")
 CLUSTER_KEYS = ("pue",)
 NETWORK_KEYS = ("nic_gbit_per_s", "latency_us", "energy_pj_per_bit")
 MAX_EDITS = 64
@@ -106,6 +106,8 @@ def editable(t: Target, edits: dict[str, float]) -> list[dict[str, Any]]:
     else:
         acc, rows, cluster_keys = t.cluster.accelerator, [], CLUSTER_KEYS
     for key in ACCELERATOR_KEYS:
+        if getattr(acc, key) is None:  # idle_w unset: the power model's measured fraction of TDP
+            continue
         note = _note("accelerators", acc.id, key)
         rows.append(_param(t.label, key, getattr(acc, key), note, edited))
     if t.cluster is not None:

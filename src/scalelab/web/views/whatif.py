@@ -149,7 +149,7 @@ def _emerging_row(
 ) -> InferRow:
     """An edited device class, decoded as plan/whatif's emerging rows are (the batch with the
     most tokens/s within the TPOT target, else the fastest; J/token = chip energy x PUE), with
-    the edited parameters. tests/web/test_units.py holds it equal to plan/whatif's row unedited."""
+    the edited parameters. tests/web/test_web_parts.py holds it equal to plan/whatif's row unedited."""
     acc = editing.emerging_accelerator(t, edits)
     w = req.serve
     ctx = int(decode_context(w))

@@ -120,7 +120,10 @@ def test_editable_parameters_carry_their_sources():
     for key, value in acc_raw["emerging"].items():
         if isinstance(value, int | float):
             assert cim[key]["value"] == pytest.approx(value), key  # shown in the catalog's units
-    assert cim["idle_w" if "idle_w" in cim else "tdp_w"]["value"] == pytest.approx(acc_raw["tdp_w"])
+    assert cim["tdp_w"]["value"] == pytest.approx(acc_raw["tdp_w"])
+    assert cim["idle_w"]["value"] == pytest.approx(acc_raw["idle_w"]) and cim["idle_w"]["assumption"]
+    h800 = {p["key"] for p in edits.editable(targets[0], {})}
+    assert "idle_w" not in h800  # no catalog idle power: the power model's fraction is used
 
 
 def test_emerging_row_copy_equals_plan_whatif_unedited():
