@@ -289,3 +289,25 @@ def test_claims_view(client):
 def test_claims_need_a_catalog_model(client, error_of):
     field, _ = error_of(client.get("/api/claims", params={"model": "nope"}))
     assert field == "model"
+
+
+@pytest.mark.slow
+def test_claims_lab_part_feeds_the_gradient_claim(client, monkeypatch):
+    # The lab section itself (PyTorch, ~13 s) is the report's business; here: that `lab=1` runs
+    # it before the claims and its numbers reach the claim, with a progress step per section.
+    from scalelab.report.section import Section
+    from scalelab.report.sections import training_dynamics
+
+    flows = [
+        {"label": "plain tanh, default init", "first_to_last_ratio": 1e-9},
+        {"label": "residual+pre-norm tanh, default init", "first_to_last_ratio": 2.0},
+    ]
+    monkeypatch.setattr(
+        training_dynamics, "build", lambda ctx: Section("t", data={"gradient_flow": flows})
+    )
+    r = client.get("/api/claims", params={"lab": "1", "req": "lab-1"}).json()["results"]
+    assert r["lab_measured"]
+    gradient = next(c for c in r["claims"] if "gradient" in next(iter(c.values())))
+    assert "plain tanh, default init: 1e-09" in str(gradient.values())
+    p = client.get("/api/progress/lab-1").json()
+    assert p["done"] == p["total"] == 4 and p["finished"]

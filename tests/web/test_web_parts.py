@@ -121,7 +121,9 @@ def test_editable_parameters_carry_their_sources():
         if isinstance(value, int | float):
             assert cim[key]["value"] == pytest.approx(value), key  # shown in the catalog's units
     assert cim["tdp_w"]["value"] == pytest.approx(acc_raw["tdp_w"])
-    assert cim["idle_w"]["value"] == pytest.approx(acc_raw["idle_w"]) and cim["idle_w"]["assumption"]
+    assert (
+        cim["idle_w"]["value"] == pytest.approx(acc_raw["idle_w"]) and cim["idle_w"]["assumption"]
+    )
     h800 = {p["key"] for p in edits.editable(targets[0], {})}
     assert "idle_w" not in h800  # no catalog idle power: the power model's fraction is used
 
