@@ -311,3 +311,33 @@ def test_claims_lab_part_feeds_the_gradient_claim(client, monkeypatch):
     assert "plain tanh, default init: 1e-09" in str(gradient.values())
     p = client.get("/api/progress/lab-1").json()
     assert p["done"] == p["total"] == 4 and p["finished"]
+
+
+@pytest.mark.slow
+def test_claims_view_reads_ledger_records(client, monkeypatch):
+    # The claims ledger (report/claims_ledger.py) gives one record per claim in the section's
+    # data; the view passes them through with its columns and verdict counts.
+    from scalelab.report.section import Section
+    from scalelab.report.sections import claims as claims_section
+
+    record = {
+        "id": "e",
+        "claim": "TPU v4 peaks at 275 TFLOPS, three times a GPU.",
+        "measured": "0.88x an A100",
+        "basis": "datasheet",
+        "parts": [{"quantity": "ratio", "claimed": 3.0, "kind": "x", "measured": 0.88}],
+        "command": "scalelab hardware show tpu-v4",
+        "verdict": "does not hold",
+        "verdict_text": "does not hold: 3.4x off",
+    }
+    counts = {"holds": 0, "does not hold": 1}
+    monkeypatch.setattr(
+        claims_section,
+        "build",
+        lambda ctx: Section("Ledger", data={"claims": [record], "verdict_counts": counts}),
+    )
+    r = client.get("/api/claims").json()["results"]
+    assert r["ledger"] and r["claims"] == [record] and r["verdict_counts"] == counts
+    assert r["cli"] == "scalelab claims" and "claims_ledger" in r["source"]
+    rows = client.get("/api/claims", params={"format": "csv"}).text.splitlines()
+    assert rows[0].split(",")[:3] == ["id", "claim", "measured"] and len(rows) == 2

@@ -236,14 +236,27 @@
   }
 
   // ---- Claims ------------------------------------------------------------------------------
+  function ledgerTable(r) {
+    const parts = (c) => (c.parts || []).map((pt) =>
+      h("li", {}, `${pt.quantity}: claimed ${sig(pt.claimed)}, scalelab ${pt.measured === null ? "-" : sig(pt.measured)}${pt.kind ? ` (${pt.kind})` : ""}`));
+    return table([
+      ["", (c) => `(${c.id})`],
+      ["claim (as stated)", (c) => c.claim],
+      ["scalelab's evidence", (c) => h("div", {}, c.measured, c.basis ? ` [${c.basis}]` : "", h("ul", { class: "explain" }, parts(c)))],
+      ["verdict", (c) => c.verdict_text || c.verdict],
+      ["reproduce with", (c) => h("code", {}, c.command || "-")],
+    ], r.claims, { id: "claims" });
+  }
+
   function claims(r) {
-    const headline = [
-      card("hl-claims", "claims checked", String(r.claims.length), r.model.name),
-      card("hl-lab", "lab measurements", r.lab_measured ? "measured" : "not run", r.lab_measured ? "on this machine" : "tick 'run the lab part'"),
-    ];
-    const cols = r.columns.map((c) => [c, (x) => x[c]]);
+    const headline = [card("hl-claims", "claims checked", String(r.claims.length), r.model.name)];
+    for (const [label, n] of Object.entries(r.verdict_counts || {})) {
+      if (n) headline.push(card(`hl-${label.replace(/\W+/g, "-")}`, label, String(n), "claims"));
+    }
+    headline.push(card("hl-lab", "lab measurements", r.lab_measured ? "measured" : "not run", r.lab_measured ? "on this machine" : "tick 'run the lab part'"));
+    const body = r.ledger ? ledgerTable(r) : table(r.columns.map((c) => [c, (x) => x[c]]), r.claims, { id: "claims" });
     const source = r.ledger ? `source: ${r.source}` : `source: ${r.source}; the claims ledger is not in this build, so the report's claims section is shown`;
-    return { headline, out: [panel(r.title, h("p", { class: "hint" }, r.summary), table(cols, r.claims, { id: "claims" }), note(source))] };
+    return { headline, out: [panel(r.title, h("p", { class: "hint" }, r.summary), body, note(source))] };
   }
 
   window.Views = { train, serve, whatif, claims, h, F };
