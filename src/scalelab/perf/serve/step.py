@@ -71,21 +71,25 @@ def _moe_ffn_s(
     """Router + experts of one MoE layer on one device; `tokens` = this device's tokens after SP."""
     acc, ffn = cluster.accelerator, m.moe_ffn_hidden_size or 0
     group_tokens = tokens * lay.stage_devices
-    if lay.ep <= 1:  # every expert on every device, TP-sharded
+    if lay.ep <= 1:  # every expert on every device, TP-sharded over the moe_tp devices
+        group_rows = rows * max(lay.moe_tp, lay.tp) / lay.tp  # tokens of every attention group
+        shard = max(lay.moe_tp, lay.tp)
         routed = experts_s(
             m,
             lay,
             wd,
             acc,
-            rows * m.num_experts_per_token,
-            _active_groups(m, m.num_routed_experts, rows),
+            group_rows * m.num_experts_per_token,
+            _active_groups(m, m.num_routed_experts, group_rows),
             ffn,
-            lay.tp,
+            shard,
         )
         shared = experts_s(
-            m, lay, wd, acc, rows * m.num_shared_experts, m.num_shared_experts, ffn, lay.tp
+            m, lay, wd, acc, group_rows * m.num_shared_experts, m.num_shared_experts, ffn, shard
         )
-        return router_s(m, acc, rows) + routed + np.where(m.num_shared_experts > 0, shared, 0.0)
+        return (
+            router_s(m, acc, rows) + routed + np.where(m.num_shared_experts > 0, shared, 0.0)
+        )
     slots = lay.expert_slots - (0 if lay.shared_dispatched else m.num_shared_experts)
     routed_rows = tokens * copies_per_token(m, lay)
     routed = experts_s(m, lay, wd, acc, routed_rows, _active_groups(m, slots, group_tokens), ffn)
@@ -150,6 +154,16 @@ def _layer(
     tp_comm = n_ar * all_reduce_time_s(
         rows * m.hidden_size * 2.0, lay.tp, min(lay.tp, cluster.devices_per_node), tiers
     )
+    if moe and lay.ep <= 1 and lay.moe_tp > lay.tp:
+        # Experts TP-sharded over the dp x tp stage: all-gather every group's tokens before the
+        # experts, reduce-scatter after (vLLM's data-parallel MoE without expert parallelism).
+        group = lay.moe_tp
+        tp_comm = tp_comm + all_reduce_time_s(
+            rows * lay.attn_dp * m.hidden_size * 2.0,
+            group,
+            min(group, cluster.devices_per_node),
+            tiers,
+        )
     ep = None
     if ep_layer:
         copies = copies_per_token(m, lay) if moe else lay.dense_slices
