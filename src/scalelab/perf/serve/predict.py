@@ -17,7 +17,7 @@ import numpy as np
 
 from scalelab.core.errors import ConfigError
 from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec, ParallelPlan
-from scalelab.perf.energy import energy_arrays, run_energy
+from scalelab.perf.energy import energy_arrays
 from scalelab.perf.model.flops import inference_flops_per_token
 from scalelab.perf.serve.evaluate import (
     DecodeEval,
@@ -70,7 +70,8 @@ class InferenceResult:
     max_concurrency: int
     usd_per_million_output_tokens: float | None
     ep_comm_s_per_layer_step: float | None
-    joules_per_token: float | None  # facility energy per output token (node overhead, PUE)
+    # Energy per output token in steady state (decode, plus the prefill share when collocated):
+    joules_per_token: float | None  # facility: boards, node overhead, network, PUE
     board_joules_per_token: float | None  # accelerator boards only (what nvidia-smi counts)
     board_w: float | None  # average accelerator power in steady decode
     concurrency_per_replica: float
@@ -154,67 +155,77 @@ def decode_work_per_device(d: Deployment, ev: DecodeEval) -> tuple[float, float]
 
 
 @dataclass(frozen=True)
-class DecodeEnergy:
-    """Steady-decode energy of the devices in use (perf/energy.run_energy)."""
+class PhasePower:
+    """Average power of one device in a phase: its board, and its share of the facility (node
+    overhead, network bits, PUE), from the calibrated power model (perf/energy.py)."""
 
     board_w: float
-    board_joules_per_token: float
-    facility_joules_per_token: float
+    facility_w: float
 
 
-def decode_energy(d: Deployment, ev: DecodeEval) -> DecodeEnergy | None:
-    """Device power from the step's FLOP/s and HBM bytes/s (calibrated power model), per output token;
-    facility adds node overhead, network bits and PUE. Idle devices are not counted."""
+def phase_power(
+    d: Deployment, flops_per_s: float, bytes_per_s: float, network_bytes_per_s: float = 0.0
+) -> PhasePower:
+    """Power of a device sustaining `flops_per_s` and HBM `bytes_per_s` (one second of every device
+    of the cluster through perf/energy.energy_arrays, divided per device)."""
+    c = d.cluster
+    e = energy_arrays(
+        c,
+        1.0,
+        flops_per_s,
+        bytes_per_s,
+        gemm_dtype(d.workload.dtype, c.accelerator),
+        network_bytes_per_s * c.num_devices,
+    )
+    return PhasePower(float(e.avg_device_power_w), float(e.facility_energy_j) / c.num_devices)
+
+
+def decode_power(d: Deployment, ev: DecodeEval) -> PhasePower | None:
+    """Power in steady decode: the step's FLOPs and HBM bytes (weights per micro-batch, KV read)."""
     step = _scalar(ev.step.step_s)
     if step <= 0:
         return None
     flops, nbytes = decode_work_per_device(d, ev)
-    n = d.cluster.num_devices
-    tokens = _scalar(ev.sequences) * ev.tokens_per_step * n / d.layout.instance_devices
-    try:
-        rep = run_energy(
-            d.cluster,
-            step,
-            flops,
-            nbytes,
-            gemm_dtype(d.workload.dtype, d.cluster.accelerator),
-            tokens=tokens,
-            network_bytes=_scalar(ev.step.ep_scale_out_bytes) * n,
-        )
-    except ConfigError:
+    return phase_power(d, flops / step, nbytes / step, _scalar(ev.step.ep_scale_out_bytes) / step)
+
+
+def prefill_power(d: Deployment, pe: PrefillEval) -> PhasePower | None:
+    """Power in steady prefill: FLOPs of the uncached prompt tokens (attention at half the prompt)
+    and the weights streamed once per micro-batch and pass."""
+    step = _scalar(pe.step.step_s)
+    rate = _scalar(pe.input_tokens_per_s_per_device)
+    if step <= 0 or not math.isfinite(rate):
         return None
-    if rep.joules_per_token is None:
-        return None
-    return DecodeEnergy(rep.avg_device_power_w, rep.device_energy_j / tokens, rep.joules_per_token)
+    w = d.workload
+    flops = rate * (1.0 - w.kv_cache_hit_frac) * inference_flops_per_token(d.model, w.prompt_tokens / 2)
+    passes = (2 if d.layout.dual_overlap else 1) / step
+    return phase_power(d, flops, d.kv.weight_bytes_per_device * passes)
 
 
 def prefill_facility_w(
     m: ModelSpec, cluster: ClusterSpec, plan: ParallelPlan, w: InferenceWorkload, r: InferenceResult
 ) -> float:
-    """Facility watts per device of a prefill pool at its operating point: the FLOPs of the uncached
-    prompt tokens (attention at half the prompt) and the weights streamed once per micro-batch and
-    pass, through the calibrated power model, node overhead and PUE."""
-    if r.prefill is None or r.input_tokens_per_s_per_device is None or r.prefill_point is None:
+    """Facility watts per device of a prefill pool at its operating point (0 when unknown)."""
+    if r.prefill_point is None:
         return 0.0
     d = make_deployment(m, cluster, plan, w)
-    pass_s = _scalar(r.prefill.step_s)
-    if pass_s <= 0 or not math.isfinite(r.input_tokens_per_s_per_device):
-        return 0.0
-    new_frac = 1.0 - d.workload.kv_cache_hit_frac
-    flops_per_s = (
-        r.input_tokens_per_s_per_device
-        * new_frac
-        * inference_flops_per_token(m, d.workload.prompt_tokens / 2)
-    )
-    passes = (2 if r.prefill_overlap else 1) / pass_s
-    e = energy_arrays(
-        cluster,
-        1.0,
-        flops_per_s,
-        d.kv.weight_bytes_per_device * passes,
-        gemm_dtype(d.workload.dtype, cluster.accelerator),
-    )
-    return float(e.facility_energy_j) / cluster.num_devices
+    if r.prefill_overlap != d.layout.dual_overlap:
+        d = with_overlap(d, r.prefill_overlap)
+    power = prefill_power(d, evaluate_prefill(d, r.prefill_point.batch))
+    return power.facility_w if power else 0.0
+
+
+def serving_energy(
+    dec: PhasePower | None, pre: PhasePower | None, share: float, out_dev: float
+) -> tuple[float | None, float | None, float | None]:
+    """(board W, board J, facility J per output token) of a device that spends `share` of its time
+    in prefill and the rest in decode, producing `out_dev` output tokens/s."""
+    if dec is None or out_dev <= 0:
+        return None, None, None
+    pre = pre or dec
+    board = (1.0 - share) * dec.board_w + share * pre.board_w
+    facility = (1.0 - share) * dec.facility_w + share * pre.facility_w
+    return dec.board_w, board / out_dev, facility / out_dev
 
 
 def collocated_rates(
@@ -283,7 +294,12 @@ def predict_inference(
     used = lay.devices_used
     price = cluster.accelerator.price_usd_per_hour * cluster.num_devices / used  # idle paid too
     seqs = _scalar(dec.sequences) if dec else 0.0
-    energy = decode_energy(d_dec, dec) if dec else None
+    board_w, board_j, facility_j = serving_energy(
+        decode_power(d_dec, dec) if dec else None,
+        prefill_power(d_pre, pre) if pre else None,
+        share,
+        out_dev,
+    )
     tpot = _scalar(dec.tpot_s) if dec else None
     return InferenceResult(
         ttft_s=_scalar(pre.ttft_s) if pre else None,
@@ -299,9 +315,9 @@ def predict_inference(
         ep_comm_s_per_layer_step=_scalar(dec.step.ep_comm_s_per_layer_step)
         if dec and lay.ep > 1
         else None,
-        joules_per_token=energy.facility_joules_per_token if energy else None,
-        board_joules_per_token=energy.board_joules_per_token if energy else None,
-        board_w=energy.board_w if energy else None,
+        joules_per_token=facility_j,
+        board_joules_per_token=board_j,
+        board_w=board_w,
         concurrency_per_replica=seqs,
         tokens_per_step=tokens_per_step(m, w),
         decode_step_s=_scalar(dec.step.step_s) if dec else None,

@@ -19,7 +19,7 @@ from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec
 from scalelab.core.units import dtype_bytes
 from scalelab.perf.comm import all_reduce_time_s, comm_tiers, p2p_time_s
 from scalelab.perf.kernels.timing import launch_time_s
-from scalelab.perf.serve.ep import EpComm, ep_comm_time_s, ep_tiers
+from scalelab.perf.serve.ep import EpComm, Style, ep_comm_time_s, ep_tiers
 from scalelab.perf.serve.kv import kv_elems_per_token_layer, kv_shard_frac
 from scalelab.perf.serve.layout import Layout, copies_per_token
 from scalelab.perf.serve.ops import (
@@ -52,6 +52,14 @@ class StepTimes:
     exposed_comm_s: Array  # communication not hidden behind compute
     ep_scale_out_bytes: Array  # per device per step
     rows_per_microbatch: Array  # tokens one attention group runs per micro-batch
+
+
+def ep_style(w: InferenceWorkload, prefill: bool) -> Style:
+    """DeepEP's high-throughput kernels in prefill, low-latency ones in decode (SGLang pairs them so
+    under PD disaggregation, LMSYS blog 2025-05-05), unless the workload names one."""
+    if w.ep_kernel != "auto":
+        return w.ep_kernel
+    return "high-throughput" if prefill else "low-latency"
 
 
 def _zero_if(flag: bool, x: Array) -> Array:
@@ -177,7 +185,7 @@ def _layer(
             ),
             w.dispatch_dtype,
             w.combine_dtype,
-            dedupe_nodes=ps.prefill,
+            style=ep_style(w, ps.prefill),
             node_limit=w.limited_groups,
         )
     no_c = w.ignore_compute
