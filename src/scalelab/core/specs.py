@@ -304,3 +304,6 @@ class InferenceWorkload(Spec):
     # EP all-to-all kernel style (perf/serve/ep.py): DeepEP's high-throughput kernels in prefill
     # and training, its low-latency kernels in decode; "auto" picks by phase.
     ep_kernel: Literal["auto", "high-throughput", "low-latency"] = "auto"
+    # Mean / max expert load over the devices of an EP group (1 = perfectly balanced, as DeepSeek's
+    # profiles assume); the busiest device sets the pace of experts and all-to-all.
+    expert_balance_frac: float = Field(default=1.0, gt=0, le=1)

@@ -8,7 +8,7 @@ from rich.markup import escape
 
 from scalelab.perf.serve.disagg import DisaggResult
 from scalelab.perf.serve.layout import describe_layout, layout_label
-from scalelab.perf.serve.operating import OperatingPoint
+from scalelab.perf.serve.operating import OperatingPoint, display_rows
 from scalelab.perf.serve.predict import InferenceResult
 from scalelab.report.section import Table
 
@@ -75,9 +75,9 @@ def curve_table(op: OperatingPoint, word: str = "GPU") -> Table:
     batch = "sequences per replica" if decode else "prompts per attention group"
     rate = f"{'output' if decode else 'input'} tok/s per {word}"
     rows = []
-    for b, lat, tps in zip(
-        op.curve_batch, op.curve_latency_s, op.curve_tokens_per_s_per_device, strict=True
-    ):
+    for i in display_rows(op):
+        b, lat = op.curve_batch[i], op.curve_latency_s[i]
+        tps = op.curve_tokens_per_s_per_device[i]
         mark = "<- chosen" if abs(b - op.batch) <= 1e-9 * max(1.0, b) else ""
         rows.append([f"{b:,.0f}", f"{lat * 1e3:,.2f}", f"{tps:,.0f}", mark])
     target = f"target {op.target_s * 1e3:g} ms" if op.target_s else "batch fixed by the workload"

@@ -171,7 +171,11 @@ def _copies(
 ) -> tuple[float, float, float]:
     """(copies DeepEP's benchmark counts, copies over NVLink, copies over RDMA) per device."""
     if style == "low-latency":
-        return tokens * topk, tokens * topk * (rpn - 1) / group, tokens * topk * (group - rpn) / group
+        return (
+            tokens * topk,
+            tokens * topk * (rpn - 1) / group,
+            tokens * topk * (group - rpn) / group,
+        )
     nvl = tokens * destination_ranks(group, topk)
     if nodes > 1:
         dest, remote = destination_nodes(nodes, topk, limit)

@@ -20,6 +20,7 @@ from scalelab.perf.serve.operating import (
     DEFAULT_TPOT_TARGET_S,
     DEFAULT_TTFT_TARGET_S,
     MAX_PREFILL_TOKENS_PER_DEVICE,
+    STEPS_PER_OCTAVE,
     OperatingPoint,
     batch_grid,
     choose,
@@ -163,7 +164,7 @@ def decode_point(d: Deployment) -> OperatingPoint:
     fixed_batch = _fixed_decode_batch(d)
     if fixed_batch is None:
         _check_kv(d)
-    grid = batch_grid(slots, max(cap, slots))
+    grid = batch_grid(slots, max(cap, slots), STEPS_PER_OCTAVE)
     ev = evaluate_decode(d, grid)
     rate = ev.output_tokens_per_s_per_device(lay.instance_devices)
     if fixed_batch is not None:
@@ -213,7 +214,7 @@ def prefill_point(d: Deployment) -> OperatingPoint:
     lay, w = d.layout, d.workload
     new = new_prompt_tokens(w)
     most = max(1.0, MAX_PREFILL_TOKENS_PER_DEVICE * lay.tp / new)
-    grid = batch_grid(1.0, float(np.floor(most)))
+    grid = batch_grid(1.0, float(np.floor(most)), STEPS_PER_OCTAVE)
     ev = evaluate_prefill(d, grid)
     if w.tokens_per_device is not None:
         batch = w.tokens_per_device * lay.tp / new

@@ -42,14 +42,33 @@ class OperatingPoint:
     curve_tokens_per_s_per_device: Array
 
 
-def batch_grid(min_batch: float, max_batch: float) -> Array:
-    """min * 2^i up to max, and max itself (empty if max < min)."""
+# Batches tried per doubling when searching the largest batch within a latency target.
+STEPS_PER_OCTAVE = 8
+
+
+def batch_grid(min_batch: float, max_batch: float, steps_per_octave: int = 1) -> Array:
+    """min * 2^(i / steps) up to max, and max itself (empty if max < min); batches of whole
+    multiples of min when steps > 1 (a batch is whole sequences per slot)."""
     if max_batch < min_batch:
         return np.zeros(0)
-    grid = [min_batch * 2.0**i for i in range(40) if min_batch * 2.0**i <= max_batch]
+    n = int(np.floor(np.log2(max_batch / min_batch) * steps_per_octave + 1e-9)) + 1
+    grid = min_batch * 2.0 ** (np.arange(n) / steps_per_octave)
+    if steps_per_octave > 1:
+        grid = np.unique(np.maximum(np.round(grid / min_batch), 1.0) * min_batch)
     if grid[-1] < max_batch:
-        grid.append(float(max_batch))
+        grid = np.append(grid, float(max_batch))
     return np.asarray(grid, dtype=float)
+
+
+def display_rows(op: OperatingPoint) -> list[int]:
+    """Indices of the curve worth printing: each doubling of the batch, the chosen one, the last."""
+    b = op.curve_batch
+    if b.size == 0:
+        return []
+    octave = np.floor(np.log2(b / b[0]) + 1e-9)
+    keep = {0, b.size - 1, int(np.argmin(np.abs(b - op.batch)))}
+    keep |= {int(np.flatnonzero(octave == o)[0]) for o in np.unique(octave)}
+    return sorted(keep)
 
 
 def choose(

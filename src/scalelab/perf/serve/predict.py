@@ -197,7 +197,9 @@ def prefill_power(d: Deployment, pe: PrefillEval) -> PhasePower | None:
     if step <= 0 or not math.isfinite(rate):
         return None
     w = d.workload
-    flops = rate * (1.0 - w.kv_cache_hit_frac) * inference_flops_per_token(d.model, w.prompt_tokens / 2)
+    flops = (
+        rate * (1.0 - w.kv_cache_hit_frac) * inference_flops_per_token(d.model, w.prompt_tokens / 2)
+    )
     passes = (2 if d.layout.dual_overlap else 1) / step
     return phase_power(d, flops, d.kv.weight_bytes_per_device * passes)
 

@@ -22,6 +22,7 @@ from scalelab.perf.kernels.timing import launch_time_s
 from scalelab.perf.serve.ep import EpComm, Style, ep_comm_time_s, ep_tiers
 from scalelab.perf.serve.kv import kv_elems_per_token_layer, kv_shard_frac
 from scalelab.perf.serve.layout import Layout, copies_per_token
+from scalelab.perf.serve.overlap import glue_s, layer_time_s
 from scalelab.perf.serve.ops import (
     attention_gemm_s,
     decode_attention_s,
@@ -95,9 +96,7 @@ def _moe_ffn_s(
         shared = experts_s(
             m, lay, wd, acc, group_rows * m.num_shared_experts, m.num_shared_experts, ffn, shard
         )
-        return (
-            router_s(m, acc, rows) + routed + np.where(m.num_shared_experts > 0, shared, 0.0)
-        )
+        return router_s(m, acc, rows) + routed + np.where(m.num_shared_experts > 0, shared, 0.0)
     slots = lay.expert_slots - (0 if lay.shared_dispatched else m.num_shared_experts)
     routed_rows = tokens * copies_per_token(m, lay)
     routed = experts_s(m, lay, wd, acc, routed_rows, _active_groups(m, slots, group_tokens), ffn)
@@ -137,10 +136,51 @@ class _Pass:
     prefill: bool
 
 
+@dataclass(frozen=True)
+class _LayerTimes:
+    """One layer, one micro-batch, one device (seconds) and what the overlap model needs."""
+
+    attn: Array
+    ffn: Array
+    small: Array
+    tp: Array
+    ep: EpComm | None
+    glue: Array  # permutation into/out of the contiguous expert layout
+    copies: Array  # token copies this device sends (low-latency SM time)
+    style: Style
+
+
+def _ep_comm(
+    m: ModelSpec,
+    lay: Layout,
+    w: InferenceWorkload,
+    cluster: ClusterSpec,
+    tokens: Array,
+    moe: bool,
+    style: Style,
+) -> tuple[EpComm, Array]:
+    copies = copies_per_token(m, lay) if moe else lay.dense_slices
+    ep = ep_comm_time_s(
+        tokens,
+        copies,
+        m.hidden_size,
+        lay.stage_devices,
+        ep_tiers(cluster, lay.stage_devices, w.scale_out_bandwidth_bytes_per_s, w.ignore_latency),
+        w.dispatch_dtype,
+        w.combine_dtype,
+        style=style,
+        node_limit=w.limited_groups,
+    )
+    # The busiest device of the group receives 1 / balance of the mean traffic.
+    hot = 1.0 / w.expert_balance_frac
+    ep = EpComm(ep.dispatch_s * hot, ep.combine_s * hot, ep.scale_out_bytes)
+    return ep, tokens * copies
+
+
 def _layer(
     m: ModelSpec, lay: Layout, w: InferenceWorkload, cluster: ClusterSpec, ps: _Pass, moe: bool
-) -> tuple[Array, Array, Array, Array, EpComm | None]:
-    """(attention, ffn, small, tp_comm, ep) seconds of one layer for one micro-batch on one device."""
+) -> _LayerTimes:
+    """Seconds of one layer for one micro-batch on one device, by component."""
     acc, wd, kvd = cluster.accelerator, w.dtype, w.kv_dtype or "bf16"
     rows = ps.n_seq * ps.q_len
     tokens = rows / lay.tp
@@ -172,29 +212,22 @@ def _layer(
             min(group, cluster.devices_per_node),
             tiers,
         )
-    ep = None
+    style = ep_style(w, ps.prefill)
+    ep, copies, glue = None, np.zeros_like(rows), np.zeros_like(rows)
     if ep_layer:
-        copies = copies_per_token(m, lay) if moe else lay.dense_slices
-        ep = ep_comm_time_s(
-            tokens,
-            copies,
-            m.hidden_size,
-            lay.stage_devices,
-            ep_tiers(
-                cluster, lay.stage_devices, w.scale_out_bandwidth_bytes_per_s, w.ignore_latency
-            ),
-            w.dispatch_dtype,
-            w.combine_dtype,
-            style=ep_style(w, ps.prefill),
-            node_limit=w.limited_groups,
-        )
+        ep, copies = _ep_comm(m, lay, w, cluster, tokens, moe, style)
+        glue = glue_s(acc, copies, m.hidden_size, w.dispatch_dtype, style) / w.expert_balance_frac
+        ffn = ffn / w.expert_balance_frac if moe else ffn
     no_c = w.ignore_compute
-    return (
+    return _LayerTimes(
         _zero_if(no_c, attn),
         _zero_if(no_c, ffn),
         _zero_if(no_c, small),
         np.asarray(tp_comm, dtype=float),
         ep,
+        _zero_if(no_c, glue),
+        copies,
+        style,
     )
 
 
@@ -229,23 +262,31 @@ def run_pass(
     for count, moe in [*kinds, (mtp_modules, mtp_kind)]:
         if count == 0:
             continue
-        attn, ffn, small, tp, ep = _layer(m, lay, w, cluster, ps, moe)
-        ep_s = ep.total_s if ep is not None else np.zeros_like(tp)
-        if ep is not None:
+        lt = _layer(m, lay, w, cluster, ps, moe)
+        ep_s = lt.ep.total_s if lt.ep is not None else np.zeros_like(lt.tp)
+        if lt.ep is not None:
             ep_one = ep_s
-            tot["bytes"] = tot["bytes"] + count * n_mb * ep.scale_out_bytes
-        compute, comm = attn + ffn + small, tp + ep_s
-        layer = n_mb * np.maximum(compute, comm) if lay.dual_overlap else compute + comm
+            tot["bytes"] = tot["bytes"] + count * n_mb * lt.ep.scale_out_bytes
+        layer, busy = layer_time_s(
+            lt.attn + lt.small / 2,
+            lt.ffn + lt.small / 2 + lt.glue,
+            lt.tp,
+            lt.ep,
+            lay.dual_overlap,
+            lt.style,
+            acc,
+            lt.copies,
+        )
         for key, val in (
-            ("attn", attn),
-            ("ffn", ffn),
-            ("small", small),
-            ("tp", tp),
+            ("attn", lt.attn),
+            ("ffn", lt.ffn + lt.glue),
+            ("small", lt.small),
+            ("tp", lt.tp),
             ("ep", ep_s),
-            ("step", layer),
-            ("exposed", layer - n_mb * compute),
         ):
-            tot[key] = tot[key] + count * (n_mb * val if key not in ("step", "exposed") else val)
+            tot[key] = tot[key] + count * n_mb * val
+        tot["step"] = tot["step"] + count * layer
+        tot["exposed"] = tot["exposed"] + count * np.maximum(layer - busy, 0.0)
     rows = ps.n_seq * ps.q_len
     head_rows = ps.n_seq if prefill else rows
     head = (
