@@ -62,7 +62,7 @@ def test_pareto_front_drops_dominated_points(llama_plan):
     _, plan = llama_plan
     a = plan.pareto[0]
     worse = a.__class__(
-        **{**a.__dict__, "tpot_s": a.tpot_s * 2, "output_tokens_per_s_per_node": 1.0}
+        **{**a.__dict__, "tpot_s": a.tpot_s * 2, "output_tokens_per_s_per_device": 1.0}
     )
     assert worse not in pareto_front([a, worse])
 

@@ -159,13 +159,18 @@ def test_cost_per_million_tokens():
 def test_prefix_cache_hits_cut_ttft():
     h200 = resolve_cluster("h200x1")
     cold = predict_inference(
-        LLAMA8, h200, ParallelPlan(), InferenceWorkload(prompt_tokens=8192, phase="prefill")
-    )
-    warm = predict_inference(
         LLAMA8,
         h200,
         ParallelPlan(),
-        InferenceWorkload(prompt_tokens=8192, phase="prefill", kv_cache_hit_frac=0.75),
+        InferenceWorkload(prompt_tokens=8192, phase="prefill", tokens_per_device=8192),
+    )
+    warm = predict_inference(  # one prompt per pass in both: 2,048 uncached tokens
+        LLAMA8,
+        h200,
+        ParallelPlan(),
+        InferenceWorkload(
+            prompt_tokens=8192, phase="prefill", kv_cache_hit_frac=0.75, tokens_per_device=2048
+        ),
     )
     assert warm.ttft_s < 0.5 * cold.ttft_s
 

@@ -102,10 +102,18 @@ def _infer_tables(w: WhatIf) -> list[Table]:
         ),
         Table(
             f"What-if: serving {w.model}, throughput, money, energy",
-            ["target", "out tok/s per GPU/chip", "per node (size)", "$/M out tok", "J/token"]
-            + ["$ vs base", "J vs base"],
+            ["target", "tok/s/GPU", "tok/s/node", "$/M out tok", "J/token", "$ vs base"]
+            + ["J vs base"],
             money,
-            _notes(w),
+            "\n".join(
+                x
+                for x in (
+                    "output tokens/s per GPU (or chip) first; per node with the node size in "
+                    "parentheses (8 GPUs on HGX, 72 on GB200 NVL72)",
+                    _notes(w),
+                )
+                if x
+            ),
         ),
     ]
 
