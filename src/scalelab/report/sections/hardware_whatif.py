@@ -102,7 +102,7 @@ def _infer_tables(w: WhatIf) -> list[Table]:
         ),
         Table(
             f"What-if: serving {w.model}, throughput, money, energy",
-            ["target", "tok/s/GPU", "tok/s/node", "$/M out tok", "J/token", "$ vs base"]
+            ["target", "tok/s/GPU", "per node", "$/M out tok", "J/token", "$ vs base"]
             + ["J vs base"],
             money,
             "\n".join(
