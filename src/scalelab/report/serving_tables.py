@@ -124,8 +124,7 @@ def collocated_tables(r: InferenceResult) -> list[Table]:
 def _pool_row(name: str, devices: int, r: InferenceResult, decode: bool) -> list[str]:
     rate = r.output_tokens_per_s_per_device if decode else r.input_tokens_per_s_per_device
     return [
-        name,
-        f"{devices:,}",
+        f"{name} ({devices:,})",
         escape(layout_label(r.layout)),
         cell(rate, ",.0f"),
         cell(None if rate is None else rate * r.devices_per_node, ",.0f"),
@@ -152,16 +151,16 @@ def disaggregated_tables(r: DisaggResult) -> list[Table]:
         ["balanced prefill share of devices", f"{100 * r.balanced_prefill_device_frac:.1f}%"],
     ]
     pools = Table(
-        "Pools: each pool's layout and its own rate (prefill: input, decode: output tokens)",
+        "Pools: each pool's layout and its own rate (prefill: input, decode: output tokens); "
+        "J and $ per output token of the decode pool alone",
         [
-            "pool",
-            "devices",
+            "pool (devices)",
             "layout",
-            f"tok/s per {word}",
-            f"tok/s per node ({n} {word}s)",
-            "TTFT / TPOT ms",
-            "J/out tok",
-            "$/M out tok",
+            f"tok/s/{word}",
+            f"per node ({n})",
+            "TTFT|TPOT ms",
+            "J/tok",
+            "$/M tok",
         ],
         [
             _pool_row("prefill", r.prefill_devices, r.prefill, decode=False),
