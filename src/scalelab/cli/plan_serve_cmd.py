@@ -17,7 +17,6 @@ from scalelab.report.section import Table
 
 def option_row(o: ServeOption) -> list[str]:
     return [
-        o.mode,
         o.label,
         f"{o.sequences_per_replica:,.0f}",
         f"{o.ttft_s * 1e3:,.1f}",
@@ -31,22 +30,22 @@ def option_row(o: ServeOption) -> list[str]:
 def option_columns(devices_per_node: int) -> list[str]:
     """Throughput per GPU first, per node beside it with the node size."""
     return [
-        "mode",
         "deployment",
         "seqs/replica",
         "TTFT ms",
         "TPOT ms",
-        "out tok/s/GPU",
-        f"per node ({devices_per_node} GPUs)",
-        "$/M out tok",
+        "tok/s/GPU",
+        f"per node ({devices_per_node})",
+        "$/M tok",
     ]
 
 
 def serve_plan_tables(p: ServePlan) -> list[Table]:
     columns = option_columns(p.best.devices_per_node)
     note = (
-        "tokens/s per GPU count every device paid for (both pools, idle ones included); "
-        "'(N idle)' marks devices no whole replica can use"
+        "output tokens/s per GPU count every device paid for (both pools, idle ones included), "
+        "per node beside it (node size in the header); 'prefill ... / decode ...' deployments "
+        "are disaggregated; '(N idle)' marks devices no whole replica can use"
     )
     return [
         Table(
