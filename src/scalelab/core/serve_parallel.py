@@ -82,7 +82,9 @@ def _from_sglang(fields: dict[str, Any], where: str) -> None:
     engine = _int(fields, "tp_size", where) if "tp_size" in fields else 1
     dp = _int(fields, "dp_size", where) if "dp_size" in fields else 1
     ep = _int(fields, "ep_size", where) if "ep_size" in fields else 1
-    dp_attention = _flag(fields, "enable_dp_attention", where) if "enable_dp_attention" in fields else False
+    dp_attention = (
+        _flag(fields, "enable_dp_attention", where) if "enable_dp_attention" in fields else False
+    )
     if "pp_size" in fields:
         fields["pp"] = _int(fields, "pp_size", where)
     for key in SGLANG_KEYS:

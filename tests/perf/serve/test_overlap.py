@@ -32,7 +32,9 @@ def test_without_overlap_everything_adds_up():
 
 def test_overlap_pairs_attention_with_dispatch_and_experts_with_combine():
     copies = a(128 * 8)
-    layer, _ = layer_time_s(a(3e-4), a(2e-4), a(0), ep(1e-4, 5e-4), True, "low-latency", H800, copies)
+    layer, _ = layer_time_s(
+        a(3e-4), a(2e-4), a(0), ep(1e-4, 5e-4), True, "low-latency", H800, copies
+    )
     sm = LL_SM_S_PER_COPY * 128 * 8  # 0.06 ms of SM time on each side
     assert float(layer) == pytest.approx(2 * (max(3e-4 + sm, 1e-4) + max(2e-4 + sm, 5e-4)))
 

@@ -29,7 +29,13 @@ def test_deepseek_decode_unit_tp1_dp144_ep144_on_144_h800_predicts():
     sc = load_scenario({**_unit(144), "parallel": {"tp": 1, "dp": 144, "ep": 144}}, "infer")
     r = predict_inference(sc.model, sc.cluster, sc.plan, sc.workload)
     lay = r.layout
-    assert (lay.tp, lay.attn_dp, lay.ep, lay.instance_devices, lay.replicas) == (1, 144, 144, 144, 1)
+    assert (lay.tp, lay.attn_dp, lay.ep, lay.instance_devices, lay.replicas) == (
+        1,
+        144,
+        144,
+        144,
+        1,
+    )
     assert lay.idle_devices == 0 and r.fits_in_memory
     assert r.output_tokens_per_s_per_device > 0
 
@@ -66,14 +72,20 @@ def test_moe_dp_without_ep_shards_the_experts_over_dp_x_tp():
     d = make_deployment(
         MIXTRAL, resolve_cluster("h100x8"), ParallelPlan(tp=2, dp=4), InferenceWorkload()
     )
-    tp8 = make_deployment(MIXTRAL, resolve_cluster("h100x8"), ParallelPlan(tp=8), InferenceWorkload())
+    tp8 = make_deployment(
+        MIXTRAL, resolve_cluster("h100x8"), ParallelPlan(tp=8), InferenceWorkload()
+    )
     # experts sharded 8 ways either way; attention weights 4x larger with TP2 than with TP8
     assert d.kv.weight_bytes_per_device > tp8.kv.weight_bytes_per_device
 
 
 def test_expert_weights_are_tp_sharded_without_ep():
-    one = make_deployment(MIXTRAL, resolve_cluster("h100x8"), ParallelPlan(tp=1), InferenceWorkload())
-    eight = make_deployment(MIXTRAL, resolve_cluster("h100x8"), ParallelPlan(tp=8), InferenceWorkload())
+    one = make_deployment(
+        MIXTRAL, resolve_cluster("h100x8"), ParallelPlan(tp=1), InferenceWorkload()
+    )
+    eight = make_deployment(
+        MIXTRAL, resolve_cluster("h100x8"), ParallelPlan(tp=8), InferenceWorkload()
+    )
     assert eight.kv.weight_bytes_per_device == pytest.approx(
         one.kv.weight_bytes_per_device / 8, rel=0.02
     )
@@ -91,7 +103,10 @@ def test_idle_devices_are_reported_and_paid():
 @pytest.mark.parametrize(
     ("plan", "words"),
     [
-        (ParallelPlan(tp=1, dp=144, ep=144, replicas=2), "need 288 devices but the cluster has 144"),
+        (
+            ParallelPlan(tp=1, dp=144, ep=144, replicas=2),
+            "need 288 devices but the cluster has 144",
+        ),
         (ParallelPlan(tp=1, dp=8, ep=16), "ep 16 must equal dp x tp = 8"),
         (ParallelPlan(tp=1, dp=288, ep=288), "exceeds the cluster's 144 devices"),
     ],
@@ -102,7 +117,9 @@ def test_inconsistent_degrees_say_how_to_write_them(plan, words):
 
 
 def test_layout_label_and_description():
-    lay = make_layout(V3, resolve_cluster("h800x288"), ParallelPlan(tp=1, dp=144, ep=144, replicas=2))
+    lay = make_layout(
+        V3, resolve_cluster("h800x288"), ParallelPlan(tp=1, dp=144, ep=144, replicas=2)
+    )
     assert layout_label(lay) == "tp1 dp144 ep144 x2"
     assert "attention TP1 x DP144, experts EP144" in describe_layout(lay)
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scalelab.core.errors import ConfigError
 from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec, ParallelPlan
 from scalelab.perf.energy import energy_arrays
 from scalelab.perf.model.flops import inference_flops_per_token

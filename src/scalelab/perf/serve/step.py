@@ -22,7 +22,6 @@ from scalelab.perf.kernels.timing import launch_time_s
 from scalelab.perf.serve.ep import EpComm, Style, ep_comm_time_s, ep_tiers
 from scalelab.perf.serve.kv import kv_elems_per_token_layer, kv_shard_frac
 from scalelab.perf.serve.layout import Layout, copies_per_token
-from scalelab.perf.serve.overlap import glue_s, layer_time_s
 from scalelab.perf.serve.ops import (
     attention_gemm_s,
     decode_attention_s,
@@ -34,6 +33,7 @@ from scalelab.perf.serve.ops import (
     router_s,
     small_kernels_s,
 )
+from scalelab.perf.serve.overlap import glue_s, layer_time_s
 
 Array = NDArray[np.float64]
 
