@@ -1,6 +1,6 @@
 """Report section: serving. Decode speed limit set by expert-parallel communication per interconnect,
-throughput per node and cost per million tokens of a few deployments, MLA vs GQA KV cache and batch,
-and the TPOT-throughput Pareto frontier."""
+throughput per GPU (per node beside it) and cost per million tokens of a few deployments, MLA vs
+GQA KV cache and batch, and the TPOT-throughput Pareto frontier."""
 
 from __future__ import annotations
 
