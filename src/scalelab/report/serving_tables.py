@@ -140,8 +140,7 @@ def disaggregated_tables(r: DisaggResult) -> list[Table]:
         ["TTFT incl. KV handoff (ms)", cell(r.ttft_s, ",.2f", 1e3)],
         ["TPOT (ms)", cell(r.tpot_s, ",.3f", 1e3)],
         ["tokens/s per request", cell(r.tokens_per_s_per_request, ",.1f")],
-        *rate_rows("output", r.output_tokens_per_s_per_device, n, word),
-        *rate_rows("input", r.input_tokens_per_s_per_device, n, word),
+        *rate_rows("system output", r.system_output_tokens_per_s_per_device, n, word),
         ["output tokens/s, whole system", cell(r.output_tokens_per_s, ",.0f")],
         ["system rate limited by", r.limited_by],
         ["max concurrency (sequences)", f"{r.max_concurrency:,}"],
@@ -183,7 +182,8 @@ def disaggregated_tables(r: DisaggResult) -> list[Table]:
     )
     tables = [
         Table(
-            "Serving prediction (prefill/decode disaggregated); rates per device count both pools",
+            "Serving prediction (prefill/decode disaggregated); system rates count both pools' "
+            "devices, each pool's own rate is in the next table",
             ["metric", "value"],
             system,
         ),

@@ -22,8 +22,10 @@ from scalelab.perf.serve.step import kv_transfer_s
 
 @dataclass(frozen=True)
 class DisaggResult:
-    """Both pools' predictions and the combined serving metrics (SI units). Rates per device count
-    the devices of both pools; per node = per device x devices_per_node."""
+    """Both pools' predictions and the combined serving metrics (SI units). As DeepSeek and SGLang
+    report a disaggregated deployment, input rates are the prefill pool's own per device (and node)
+    and output rates the decode pool's own; `system_*` rates divide what the whole system delivers
+    by the devices of both pools (what the money pays for)."""
 
     prefill: InferenceResult  # phase 'prefill' on the prefill pool
     decode: InferenceResult  # phase 'decode' on the decode pool
@@ -34,10 +36,11 @@ class DisaggResult:
     tpot_s: float
     tokens_per_s_per_request: float
     output_tokens_per_s: float  # system output rate, min(decode pool, prefill pool / ratio)
-    output_tokens_per_s_per_device: float
-    input_tokens_per_s_per_device: float
+    output_tokens_per_s_per_device: float  # decode pool, per device of that pool
+    input_tokens_per_s_per_device: float  # prefill pool, per device of that pool
     output_tokens_per_s_per_node: float
     input_tokens_per_s_per_node: float
+    system_output_tokens_per_s_per_device: float  # system output over both pools' devices
     usd_per_million_output_tokens: float
     joules_per_token: float | None  # facility energy of both pools per output token
     max_concurrency: int  # decode pool
@@ -48,7 +51,7 @@ class DisaggResult:
 
     def metrics(self) -> dict[str, float]:
         shared = (k for k in InferenceResult.METRIC_KEYS if hasattr(self, k))
-        keys = (*shared, "kv_transfer_s")
+        keys = (*shared, "kv_transfer_s", "system_output_tokens_per_s_per_device")
         return {k: float(v) for k in keys if (v := getattr(self, k)) is not None}
 
 
@@ -100,10 +103,11 @@ def predict_disaggregated(
         dec.tpot_s,
         1.0 / dec.tpot_s,
         out_total,
+        out_dev,
+        in_dev,
+        out_dev * per_node,
+        in_dev * prefill_cluster.devices_per_node,
         out_total / devices,
-        out_total * ratio / devices,
-        out_total / devices * per_node,
-        out_total * ratio / devices * per_node,
         usd_per_s * 1e6 / out_total,
         joules,
         dec.max_concurrency,
