@@ -143,10 +143,37 @@ def test_serve_is_scalelab_plan_serve(client, cli):
     )
     assert [o["deployment"] for o in r["pareto"]] == [o["deployment"] for o in want["pareto"]]
     assert r["best"]["ttft_s"] <= 0.5 and r["best"]["tpot_s"] <= 0.03
-    per_gpu = r["best"]["output_tokens_per_s_per_gpu"] * 8
-    assert _close(per_gpu, r["best"]["output_tokens_per_s_per_node"])
-    collocated = [o for o in r["options"] if o["mode"] == "collocated"]
-    assert collocated and all(o["joules_per_token"] > 0 for o in collocated)
+    assert _close(
+        r["best"]["output_tokens_per_s_per_gpu"], want["best"]["output_tokens_per_s_per_device"]
+    )
+    assert r["best"]["idle_devices"] == want["best"]["idle_devices"]
+    assert all(o["joules_per_token"] > 0 for o in r["options"])  # collocated and split pools
+
+
+def test_serve_joules_is_predict_infer(client, cli, tmp_path):
+    # J/token of the cheapest deployment = `predict infer` on that deployment at its batch.
+    r = client.get("/api/serve", params=SERVE).json()["results"]["best"]
+    plan = {k: v for k, v in r["decode_plan"].items() if v is not None and k != "optimizations"}
+    lines = ['model = "llama-3.1-70b"', "[hardware]", 'accelerator = "h200-sxm-141gb"']
+    lines += ["num_devices = 16", "[parallel]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in plan.items()]
+    lines += ["[workload]", "prompt_tokens = 2048", "output_tokens = 512", 'dtype = "fp8"']
+    lines += [f"batch_size = {max(1, round(r['sequences_per_replica']))}"]
+    lines += ["ttft_target_s = 0.5", "tpot_target_s = 0.03"]
+    if r["prefill_plan"] is not None:
+        pre = {k: v for k, v in r["prefill_plan"].items() if v is not None and k != "optimizations"}
+        lines += [
+            "[disaggregation]",
+            f"prefill_devices = {r['prefill_devices']}",
+            "[disaggregation.parallel]",
+        ]
+        lines += [f"{k} = {json.dumps(v)}" for k, v in pre.items()]
+    scenario = tmp_path / "s.toml"
+    scenario.write_text("\n".join(lines) + "\n")
+    code, out, err = cli("predict", "infer", str(scenario), "--json")
+    assert code == 0, err
+    want = json.loads(out)["results"]["metrics"]["joules_per_token"]
+    assert _close(r["joules_per_token"], want)
 
 
 def test_serve_unmet_target_is_the_cli_message_on_its_field(client, cli_error, error_of):

@@ -140,7 +140,8 @@ def test_emerging_row_copy_equals_plan_whatif_unedited():
     for t, row in zip(targets[1:], w.rows[1:], strict=True):
         mine = whatif_view._emerging_row(req, t, row, {})
         for key in ("num_devices", "tpot_s", "usd_per_million_output_tokens", "joules_per_token",
-                    "output_tokens_per_s_per_node", "fastest_tpot_s"):  # fmt: skip
+                    "output_tokens_per_s_per_node", "output_tokens_per_s_per_device",
+                    "devices_per_node", "fastest_tpot_s"):  # fmt: skip
             assert getattr(mine, key) == pytest.approx(getattr(row, key), rel=1e-12), (t.label, key)
         assert (mine.deployment, mine.note) == (row.deployment, row.note)
 

@@ -119,11 +119,7 @@
 
   // ---- Serve -------------------------------------------------------------------------------
   function joulesCard(r) {
-    // J/token comes from predict_inference, which models collocated deployments only.
-    if (ok(r.best.joules_per_token)) return card("hl-joules", "J per output token", F.sig(r.best.joules_per_token), "this deployment");
-    const c = r.options.find((o) => ok(o.joules_per_token));
-    return card("hl-joules", "J per output token", c ? F.sig(c.joules_per_token) : dash,
-      c ? "cheapest collocated (not modeled for disaggregated)" : "not modeled for disaggregated");
+    return card("hl-joules", "J per output token", F.sig(r.best.joules_per_token), "facility energy, all pools");
   }
 
   function serve(r) {
@@ -132,7 +128,7 @@
       card("hl-usd", "$ per M output tokens", fixed(b.usd_per_million_output_tokens, 3), b.mode),
       card("hl-tpot", "TPOT (ms)", F.ms(b.tpot_s), `target ${ok(r.workload.tpot_target_s) ? F.ms(r.workload.tpot_target_s) : "none"}`),
       card("hl-ttft", "TTFT (ms)", F.ms(b.ttft_s), `target ${ok(r.workload.ttft_target_s) ? F.ms(r.workload.ttft_target_s) : "none"}`),
-      card("hl-gpu", "output tok/s per GPU", F.int(b.output_tokens_per_s_per_gpu), `${F.int(b.output_tokens_per_s_per_node)} per node`),
+      card("hl-gpu", "output tok/s per GPU", F.int(b.output_tokens_per_s_per_gpu), `${F.int(b.output_tokens_per_s_per_node)} per node of ${b.devices_per_node}${b.idle_devices ? `, ${b.idle_devices} idle` : ""}`),
       joulesCard(r),
       card("hl-conc", "max concurrency", F.int(b.max_concurrency), `${F.int(b.sequences_per_replica)} seqs/replica`),
     ];
@@ -149,7 +145,8 @@
       panel("Latency-throughput frontier (within the TTFT target; orange: the cheapest deployment)",
         h("div", { class: "chart" }, Charts.scatter(r.pareto.map((o) => ({ x: o.tpot_s * 1e3, y: o.output_tokens_per_s_per_gpu, label: o.deployment, highlight: o.deployment === b.deployment })),
           { title: "frontier", xlabel: "TPOT (ms)", ylabel: "output tokens/s per GPU", logx: true, logy: true, xfmt: (t) => sig(t, 2), yfmt: (t) => sig(t, 2), line: true }))),
-      panel("Frontier points, fastest first", table(cols, r.pareto, { id: "pareto" })),
+      panel("Frontier points, fastest first", table(cols, r.pareto, { id: "pareto" }),
+        note("J/token is computed for the deployments listed above; frontier points that are not among them show -")),
     ];
     return { headline, out };
   }

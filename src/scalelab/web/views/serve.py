@@ -1,6 +1,7 @@
 """Serve view: `scalelab plan-serve` behind the page. The cheapest deployment meeting the TTFT/TPOT
-targets and the latency-throughput frontier (plan/serve.plan_serve), per GPU; J per output token
-from perf/serve.predict_inference at each collocated deployment's batch, as `whatif` does.
+targets and the latency-throughput frontier (plan/serve.plan_serve), per GPU first; J per output
+token of each deployment at its batch from plan/serve_scenario.predict_serve (predict_inference
+collocated, predict_disaggregated for split pools), as `predict infer` computes it.
 `_option` is the one place that reads plan/serve's ServeOption."""
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 
 from scalelab.core import flags
 from scalelab.core.errors import ScalelabError
-from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec, ParallelPlan
-from scalelab.perf.serve.predict import predict_inference
+from scalelab.core.scenario import Scenario
+from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec
 from scalelab.plan.serve import ServeOption, plan_serve
+from scalelab.plan.serve_scenario import ServeScenario, predict_serve
 from scalelab.web.inputs import (
     MAX_TOKENS,
     FieldError,
@@ -39,7 +41,7 @@ DEFAULTS = {
     "dtype": "fp8",
     "ttft-ms": "2000",
     "tpot-ms": "50",
-    "top": "10",
+    "top": "5",  # each listed deployment's J/token is one more prediction
 }
 
 
@@ -73,34 +75,35 @@ def parse(p: Params) -> ServeRequest:
 
 
 class _Joules:
-    """J per output token of collocated deployments at their batch (perf/serve/predict.py),
-    each computed once per answer (the options and the frontier share deployments)."""
+    """J per output token of a deployment at its batch, each computed once per answer: for the
+    options meeting the targets (a few ms each); frontier points only where they are options too,
+    so a 20-point frontier does not double the answer's time."""
 
     def __init__(self, req: ServeRequest) -> None:
         self.req = req
-        self.memo: dict[tuple[str, int], float | None] = {}
+        self.memo: dict[str, float | None] = {}
 
-    def __call__(self, o: ServeOption) -> float | None:
-        if o.mode != "collocated":
-            return None
+    def __call__(self, o: ServeOption, compute: bool = True) -> float | None:
+        """`compute=False`: only what is already known (frontier points that are also options)."""
         batch = max(1, round(o.sequences_per_replica))
-        key = (o.decode_plan.model_dump_json(), batch)
-        if key not in self.memo:
-            self.memo[key] = self._at(o.decode_plan, batch)
-        return self.memo[key]
+        key = f"{o.label}|{batch}|{o.prefill_devices}"
+        if key not in self.memo and compute:
+            self.memo[key] = self._at(o, batch)
+        return self.memo.get(key)
 
-    def _at(self, plan: ParallelPlan, batch: int) -> float | None:
+    def _at(self, o: ServeOption, batch: int) -> float | None:
         req = self.req
         w = req.workload.model_copy(update={"batch_size": batch})
+        scenario = Scenario(req.model, req.cluster, o.decode_plan, w)
         try:
-            j = predict_inference(req.model, req.cluster, plan, w).joules_per_token
+            j = predict_serve(ServeScenario(scenario, o.prefill_devices, o.prefill_plan))
         except ScalelabError:
             return None
-        return j if j is not None and math.isfinite(j) else None
+        value = j.joules_per_token
+        return value if value is not None and math.isfinite(value) else None
 
 
-def _option(req: ServeRequest, o: ServeOption, joules: _Joules) -> dict[str, Any]:
-    per_node = req.cluster.devices_per_node
+def _option(o: ServeOption, joules: float | None) -> dict[str, Any]:
     return {
         "mode": o.mode,
         "deployment": o.label,
@@ -111,10 +114,12 @@ def _option(req: ServeRequest, o: ServeOption, joules: _Joules) -> dict[str, Any
         "sequences_per_replica": o.sequences_per_replica,
         "ttft_s": o.ttft_s,
         "tpot_s": o.tpot_s,
+        "output_tokens_per_s_per_gpu": o.output_tokens_per_s_per_device,
         "output_tokens_per_s_per_node": o.output_tokens_per_s_per_node,
-        "output_tokens_per_s_per_gpu": o.output_tokens_per_s_per_node / per_node,
+        "devices_per_node": o.devices_per_node,
+        "idle_devices": o.idle_devices,
         "usd_per_million_output_tokens": o.usd_per_million_output_tokens,
-        "joules_per_token": joules(o),
+        "joules_per_token": joules,
         "max_concurrency": o.max_concurrency,
     }
 
@@ -139,9 +144,9 @@ def compute(req: ServeRequest, progress: Progress) -> dict[str, Any]:
         "model": model_json(req.model, req.model_id),
         "cluster": cluster_json(req.cluster),
         "workload": req.workload.model_dump(),
-        "best": _option(req, found.best, joules),
-        "options": [_option(req, o, joules) for o in found.options],
-        "pareto": [_option(req, o, joules) for o in found.pareto],
+        "best": _option(found.best, joules(found.best)),
+        "options": [_option(o, joules(o)) for o in found.options],
+        "pareto": [_option(o, joules(o, compute=False)) for o in found.pareto],
         "evaluated": found.num_evaluated,
         "cli": req.cli,
     }
@@ -150,7 +155,7 @@ def compute(req: ServeRequest, progress: Progress) -> dict[str, Any]:
 
 
 _COLUMNS = ["mode", "deployment", "sequences_per_replica", "ttft_s", "tpot_s"]
-_COLUMNS += ["output_tokens_per_s_per_gpu", "output_tokens_per_s_per_node"]
+_COLUMNS += ["output_tokens_per_s_per_gpu", "output_tokens_per_s_per_node", "idle_devices"]
 _COLUMNS += ["usd_per_million_output_tokens", "joules_per_token", "max_concurrency"]
 _COLUMNS += ["prefill_devices", "decode_devices"]
 
