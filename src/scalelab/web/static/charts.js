@@ -41,7 +41,8 @@
   function ticks(lo, hi, log) {
     if (log) {
       const out = [];
-      for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
+      const steps = Math.log10(hi / lo) < 2.5 ? [1, 2, 5] : [1];  // few decades: 1-2-5 ticks
+      for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) steps.forEach((m) => out.push(m * 10 ** e));
       return out.filter((t) => t >= lo / 1.0001 && t <= hi * 1.0001);
     }
     const step = 10 ** Math.floor(Math.log10((hi - lo) / 4 || 1));
@@ -88,7 +89,7 @@
     s.appendChild(el("text", { x: (L + width - R) / 2, y: height - 6, "text-anchor": "middle" }, opts.xlabel));
     s.appendChild(el("text", { x: 12, y: (T + height - B) / 2, "text-anchor": "middle", transform: `rotate(-90 12 ${(T + height - B) / 2})` }, opts.ylabel));
     if (opts.line) {
-      const sorted = [...pts].sort((a, b) => a.x - b.x);
+      const sorted = pts.filter((p) => !p.extra).sort((a, b) => a.x - b.x);
       s.appendChild(el("polyline", { points: sorted.map((p) => `${sx(p.x)},${sy(p.y)}`).join(" "), fill: "none", stroke: "#9fb6d6", "stroke-width": 1.5 }));
     }
     for (const p of pts) {

@@ -143,7 +143,8 @@
     const out = [
       panel(`Deployments meeting the targets, cheapest first (${r.evaluated.toLocaleString("en-US")} evaluated)`, table(cols, r.options, { id: "options" })),
       panel("Latency-throughput frontier (within the TTFT target; orange: the cheapest deployment)",
-        h("div", { class: "chart" }, Charts.scatter(r.pareto.map((o) => ({ x: o.tpot_s * 1e3, y: o.output_tokens_per_s_per_gpu, label: o.deployment, highlight: o.deployment === b.deployment })),
+        h("div", { class: "chart" }, Charts.scatter(r.pareto.map((o) => ({ x: o.tpot_s * 1e3, y: o.output_tokens_per_s_per_gpu, label: o.deployment }))
+          .concat([{ x: b.tpot_s * 1e3, y: b.output_tokens_per_s_per_gpu, label: `cheapest: ${b.deployment}`, highlight: true, extra: true }]),
           { title: "frontier", xlabel: "TPOT (ms)", ylabel: "output tokens/s per GPU", logx: true, logy: true, xfmt: (t) => sig(t, 2), yfmt: (t) => sig(t, 2), line: true }))),
       panel("Frontier points, fastest first", table(cols, r.pareto, { id: "pareto" }),
         note("J/token is computed for the deployments listed above; frontier points that are not among them show -")),
@@ -226,7 +227,7 @@
       : { TPOT: rows.map((x) => x.tpot_ratio), "$ per token": rows.map((x) => x.usd_ratio), "J per token": rows.map((x) => x.joules_ratio) };
     const out = [
       ...whatifTables(r),
-      panel(`Each target against ${base.label} (below 1 is better, log scale)`, Charts.groupedBars(rows.map((x) => x.label), series, { title: "ratios" })),
+      panel(`Each target against ${base.label} (below 1 is better, log scale)`, h("div", { class: "chart" }, Charts.groupedBars(rows.map((x) => x.label), series, { title: "ratios" }))),
       ...assumptions(r, ctx),
     ];
     return { headline, out };
