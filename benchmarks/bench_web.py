@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import statistics
 import sys
@@ -209,8 +210,9 @@ def load_test(port: int) -> dict[str, Any]:
 
 
 def main() -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     with Server() as srv:
-        rows = per_interaction(srv.port, repeats=5)
+        rows = per_interaction(srv.port, repeats=7)
         load = load_test(srv.port)
     dsv3 = next(r for r in rows if r["interaction"].startswith("train: deepseek-v3"))
     simple = [r for r in rows if r["overhead_s"] is not None and r is not dsv3]
@@ -220,6 +222,8 @@ def main() -> dict[str, Any]:
             "starlette": version("starlette"),
             "uvicorn": version("uvicorn"),
             "scalelab": version("scalelab"),
+            # other jobs on the machine inflate every time here alike; the ratios stay comparable
+            "load_average_1m_before_after": [load_before, os.getloadavg()[0]],
         },
         "per_interaction": rows,
         "targets": {
