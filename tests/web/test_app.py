@@ -114,3 +114,47 @@ def test_web_imports_without_torch():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+HF_CONFIG = {
+    "model_type": "qwen2",
+    "_name_or_path": "my-qwen",
+    "num_hidden_layers": 24,
+    "hidden_size": 2048,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 2,
+    "intermediate_size": 11008,
+    "vocab_size": 151936,
+}
+
+
+def test_upload_config_json(client):
+    r = client.post("/api/model", content=json.dumps(HF_CONFIG))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["command"] == "web model" and body["inputs"]["bytes"] > 100
+    res = body["results"]
+    assert res["model"]["name"] == "my-qwen" and res["model"]["uploaded"]
+    assert res["fields"]["num_layers"] == 24 and res["fields"]["qkv_bias"] is True
+    train = client.get("/api/train", params={**SMALL_TRAIN, "mspec": res["mspec"]}).json()
+    assert train["results"]["model"]["name"] == "my-qwen"
+    assert "--model config.json" in train["results"]["cli"]
+
+
+def test_bad_upload_is_the_cli_message(client, error_of, cli_error, tmp_path):
+    bad = {**HF_CONFIG, "model_type": "gpt2"}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(bad))
+    field, msg = error_of(client.post("/api/model", content=json.dumps(bad)))
+    cli_msg = cli_error("plan", "--model", str(path), "--cluster", "h100x8", "--global-batch", "8")
+    assert field == "model" and msg == cli_msg.replace(str(path), "config.json")
+    field, msg = error_of(client.post("/api/model", content=b"{not json"))
+    assert field == "model" and msg.startswith("config.json: not valid JSON")
+    field, msg = error_of(client.post("/api/model", content=b"[1, 2]"))
+    assert field == "model" and "table/object" in msg
+
+
+def test_upload_size_is_bounded(client):
+    r = client.post("/api/model", content=b" " * (300 * 1024))
+    assert r.status_code == 413 and r.json()["error"]["field"] == "model"
+    assert client.get("/api/model").status_code == 404  # uploads are POSTed
