@@ -22,9 +22,13 @@ BATCH_SIZES = (1, 32)
 
 @dataclass(frozen=True)
 class Latency:
+    """Wall-clock p50/p95 per call, and the calling thread's CPU time p50 (on one thread all the
+    work runs there, so it ignores time lost to other processes on a shared machine)."""
+
     batch_size: int
     p50_s: float
     p95_s: float
+    cpu_p50_s: float
 
     @property
     def examples_per_s(self) -> float:
@@ -34,6 +38,7 @@ class Latency:
 @dataclass(frozen=True)
 class VariantResult:
     label: str
+    role: str
     path: str
     method: str
     backend: str
@@ -62,13 +67,20 @@ class BenchResult:
         out = {"size_ratio": row.size_bytes / base.size_bytes,
                "accuracy_delta_points": 100 * (row.accuracy_frac - base.accuracy_frac)}  # fmt: skip
         for b in BATCH_SIZES:
-            out[f"speedup_b{b}_ratio"] = base.at(b).p50_s / row.at(b).p50_s
+            out[f"speedup_b{b}_ratio"] = _per_call_s(base.at(b), self.threads) / _per_call_s(
+                row.at(b), self.threads
+            )
         return out
 
     def to_dict(self) -> dict[str, Any]:
         rows = [{**asdict(r), **self.ratios(r)} for r in self.rows]
         return {"rows": rows, "threads": self.threads, "repeats": self.repeats,
                 "dataset": self.dataset, "machine": self.machine}  # fmt: skip
+
+
+def _per_call_s(lat: Latency, threads: int) -> float:
+    """Speed-ups use CPU time on one thread (robust to a busy machine), wall time otherwise."""
+    return lat.cpu_p50_s if threads == 1 else lat.p50_s
 
 
 def machine_info() -> dict[str, Any]:
@@ -152,9 +164,11 @@ def bench_variants(
             on_stage(f"latency at batch {b}")
         inputs = [t.test.ids[:b] for t in tasks]
         for i, ts in enumerate(_time_all(variants, inputs, repeats, warmup)):
-            lat[i].append(Latency(b, float(np.percentile(ts, 50)), float(np.percentile(ts, 95))))
+            wall, cpu = np.array([t[0] for t in ts]), np.array([t[1] for t in ts])
+            pct = lambda a, q: float(np.percentile(a, q))  # noqa: E731
+            lat[i].append(Latency(b, pct(wall, 50), pct(wall, 95), pct(cpu, 50)))
     rows = [
-        VariantResult(v.label, str(v.path), v.meta.method, v.meta.backend, v.num_params, v.size_bytes,
+        VariantResult(v.label, str(v.meta.extra.get("role", "model")), str(v.path), v.meta.method, v.meta.backend, v.num_params, v.size_bytes,
                       lat[i], acc[i], len(tasks[i].test))
         for i, v in enumerate(variants)
     ]  # fmt: skip

@@ -159,9 +159,11 @@ class QuantizeResult:
 
 def quantize(
     ckpt: Path, method: str, backend: str, out: Path | None = None, calib: int = 128,
-    engine: str | None = None,
+    engine: str | None = None, onnx_fp32: Path | None = None,
 ) -> QuantizeResult:  # fmt: skip
-    """Quantize an fp32 checkpoint into one file (safetensors for torch, ONNX for onnxruntime)."""
+    """Quantize an fp32 checkpoint into one file (safetensors for torch, ONNX for onnxruntime).
+
+    `onnx_fp32`: an export of the same checkpoint to start from instead of exporting again."""
     check_method(method, backend)
     out = out or default_output(ckpt, method, backend)
     store.check_output(out)
@@ -174,7 +176,8 @@ def quantize(
         return QuantizeResult(
             str(ckpt), str(out), method, backend, store.weights_bytes(ckpt), out.stat().st_size
         )
-    return _quantize_ort(ckpt, model, meta, new_meta, method, out, calib)
+    proto = store.load_onnx(onnx_fp32)[0] if onnx_fp32 is not None else None
+    return _quantize_ort(ckpt, model, meta, new_meta, method, out, calib, proto)
 
 
 def _quantize_ort(
