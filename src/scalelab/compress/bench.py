@@ -131,17 +131,17 @@ def _accuracy(v: Variant, task: TextTask, batch: int = 64) -> float:
 
 def _time_all(
     variants: Sequence[Variant], inputs: Sequence[torch.Tensor], repeats: int, warmup: int
-) -> list[list[float]]:
-    """Seconds per call of variant i on its own input, `repeats` rounds over all variants."""
+) -> list[list[tuple[float, float]]]:
+    """(wall, thread CPU) seconds per call of variant i, `repeats` rounds over all variants."""
     for v, x in zip(variants, inputs, strict=True):
         for _ in range(warmup):
             v.run(x)
-    times: list[list[float]] = [[] for _ in variants]
+    times: list[list[tuple[float, float]]] = [[] for _ in variants]
     for _ in range(repeats):
         for i, (v, x) in enumerate(zip(variants, inputs, strict=True)):
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.thread_time()
             v.run(x)
-            times[i].append(time.perf_counter() - start)
+            times[i].append((time.perf_counter() - wall, time.thread_time() - cpu))
     return times
 
 
