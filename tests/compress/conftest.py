@@ -16,5 +16,7 @@ def teacher(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from scalelab.compress.workflow import train_teacher
 
     out = tmp_path_factory.mktemp("compress") / "teacher"
-    train_teacher("bbc", TINY, TrainSettings(epochs=4, batch_size=16, lr=3e-3), out, vocab_size=2000)
+    train_teacher(
+        "bbc", TINY, TrainSettings(epochs=4, batch_size=16, lr=3e-3), out, vocab_size=2000
+    )
     return out

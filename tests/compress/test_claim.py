@@ -22,7 +22,12 @@ def test_best_int8_student_decides_and_both_targets_are_checked():
 
 
 def test_holds_only_when_size_and_speed_both_hold():
-    bench = {"rows": [_row("t", "teacher", "fp32", 1, 1, 1, 0), _row("s", "student", "int8-dynamic", 0.05, 3.1, 6, -0.5)]}
+    bench = {
+        "rows": [
+            _row("t", "teacher", "fp32", 1, 1, 1, 0),
+            _row("s", "student", "int8-dynamic", 0.05, 3.1, 6, -0.5),
+        ]
+    }
     assert claim_evidence(bench).verdict.startswith("holds")
 
 

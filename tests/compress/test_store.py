@@ -12,7 +12,9 @@ from scalelab.compress.variants import open_variant
 from scalelab.core.errors import CheckpointError, ConfigError
 
 CFG = EncoderConfig(vocab_size=8, max_len=4, d_model=8, n_layers=1, n_heads=2)
-META = store.ModelMeta(CFG.model_dump(), ["<pad>", "<cls>", "<unk>", "a", "b", "c", "d", "e"], ["x", "y"], "bbc")
+META = store.ModelMeta(
+    CFG.model_dump(), ["<pad>", "<cls>", "<unk>", "a", "b", "c", "d", "e"], ["x", "y"], "bbc"
+)
 
 
 def _saved(tmp_path: Path) -> Path:
@@ -26,7 +28,9 @@ def test_checkpoint_round_trip(tmp_path):
     path = _saved(tmp_path)
     model, meta = store.load_classifier(path)
     assert meta == META and model.num_params() == EncoderClassifier(CFG).num_params()
-    assert store.weights_bytes(path) == (path / "step_00000003" / "model.safetensors").stat().st_size
+    assert (
+        store.weights_bytes(path) == (path / "step_00000003" / "model.safetensors").stat().st_size
+    )
 
 
 def test_truncated_checkpoint_is_refused(tmp_path):

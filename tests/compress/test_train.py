@@ -27,5 +27,7 @@ def test_soft_term_is_t_squared_kl_computed_by_hand():
 
 def test_student_equal_to_teacher_has_no_soft_loss():
     logits = torch.randn(4, 5)
-    got = distill_loss(logits, logits.clone(), torch.zeros(4, dtype=torch.long), DistillSettings(alpha=1.0))
+    got = distill_loss(
+        logits, logits.clone(), torch.zeros(4, dtype=torch.long), DistillSettings(alpha=1.0)
+    )
     assert abs(got.item()) < 1e-6

@@ -138,8 +138,12 @@ def quantized_state(model: nn.Module) -> dict[str, torch.Tensor]:
             # Copy the qparams out through Python lists: for float-qparams embeddings the tensors
             # q_per_channel_* return can point into memory freed with the temporary `qw`.
             out[prefix + "weight_q"] = qw.int_repr().clone().contiguous()
-            out[prefix + "weight_scale"] = torch.tensor(qw.q_per_channel_scales().tolist(), dtype=torch.float32)
-            out[prefix + "weight_zero_point"] = torch.tensor(qw.q_per_channel_zero_points().tolist(), dtype=torch.float32)
+            out[prefix + "weight_scale"] = torch.tensor(
+                qw.q_per_channel_scales().tolist(), dtype=torch.float32
+            )
+            out[prefix + "weight_zero_point"] = torch.tensor(
+                qw.q_per_channel_zero_points().tolist(), dtype=torch.float32
+            )
             bias = (
                 module.bias()
                 if callable(getattr(module, "bias", None))
