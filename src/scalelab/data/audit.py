@@ -140,7 +140,7 @@ def associated_terms(group_words: dict[str, Counter], group: str, top: int = 8) 
 def _groups(state: AuditState, accuracy: dict[str, tuple[float, int]]) -> dict[str, Any]:
     if not state.group_words:
         return {}
-    sizes = Counter()
+    sizes: Counter[str] = Counter()
     for (group, _), n in state.group_labels.items():
         sizes[group] += n
     shown = [g for g, _ in sizes.most_common(MAX_GROUPS)]

@@ -82,9 +82,9 @@ def augment(
     start = time.perf_counter()
     backend = ""
     if method == "backtranslate":
-        translator = translator or apertium_back_translator()
-        backend = translator.name
-        copies = _translated_copies(texts, per_example, translator)
+        mt: Translator = translator or apertium_back_translator()
+        backend = mt.name
+        copies = _translated_copies(texts, per_example, mt)
     else:
         synonyms = synonyms or WordNetSynonyms()
         backend = "WordNet 3.0 (NLTK reader)"

@@ -142,7 +142,9 @@ def dense_model_for_params(params: float, vocab_size: int = 128256) -> ModelSpec
     all near-optimal), a multiple of 1024; 128-dim heads, 8 KV heads, SwiGLU FFN of 8h/3; the
     layer count then matches `params` (q, o: h^2 each; k, v: h x 1024; FFN 3 h ffn; 2 V h)."""
     if not params >= 1e8:
-        raise ConfigError(f"--params: need at least 1e8 parameters for a model shape (got {params})")
+        raise ConfigError(
+            f"--params: need at least 1e8 parameters for a model shape (got {params})"
+        )
     layers_guess = (params / (12 * 128**2)) ** (1 / 3)
     hidden = max(1024, round(128 * layers_guess / 1024) * 1024)
     ffn = round(8 * hidden / 3 / 256) * 256

@@ -15,7 +15,9 @@ import numpy as np
 from scalelab.core.errors import ConfigError
 from scalelab.data.classify import fit_classifier, make_vectorizer
 
-DEFAULT_THRESHOLD = 0.6  # LR on TF-IDF with 10-100 labels per class rarely exceeds 0.8 (docs/data.md)
+DEFAULT_THRESHOLD = (
+    0.6  # LR on TF-IDF with 10-100 labels per class rarely exceeds 0.8 (docs/data.md)
+)
 DEFAULT_ROUNDS = 3
 # Each round adds the same share (at most GROWTH) of every class's labeled count, most confident
 # first: with a plain threshold the majority prediction floods the pool and the model collapses
@@ -102,10 +104,12 @@ def _select(
     for c in classes:
         rows = np.flatnonzero((predicted == c) & (confidence >= threshold))
         candidates.append(rows[np.argsort(-confidence[rows], kind="stable")])
-        counts.append(max(1, np.count_nonzero(labels == c)))
-    share = min(growth, *(len(rows) / n for rows, n in zip(candidates, counts, strict=True)))
+        counts.append(max(1, int(np.count_nonzero(labels == c))))
+    share = min([growth] + [len(rows) / n for rows, n in zip(candidates, counts, strict=True)])
     picked = [rows[: int(share * n)] for rows, n in zip(candidates, counts, strict=True)]
-    values = [np.full(rows.size, c, dtype=np.int64) for rows, c in zip(picked, classes, strict=True)]
+    values = [
+        np.full(rows.size, c, dtype=np.int64) for rows, c in zip(picked, classes, strict=True)
+    ]
     return np.concatenate(picked), np.concatenate(values)
 
 

@@ -26,7 +26,8 @@ APERTIUM_HINT = (
 class Translator(Protocol):
     """Translates a batch of single-line texts; returns exactly one line per input."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def translate(self, texts: Sequence[str]) -> list[str]: ...
 
@@ -91,12 +92,18 @@ class CTranslate2Translator:
         try:
             import ctranslate2
         except ImportError:
-            raise ConfigError("--mt-model needs the ctranslate2 package: pip install ctranslate2")
-        self.name = f"ctranslate2 {self.model_dir.name}"
+            raise ConfigError(
+                "--mt-model needs the ctranslate2 package: pip install ctranslate2"
+            ) from None
+        self._name = f"ctranslate2 {self.model_dir.name}"
         self.beam_size, self.max_length = beam_size, max_length
         self._model = ctranslate2.Translator(str(self.model_dir), device="cpu", intra_threads=1)
         self._src = self._spm("source.spm")
         self._tgt = self._spm("target.spm") or self._src
+
+    @property
+    def name(self) -> str:
+        return self._name
 
     def _spm(self, filename: str) -> Any:
         path = self.model_dir / filename
@@ -144,5 +151,7 @@ def apertium_back_translator(pivot: str = "spa") -> BackTranslator:
     return BackTranslator(ApertiumTranslator(f"eng-{pivot}"), ApertiumTranslator(f"{pivot}-eng"))
 
 
-def ctranslate2_back_translator(forward_dir: str | Path, backward_dir: str | Path) -> BackTranslator:
+def ctranslate2_back_translator(
+    forward_dir: str | Path, backward_dir: str | Path
+) -> BackTranslator:
     return BackTranslator(CTranslate2Translator(forward_dir), CTranslate2Translator(backward_dir))
