@@ -12,6 +12,7 @@ at a time; the reducer folds partial results in chunk order, so every executor a
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
@@ -76,7 +77,11 @@ def dask_executor(address: str | None = None, n_workers: int = 2) -> Iterator[Da
             yield DaskExecutor(client)
         return
     cluster = LocalCluster(
-        n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,  # library code never prints: no worker chatter on stderr
     )
     with cluster, Client(cluster) as client:
         yield DaskExecutor(client)

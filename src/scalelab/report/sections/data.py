@@ -4,6 +4,7 @@ help with few labels (measured over seeds), and how much text the report's model
 from __future__ import annotations
 
 import math
+import re
 import shutil
 from typing import Any
 
@@ -20,8 +21,10 @@ REPORT_EXPERIMENT_DATASET = "tweets"
 
 
 def _snippet(text: str, width: int = 70) -> str:
-    """One line, `width` characters; square brackets become parentheses (terminal markup)."""
+    """One line, `width` characters; square brackets become parentheses (terminal markup) and
+    links lose their scheme (the HTML report links to nothing outside itself)."""
     flat = " ".join(text.split()).replace("[", "(").replace("]", ")")
+    flat = re.sub(r"https?://", "", flat)
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
@@ -207,7 +210,7 @@ def _experiments(quick: bool) -> tuple[list[Any], list[str]]:
     aug = run_experiment(
         data,
         ExperimentConfig(
-            "augmentation", budgets, seeds=5, techniques=techniques, test_size=500, per_example=2
+            "augmentation", budgets, seeds=5, techniques=techniques, test_size=500, per_example=1
         ),
     )
     st = run_experiment(data, ExperimentConfig("self-training", budgets, seeds=5, test_size=500,
