@@ -64,7 +64,9 @@ def test_self_train_file_pool(cli, tmp_path):
     path = tmp_path / "st.csv"
     lines = ["text,label"] + [f"goal match team {i},sport" for i in range(5)]
     lines += [f"bank stock price {i},money" for i in range(5)]
-    lines += [f"goal team player {i}," for i in range(20)] + [f"stock bank loan {i}," for i in range(20)]
+    lines += [f"goal team player {i}," for i in range(20)] + [
+        f"stock bank loan {i}," for i in range(20)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out_file = tmp_path / "pseudo.csv"
     code, out, err = cli("data", "self-train", str(path), "--threshold", "0.55", "--out",

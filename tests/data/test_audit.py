@@ -76,6 +76,25 @@ def test_leaks_coverage_and_examples_on_a_small_file(tmp_path):
     assert result.coverage["train_vocabulary"] > len(train_words)
 
 
+def test_leaks_counted_independently(tmp_path):
+    """Every test row whose exact text also sits in a train row, counted in plain Python."""
+    from scalelab.data.audit_stats import in_test
+
+    texts = [f"row {i % 40} of a file with repeated rows" for i in range(200)]
+    path = tmp_path / "rep.jsonl"
+    path.write_text(
+        "".join(f'{{"text": "{t}", "label": "{i % 2}"}}\n' for i, t in enumerate(texts))
+    )
+    split = [in_test(i, 5, 0.3) for i in range(len(texts))]
+    train_texts = {t for t, test in zip(texts, split, strict=True) if not test}
+    expected = sum(test and t in train_texts for t, test in zip(texts, split, strict=True))
+    result = audit(lambda: iter_table(path, "text", "label"), "rep", test_frac=0.3, seed=5)
+    assert expected > 10
+    assert result.leakage["test_rows_with_exact_copy_in_train"] == expected
+    assert result.num_test_rows == sum(split)
+    assert result.duplicates["exact_duplicate_rows"] == 160
+
+
 def test_groups_terms_and_accuracy():
     result = audit(load_dataset("debates").rows, "debates")
     shown = result.groups["shown"]

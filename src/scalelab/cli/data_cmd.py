@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scalelab.cli.common import JsonOption, err, out, print_json, rich_table
-from scalelab.core.errors import ConfigError
+from scalelab.core.errors import ConfigError, InfeasiblePlan
 from scalelab.core.io import write_atomic
 from scalelab.report.section import Table
 
@@ -365,7 +365,7 @@ def need(
     from scalelab.core.scenario import resolve_model
     from scalelab.data.need import data_need, dense_model_for_params
     from scalelab.perf.model.params import count_params
-    from scalelab.report.sections.data import need_costs, need_tables
+    from scalelab.report.sections.data import need_costs, need_runs, need_tables
 
     if (params is None) == (model is None):
         raise ConfigError("give exactly one of --params N or --model ID")
@@ -375,8 +375,11 @@ def need(
     counts = count_params(spec)
     n = parse_count(params, "--params") if params else float(counts.active_per_token)
     result = data_need(n, float(counts.total) if model else n, bytes_per_token)
-    costs = need_costs(spec, {"compute-optimal (20 tokens/parameter)": result.tokens,
-                              "15T tokens (Llama 3 / DeepSeek-V3 scale)": 15e12}, cluster)  # fmt: skip
+    try:
+        costs: dict[str, Any] | None = need_costs(spec, need_runs(spec, result), cluster)
+    except InfeasiblePlan as exc:  # the data need stands without a cost
+        costs = None
+        err.print(f"no time/cost: {escape(str(exc))}")
     if as_json:
         payload = asdict(result)
         payload.update(model=spec.name, shape={"num_layers": spec.num_layers, "hidden_size": spec.hidden_size},

@@ -61,9 +61,21 @@ def _dup_counts(pairs: list[tuple[int, int]], labels: list[str]) -> tuple[int, i
     return len(pairs), len(groups), conflicting
 
 
-def _leaks(pairs: Iterable[tuple[int, int]], test: bytearray) -> set[int]:
-    """Test rows that have a duplicate in train."""
-    return {a if test[a] else b for a, b in pairs if test[a] != test[b]}
+def _groups_of(pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """(duplicate, first) pairs -> groups of row ids that are copies of each other."""
+    groups: dict[int, list[int]] = {}
+    for dup, first in pairs:
+        groups.setdefault(first, [first]).append(dup)
+    return list(groups.values())
+
+
+def _leaks(groups: Iterable[list[int]], test: bytearray) -> set[int]:
+    """Test rows that have a copy in train: every test member of a group with a train member."""
+    leaked: set[int] = set()
+    for members in groups:
+        if any(not test[m] for m in members):
+            leaked.update(m for m in members if test[m])
+    return leaked
 
 
 def _findings(state: AuditState) -> tuple[dict, dict, dict, dict[str, list[int]]]:
@@ -71,7 +83,6 @@ def _findings(state: AuditState) -> tuple[dict, dict, dict, dict[str, list[int]]
     exact_rows, exact_groups, conflicting = _dup_counts(d.exact_pairs, labels)
     norm_rows, norm_groups, _ = _dup_counts(d.norm_pairs, labels)
     clusters = near_clusters(d)
-    near_pairs = [(c[0], m) for c in clusters for m in c[1:]]
     near_rows = sum(len(c) - 1 for c in clusters)
     duplicates = {
         "exact_duplicate_rows": exact_rows,
@@ -82,8 +93,8 @@ def _findings(state: AuditState) -> tuple[dict, dict, dict, dict[str, list[int]]
         "near_duplicate_clusters": len(clusters),
         "near_only_rows": max(0, near_rows - norm_rows),
     }
-    exact_leaks = _leaks(d.exact_pairs, test)
-    near_leaks = _leaks(near_pairs, test) | _leaks(d.norm_pairs, test)
+    exact_leaks = _leaks(_groups_of(d.exact_pairs), test)
+    near_leaks = _leaks(clusters, test) | _leaks(_groups_of(d.norm_pairs), test)
     leakage = {"test_rows_with_exact_copy_in_train": len(exact_leaks),
                "test_rows_with_near_copy_in_train": len(near_leaks)}  # fmt: skip
     originals = {key for key in d.first_norm}

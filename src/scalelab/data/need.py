@@ -52,6 +52,8 @@ PUBLISHED_RUNS = {  # total tokens trained, parameters (total, active)
     "Llama 3 405B": (15.6e12, 405e9, 405e9),  # The Llama 3 Herd of Models, sec. 3.3.4
     "Llama 3 8B": (15e12, 8e9, 8e9),  # Llama 3 model card: "over 15T tokens"
 }
+CATALOG_RUNS = {"deepseek-v3": "DeepSeek-V3", "llama-3.1-405b": "Llama 3 405B",
+                "llama-3.1-8b": "Llama 3 8B"}  # fmt: skip
 
 
 def effective_tokens(unique_tokens: float, epochs: float, r_star: float = R_STAR_D) -> float:

@@ -180,19 +180,26 @@ def need_tables(need: Any, costs: dict[str, Any] | None, name: str) -> list[Tabl
     return tables
 
 
+def need_runs(model: ModelSpec, need: Any) -> dict[str, float]:
+    """Token counts to cost: the compute optimum, the model's published run, 15T."""
+    from scalelab.data.need import CATALOG_RUNS, PUBLISHED_RUNS
+
+    runs = {"compute-optimal (20 tokens/parameter)": need.tokens}
+    published = CATALOG_RUNS.get(model.catalog_id or "")
+    if published:
+        runs[f"as {published} (published)"] = PUBLISHED_RUNS[published][0]
+    runs["15T tokens (Llama 3 / DeepSeek-V3 scale)"] = 15e12
+    return runs
+
+
 def model_need(model: ModelSpec, cluster_id: str = "h100x1024") -> tuple[Any, dict[str, Any]]:
     """DataNeed of a catalog model (laws on active parameters) and the cost of its runs."""
-    from scalelab.data.need import PUBLISHED_RUNS, data_need
+    from scalelab.data.need import data_need
     from scalelab.perf.model.params import count_params
 
     counts = count_params(model)
     need = data_need(float(counts.active_per_token), float(counts.total))
-    runs = {"compute-optimal (20 tokens/parameter)": need.tokens}
-    for run, (tokens, _, _) in PUBLISHED_RUNS.items():
-        if run.lower().startswith(model.name.lower().split()[0]) and model.name[:5] in run:
-            runs[f"as {run} (published)"] = tokens
-    runs.setdefault("15T tokens (Llama 3 / DeepSeek-V3 scale)", 15e12)
-    return need, need_costs(model, runs, cluster_id)
+    return need, need_costs(model, need_runs(model, need), cluster_id)
 
 
 def _experiments(quick: bool) -> tuple[list[Any], list[str]]:
