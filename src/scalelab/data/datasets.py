@@ -49,6 +49,11 @@ class TextDataset:
         index = {name: i for i, name in enumerate(self.class_names)}
         return np.array([index[label] for label in self.labels], dtype=np.int64)
 
+    def rows(self) -> Iterator[tuple[str, str, str | None]]:
+        """(text, label, group) rows, group None without a group column (iter_table's shape)."""
+        groups = self.groups if self.groups is not None else (None,) * len(self.texts)
+        return zip(self.texts, self.labels, groups, strict=True)
+
     def class_counts(self) -> dict[str, int]:
         counts = Counter(self.labels)
         return {name: counts[name] for name in self.class_names}

@@ -15,6 +15,7 @@ SECTION_MODULES = [
     "scalelab.report.sections.serving",
     "scalelab.report.sections.hardware_basics",
     "scalelab.report.sections.hardware_whatif",
+    "scalelab.report.sections.data",
     "scalelab.report.sections.training_dynamics",
     "scalelab.report.sections.compress",
     # summaries of the sections above stay last
