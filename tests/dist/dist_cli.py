@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 
 CLI = "from scalelab.cli.main import run; run()"
+PROGRESS = re.compile(r"^(step \d+ loss \S+)?\s*$")
 
 
 def start_cli(*args: str, **popen: Any):
@@ -43,7 +45,8 @@ def write_run_file(path: Path, raw: dict[str, Any]) -> Path:
 
 
 def assert_one_line_error(code: int, err: str, *needles: str) -> str:
-    lines = [line for line in err.strip().splitlines() if line.strip()]
+    """Exit 1 and one error line, after nothing but rank 0's progress lines."""
+    lines = [line for line in err.strip().splitlines() if not PROGRESS.match(line)]
     assert code == 1 and len(lines) == 1, err[-4000:]
     assert lines[0].startswith("error:") and "Traceback" not in err
     for needle in needles:

@@ -122,8 +122,9 @@ def _diverged(job: Job, step: int, value: float) -> DivergenceError:
     last = latest_checkpoint(job.run.checkpoint_dir)
     kept = f"{last} stays the latest checkpoint" if last else "no checkpoint was written"
     return DivergenceError(
-        f"training diverged: loss {value} at step {step} (lr {lr:.3g}); stopped before "
-        f"writing a checkpoint, {kept}; lower optim.lr or set train.clip_grad_norm"
+        f"training diverged: a non-finite loss, gradient norm or weight by step {step} (loss "
+        f"{value:.4g}, lr {lr:.3g}); stopped before writing a checkpoint, {kept}; "
+        "lower optim.lr or set train.clip_grad_norm"
     )
 
 
