@@ -25,6 +25,7 @@ from scalelab.lab.manifest import (
     MANIFEST,
     latest_checkpoint,
     publish,
+    remove_stale_temps,
     step_dir_name,
     write_manifest,
 )
@@ -92,6 +93,7 @@ def save_checkpoint(
     """Write step `step` into a temp folder with its manifest, verify it, rename it into place,
     then point `latest` at it (a crash at any point leaves the previous checkpoint as latest)."""
     root.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(root)  # a killed writer's; the run lock keeps live writers out
     tmp = root / f".{step_dir_name(step)}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
