@@ -100,6 +100,8 @@ def test_train_table_output_on_a_user_file(cli, tmp_path):
         ("\n[optim]\nlearning_rate = 1.0\n", ["optim.learning_rate", "unknown field"]),
         ('\n[data]\npath = "missing.txt"\n', ["data.path", "missing.txt"]),
         ("\n[data]\nval_frac = 0.0002\n", ["run.toml", "seq_len"]),
+        ("\n[optim]\nlr = nan\n", ["run.toml", "optim.lr", "finite"]),
+        ("\n[optim]\nlr = inf\n", ["run.toml", "optim.lr", "finite"]),
     ],
 )
 def test_bad_run_files_are_one_line_errors(cli, tmp_path, extra, needles):
@@ -202,3 +204,11 @@ def test_out_flag_to_a_file_in_place_of_a_folder_is_one_line_error(cli, tmp_path
     (tmp_path / "taken").write_text("x")
     code, _, err = cli("train", str(_run_file(tmp_path)), "--out", str(tmp_path / "taken"))
     _one_line_error(code, err, "taken")
+
+
+@pytest.mark.parametrize(
+    "flags", [["--nproc", "100000"], ["--nproc", "2", "--max-restarts", "1000"]]
+)
+def test_process_counts_are_bounded(cli, tmp_path, flags):
+    code, _, err = cli("train", str(_run_file(tmp_path, RUN + "\n[parallel]\n")), *flags)
+    _one_line_error(code, err, flags[-2])

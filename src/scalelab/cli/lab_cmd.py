@@ -110,13 +110,15 @@ def train(
         None,
         "--nproc",
         min=1,
-        help="Train on N local processes under RUN.toml's [parallel] plan (torchrun); "
+        max=256,
+        help="Train on N local processes (at most 256) under RUN.toml's [parallel] plan; "
         "see docs/distributed.md.",
     ),
     max_restarts: int = typer.Option(
         0,
         "--max-restarts",
         min=0,
+        max=100,
         help="With --nproc: restart from the last checkpoint on failure.",
     ),
     hardware: Path = typer.Option(

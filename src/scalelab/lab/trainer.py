@@ -40,7 +40,7 @@ class DivergenceError(ScalelabError):
 class TrainConfig(BaseModel):
     """How long and how to train; `*_every` counts optimizer steps, 0 switches a feature off."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     steps: int = Field(300, gt=0)
     batch_size: int = Field(16, gt=0)
