@@ -3,8 +3,8 @@ the safety a command-line tool owes its user.
 
 - The rendezvous store listens on 127.0.0.1 only (torchrun's listens on every interface), and
   the workers' gloo sockets bind to MASTER_ADDR = 127.0.0.1.
-- The workers run in their own process group; SIGINT/SIGTERM to the parent are forwarded to it,
-  and each worker dies with its parent (PR_SET_PDEATHSIG on Linux, a watchdog thread elsewhere),
+- The workers run in their own process group; SIGINT/SIGTERM/SIGHUP to the parent stop them
+  (SIGTERM, then SIGKILL after GRACE_S), and each worker dies with its parent (PR_SET_PDEATHSIG on Linux, a watchdog thread elsewhere),
   so no worker outlives a killed `scalelab train`, not even after SIGKILL.
 - A failed worker stops the others; the job restarts up to `max_restarts` times from the last
   checkpoint, as torchrun's `--max-restarts` does, except after a clean one-line error (bad
@@ -204,7 +204,7 @@ def run_local(args: Sequence[str], nproc: int, max_restarts: int = 0) -> None:
             try:
                 rank, code = _wait(procs, stop)
             finally:
-                _stop(procs, stop[0] if stop else signal.SIGTERM)
+                _stop(procs)  # SIGTERM even for Ctrl-C: a worker's KeyboardInterrupt is a traceback
             if code == 0:
                 return
             if stop:
