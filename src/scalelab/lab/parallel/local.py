@@ -81,10 +81,20 @@ def die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != int(parent):  # the parent died before prctl took effect
+    if os.getppid() != int(parent) and not _exists(int(parent)):  # died before prctl acted
         os._exit(1)
     if not sys.platform.startswith("linux"):
         threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True).start()
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _watch_parent(parent: int) -> None:
