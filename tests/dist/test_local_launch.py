@@ -151,3 +151,17 @@ def test_divergence_on_two_ranks_is_one_line_and_writes_no_checkpoint(make_run, 
     code, _, err = run_cli("train", str(write_run_file(tmp_path / "run.toml", raw)), "--nproc", "2")
     assert_one_line_error(code, err, "training diverged", "no checkpoint was written")
     assert not (out / "dcp" / "latest").exists()
+
+
+def test_message_folders_of_sigkilled_launchers_are_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    from scalelab.lab.parallel import local
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    dead = tmp_path / f"{local.ERROR_DIR_PREFIX}999999999-abc"  # beyond pid_max: never alive
+    live = tmp_path / f"{local.ERROR_DIR_PREFIX}{os.getpid()}-def"
+    dead.mkdir()
+    live.mkdir()
+    local._remove_stale_error_dirs()
+    assert not dead.exists() and live.exists()

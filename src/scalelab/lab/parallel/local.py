@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,7 @@ from types import FrameType
 from scalelab.core.errors import ScalelabError
 
 ERROR_DIR_ENV = "SCALELAB_ERROR_DIR"
+ERROR_DIR_PREFIX = "scalelab-errors-"
 PARENT_ENV = "SCALELAB_PARENT_PID"
 TRAIN_MODULE = "scalelab.lab.parallel.train_dist"
 GRACE_S = 10.0  # how long stopped workers get to exit before SIGKILL
@@ -197,6 +199,15 @@ def _describe(rank: int, code: int) -> str:
     return f"worker rank {rank} exited with code {code}"
 
 
+def _remove_stale_error_dirs() -> None:
+    """Message folders of launchers that were SIGKILLed (their pid is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{ERROR_DIR_PREFIX}*-*"):
+        pid = folder.name[len(ERROR_DIR_PREFIX) :].split("-", 1)[0]
+        mine = folder.is_dir() and folder.stat().st_uid == os.getuid()
+        if mine and pid.isdigit() and not _exists(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _first_error(errors: Path) -> str | None:
     files = sorted(errors.glob("rank_*.txt"))
     return files[0].read_text().strip() if files else None
@@ -207,7 +218,9 @@ def run_local(args: Sequence[str], nproc: int, max_restarts: int = 0) -> None:
     ScalelabError with the workers' first one-line error, or on failure after the restarts."""
     stop: list[int] = []
     store, port = localhost_store(nproc)
-    with tempfile.TemporaryDirectory(prefix="scalelab-errors-") as tmp, _forward_signals(stop):
+    _remove_stale_error_dirs()
+    prefix = f"{ERROR_DIR_PREFIX}{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, _forward_signals(stop):
         errors = Path(tmp)
         for attempt in range(max_restarts + 1):
             procs = _start(args, nproc, port, attempt, errors)
