@@ -110,7 +110,10 @@ def report_error(rank: int, message: str) -> bool:
     folder = os.environ.get(ERROR_DIR_ENV)
     if not folder:
         return False
-    (Path(folder) / f"rank_{rank:05d}.txt").write_text(message)
+    try:
+        (Path(folder) / f"rank_{rank:05d}.txt").write_text(message)
+    except OSError:  # the launcher is gone: say it here
+        return False
     return True
 
 
