@@ -97,7 +97,8 @@ class Server:
     """The app (cache off) on a free loopback port in a thread."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
+        # IPPROTO_TCP named so asyncio sets TCP_NODELAY (as `scalelab serve` does)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(128)
         self.port = self.sock.getsockname()[1]

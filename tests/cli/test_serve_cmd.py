@@ -101,3 +101,33 @@ def test_public_host_warns_and_ctrl_c_is_a_clean_exit(cli, monkeypatch):
     assert code == 0, err
     assert out.startswith("scalelab serve: http://0.0.0.0:") and "stopped" in out
     assert "warning: listening on 0.0.0.0" in err and "Traceback" not in err
+
+
+def test_bound_socket_gets_nodelay_from_asyncio():
+    # asyncio turns Nagle off only on sockets that say IPPROTO_TCP; without it each answer on a
+    # kept-alive connection (every request of the page after the first) stalls ~40 ms.
+    import asyncio
+
+    from scalelab.cli.serve_cmd import bind
+
+    sock = bind("127.0.0.1", 0)
+    flags: list[int] = []
+
+    async def main() -> None:
+        def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            s = writer.get_extra_info("socket")
+            flags.append(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(accepted, sock=sock)
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        for _ in range(200):
+            if flags:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
+    assert flags and flags[0] != 0

@@ -37,7 +37,7 @@ WAIT_MS = 60_000  # a DeepSeek-V3 search on 2 busy cores: seconds, not minutes
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """The app on a free loopback port, in a thread; stopped cleanly after the module."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     config = uvicorn.Config(create_app(), log_level="warning", lifespan="off")

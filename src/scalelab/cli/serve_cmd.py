@@ -20,7 +20,9 @@ def bind(host: str, port: int) -> socket.socket:
     except socket.gaierror:
         raise ConfigError(f"--host: cannot resolve '{host}'") from None
     family, _, _, _, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto named: asyncio disables Nagle only on sockets that say IPPROTO_TCP, and without it
+    # every answer on a kept-alive connection waits ~40 ms for the client's delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
