@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Activation = Literal["swiglu", "geglu", "gelu", "relu"]
 Dtype = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 Schedule = Literal["none", "gpipe", "1f1b", "interleaved-1f1b", "zero-bubble", "dualpipe"]
 Recompute = Literal["none", "selective", "full"]
+# Named optimizations a plan may list; docs/perf-model.md ("Optimization flags") gives each one's
+# effect and source. Any other name is a ConfigError that lists these.
+Optimization = Literal[
+    "tp-comm-overlap",
+    "cuda-graphs",
+    "moe-loop",
+    "dp-comm-overlap",
+    "flash-attention",
+    "no-reshard-after-forward",
+    "no-reshard-after-backward",
+    # read by the serving model (perf/serve/layout.py, docs/inference.md)
+    "shared-expert-local",
+    "dense-ffn-local",
+    "eager",
+]
+OPTIMIZATIONS: tuple[str, ...] = get_args(Optimization)
 
 
 class Spec(BaseModel):
@@ -238,20 +254,40 @@ class ParallelPlan(Spec):
     zero_stage: Literal[0, 1, 2, 3] = 0
     schedule: Schedule = "1f1b"
     virtual_stages: int | None = Field(default=None, gt=0)
-    microbatch_size: int = Field(default=1, gt=0)
+    # None: the whole per-rank batch without pipelining (no gradient accumulation, as DeepSpeed's
+    # default gradient_accumulation_steps = 1 and plain DDP/FSDP loops), 1 with pipelining.
+    microbatch_size: int | None = Field(default=None, gt=0)
     recompute: Recompute = "none"
     precision: Dtype = "bf16"
     sequence_parallel: bool = True
     comm_sms: int = Field(default=0, ge=0)
     dual_microbatch_overlap: bool = False
     one_expert_per_device: bool = False
-    optimizations: list[str] = Field(default_factory=list)
+    optimizations: list[Optimization] = Field(default_factory=list)
+
+    @field_validator("optimizations", mode="before")
+    @classmethod
+    def _known_optimizations(cls, value: Any) -> Any:
+        for name in value if isinstance(value, list) else []:
+            if name not in OPTIMIZATIONS:
+                raise ValueError(
+                    f"unknown optimization {name!r} (valid: {', '.join(OPTIMIZATIONS)})"
+                )
+        return value
 
     def data_parallel_degree(self, num_devices: int) -> int:
         """dp, derived from the device count when not given."""
         if self.dp is not None:
             return self.dp
         return max(1, num_devices // (self.tp * self.pp * self.cp))
+
+    def micro_batch(self, global_batch_size: int, num_devices: int) -> int:
+        """microbatch_size, or its default: the per-rank batch when pp = 1, else 1."""
+        if self.microbatch_size is not None:
+            return self.microbatch_size
+        if self.pp > 1:
+            return 1
+        return max(1, global_batch_size // self.data_parallel_degree(num_devices))
 
 
 class TrainWorkload(Spec):

@@ -266,6 +266,6 @@ def evaluate_plans(
     model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, plans: list[ParallelPlan]
 ) -> list[TrainPrediction]:
     """Predictions of explicit plans through the planner's vectorized path (must pass plan_check)."""
-    arrays = from_plans(plans, model, cluster.num_devices)
+    arrays = from_plans(plans, model, cluster.num_devices, workload.global_batch_size)
     res = evaluate_train(model, cluster, workload, arrays)
     return [prediction_at(model, cluster, workload, arrays, res, i) for i in range(len(plans))]

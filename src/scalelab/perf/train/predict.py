@@ -235,7 +235,7 @@ def predict_train(scenario: Scenario) -> TrainPrediction:
     if not isinstance(workload, TrainWorkload):
         raise TypeError("predict_train needs a training workload")
     model, cluster = scenario.model, scenario.cluster
-    plans = from_plans([scenario.plan], model, cluster.num_devices)
+    plans = from_plans([scenario.plan], model, cluster.num_devices, workload.global_batch_size)
     check_plan(model, workload, cluster.num_devices, plans)
     res = evaluate_train(model, cluster, workload, plans)
     return prediction_at(model, cluster, workload, plans, res, 0)
