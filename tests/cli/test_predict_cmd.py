@@ -168,7 +168,9 @@ def test_hardware_profile_rates_drive_the_prediction(tmp_path):
 
 
 def test_unknown_optimization_exits_1_with_the_valid_names(cli, tmp_path):
-    parallel = "dp = 128\npp = 16\nep = 64\nschedule = 'dualpipe'\noptimizations = ['tp-comm-overlapp']"
+    parallel = (
+        "dp = 128\npp = 16\nep = 64\nschedule = 'dualpipe'\noptimizations = ['tp-comm-overlapp']"
+    )
     code, out, err = cli("predict", "train", _write(tmp_path, parallel=parallel))
     assert code == 1
     assert "unknown optimization 'tp-comm-overlapp'" in err and "tp-comm-overlap," in err

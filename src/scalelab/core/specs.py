@@ -155,6 +155,13 @@ class AcceleratorSpec(Spec):
     peak_fp4_flops_per_s: float | None = Field(default=None, gt=0)
     hbm_bytes: float = Field(gt=0)
     hbm_bandwidth_bytes_per_s: float = Field(gt=0)
+    # Published kernel rates that set this device's efficiency curves (perf/kernels/devices.py):
+    # achievable large-matmul FLOP/s per dtype (the H200's from the same benchmark is the
+    # reference), and fused flash-attention forward FLOP/s at batch 1, 32 heads, seq 4096, head
+    # dim 128, causal. None: the H200's fractions of peak.
+    matmul_bf16_flops_per_s: float | None = Field(default=None, gt=0)
+    matmul_fp8_flops_per_s: float | None = Field(default=None, gt=0)
+    flash_fwd_flops_per_s: float | None = Field(default=None, gt=0)
     scale_up_bandwidth_bytes_per_s_per_direction: float | None = Field(default=None, gt=0)
     scale_up_kind: str | None = None
     num_compute_units: int | None = Field(default=None, gt=0)

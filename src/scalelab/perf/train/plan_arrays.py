@@ -125,12 +125,17 @@ class PlanArrays:
 
 
 def default_virtual_stages(plan: ParallelPlan, model: ModelSpec) -> int:
-    """virtual_stages as given, else 2 for interleaved 1F1B (when each stage has >= 2 layers), else 1."""
+    """virtual_stages as given; for interleaved 1F1B without it, the fewest chunks >= 2 that split
+    an even stage's layers evenly (Megatron-LM requires layers % (pp x v) == 0; 1 if none does),
+    and 2 for uneven stages (custom layouts such as Llama 3's, which interleave freely)."""
     if plan.virtual_stages is not None:
         return plan.virtual_stages
-    if plan.schedule == "interleaved-1f1b" and plan.pp > 1:
+    if plan.schedule != "interleaved-1f1b" or plan.pp <= 1:
+        return 1
+    if model.num_layers % plan.pp:
         return max(1, min(DEFAULT_VIRTUAL_STAGES, model.num_layers // plan.pp))
-    return 1
+    per_stage = model.num_layers // plan.pp
+    return next((v for v in range(DEFAULT_VIRTUAL_STAGES, per_stage + 1) if per_stage % v == 0), 1)
 
 
 def from_plans(
