@@ -79,8 +79,10 @@ def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> Clu
     fields = dict(value)
     acc = resolve_accelerator(fields.pop("accelerator"), f"{where}.accelerator")
     num_devices = fields.pop("num_devices", acc.default_devices_per_node)
-    per_node = fields.pop("devices_per_node", min(acc.default_devices_per_node, num_devices))
     scale_up = _scale_up(fields.pop("scale_up", {}), acc, where)
+    per_node = fields.pop(
+        "devices_per_node", _default_per_node(acc, scale_up, num_devices)
+    )
     scale_out = _scale_out(fields.pop("scale_out", None), acc, num_devices, per_node, where)
     data = {
         "accelerator": acc,
@@ -92,6 +94,20 @@ def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> Clu
     }
     data.setdefault("name", f"{acc.id}x{num_devices}")
     return build(ClusterSpec, data, where)
+
+
+def _default_per_node(acc: AcceleratorSpec, scale_up: Any, num_devices: int) -> int:
+    """Devices one scale-up domain joins: the host's for switched links; for a torus (TPU ICI) the
+    whole slice, up to the link's largest one (a power of two dividing the count beyond it)."""
+    cap = getattr(scale_up, "max_devices", None)
+    if not getattr(scale_up, "torus_dims", 0) or cap is None:
+        return min(acc.default_devices_per_node, num_devices)
+    if num_devices <= cap:
+        return num_devices
+    slice_ = 1 << (cap.bit_length() - 1)  # largest power of two within the cap
+    while slice_ > 1 and num_devices % slice_:
+        slice_ //= 2
+    return slice_
 
 
 def _scale_up(table: dict[str, Any], acc: AcceleratorSpec, where: str) -> Any:

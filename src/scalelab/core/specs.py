@@ -198,11 +198,14 @@ class AcceleratorSpec(Spec):
 
 
 class LinkSpec(Spec):
-    """A scale-up link (NVLink, PCIe, ICI): bandwidth per device per direction."""
+    """A scale-up link (NVLink, PCIe, ICI): bandwidth per device per direction. A torus link (TPU
+    ICI) joins up to `max_devices` chips directly, `torus_dims` links each way per chip."""
 
     kind: str
     bandwidth_bytes_per_s_per_direction: float = Field(gt=0)
     latency_s: float = Field(default=1e-6, ge=0)
+    torus_dims: int = Field(default=0, ge=0, le=3)  # 0: switched (NVLink, PCIe)
+    max_devices: int | None = Field(default=None, gt=0)  # largest domain the link can join
     # Fraction of the nominal bandwidth collectives reach; None = perf.comm's default for
     # datasheet links; 1.0 for a bandwidth that was itself measured (scalelab calibrate).
     achievable_frac: float | None = Field(default=None, gt=0, le=1)

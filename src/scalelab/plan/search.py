@@ -75,10 +75,10 @@ def states_lower_bound_bytes(model: ModelSpec, plans: PlanArrays) -> NDArray[np.
     layers = np.floor(model.num_layers / plans.pp) * np.where(
         plans.schedule == SCHED_DUALPIPE, 2.0, 1.0
     )
-    zero = plans.zero.astype(float)
-    dense = state_bytes(layers * lp.dense, (plans.dp * plans.cp).astype(float), zero)
+    zero, fp8 = plans.zero.astype(float), plans.fp8
+    dense = state_bytes(layers * lp.dense, (plans.dp * plans.cp).astype(float), zero, fp8)
     expert = state_bytes(
-        layers * lp.expert, (plans.dp * plans.tp * plans.cp / plans.ep).astype(float), zero
+        layers * lp.expert, (plans.dp * plans.tp * plans.cp / plans.ep).astype(float), zero, fp8
     )
     return np.asarray(sum(dense) + sum(expert) + RUNTIME_RESERVE_BYTES, dtype=float)
 
