@@ -80,10 +80,17 @@ def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> Clu
     acc = resolve_accelerator(fields.pop("accelerator"), f"{where}.accelerator")
     num_devices = fields.pop("num_devices", acc.default_devices_per_node)
     scale_up = _scale_up(fields.pop("scale_up", {}), acc, where)
+    # an explicit scale_out table models the fabric between hosts; without one a torus link
+    # (TPU ICI) is the network itself
+    torus = _torus(scale_up) and "scale_out" not in fields
     per_node = fields.pop(
-        "devices_per_node", _default_per_node(acc, scale_up, num_devices)
+        "devices_per_node",
+        _slice(scale_up, num_devices) if torus else min(acc.default_devices_per_node, num_devices),
     )
-    scale_out = _scale_out(fields.pop("scale_out", None), acc, num_devices, per_node, where)
+    table = fields.pop("scale_out", None)
+    if table is None and torus and num_devices > per_node:
+        table = {"kind": TORUS_SCALE_OUT}
+    scale_out = _scale_out(table, acc, num_devices, per_node, where)
     data = {
         "accelerator": acc,
         "num_devices": num_devices,
@@ -96,12 +103,18 @@ def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> Clu
     return build(ClusterSpec, data, where)
 
 
-def _default_per_node(acc: AcceleratorSpec, scale_up: Any, num_devices: int) -> int:
-    """Devices one scale-up domain joins: the host's for switched links; for a torus (TPU ICI) the
-    whole slice, up to the link's largest one (a power of two dividing the count beyond it)."""
-    cap = getattr(scale_up, "max_devices", None)
-    if not getattr(scale_up, "torus_dims", 0) or cap is None:
-        return min(acc.default_devices_per_node, num_devices)
+# Network between TPU slices when a job spans more chips than one ICI torus joins (multislice).
+TORUS_SCALE_OUT = "dcn-tpu"
+
+
+def _torus(scale_up: Any) -> bool:
+    return bool(getattr(scale_up, "torus_dims", 0)) and getattr(scale_up, "max_devices", None)
+
+
+def _slice(scale_up: Any, num_devices: int) -> int:
+    """Chips one torus (TPU ICI) slice joins: all of them up to the link's largest slice, beyond
+    it the largest power of two within that cap dividing the count (slices joined by DCN)."""
+    cap = int(scale_up.max_devices)
     if num_devices <= cap:
         return num_devices
     slice_ = 1 << (cap.bit_length() - 1)  # largest power of two within the cap
@@ -132,7 +145,7 @@ def _scale_out(
         if num_devices <= per_node or acc.default_scale_out is None:
             return None
         return catalog.load_network(acc.default_scale_out, nics_per_node=per_node)
-    # One NIC per device unless the table says otherwise (HGX and NVL72 trays alike).
+    # One NIC per device unless the table says otherwise (HGX and NVL72 trays alike; TPU DCN per chip).
     fields = {"nics_per_node": per_node, **normalize_units(dict(table))}
     kind = fields.pop("kind", acc.default_scale_out or "ib-ndr")
     if kind in catalog.list_ids("interconnects"):
