@@ -3,11 +3,12 @@
 A group of `group_size` ranks has `ranks_per_node` members inside each node (scale-up: NVLink/PCIe)
 and spans `group_size / ranks_per_node` nodes (scale-out: NICs). All-gather, reduce-scatter and
 all-reduce are NCCL rings (NCCL src/graph/tuning.cc models them so; Thakur et al. IJHPCA 2005 for
-the alpha-beta costs): the node's r ranks run r rings, one leaving through each rank's NIC, so a
-rank's NIC carries 1/r of the volume and its NVLink the rest; every ring step runs on all links at
-once, so the slower tier sets the pace; and a ring pays one link latency per step: p - n NVLink
-hops and n - 1 network hops for p ranks on n nodes, which is what makes collectives over
-thousands of ranks latency-bound. On a torus scale-up domain (TPU ICI) a group forms a sub-torus
+the alpha-beta costs). Bandwidth: a node's r ranks share its NICs, each carrying 1/r of the volume
+that crosses nodes, plus the volume moved inside the node over NVLink; the two are charged one
+after the other, as a hierarchical collective would (measured DP synchronization, e.g. DeepSeek-V3's
+0.29 s optimizer phase, is not faster than that). Latency: a ring pays one link latency per step,
+p - n NVLink hops and n - 1 network hops for p ranks on n nodes, which is what makes collectives
+over thousands of ranks latency-bound. On a torus scale-up domain (TPU ICI) a group forms a sub-torus
 and runs bidirectional rings along each of its dimensions at once (Chan et al., "Collective
 communication: theory, practice, and experience", CCPE 2007, the bucket algorithm on a d-D torus).
 All functions accept numpy arrays and return seconds; bytes are the full tensor size per device
@@ -93,11 +94,10 @@ def _ring(nbytes: Array, group: Array, ranks_per_node: Array, tiers: CommTiers) 
     g = np.maximum(group, 1.0)
     r = np.minimum(np.maximum(ranks_per_node, 1.0), g)
     n = g / r
-    spread = (g - 1.0) / g * nbytes
-    nvlink = np.where(n > 1, spread * (r - 1.0) / r, spread) / tiers.up_bytes_per_s
-    nic = np.where(n > 1, spread / r, 0.0) / tiers.out_bytes_per_s
+    nvlink = (r - 1.0) / r * nbytes / tiers.up_bytes_per_s
+    nic = np.where(n > 1, (n - 1.0) / n * nbytes / r, 0.0) / tiers.out_bytes_per_s
     latency = (g - n) * tiers.up_latency_s + (n - 1.0) * tiers.out_latency_s
-    ring = np.maximum(nvlink, nic) + latency
+    ring = nvlink + nic + latency
     if tiers.torus:
         ring = np.where(n > 1, ring, _torus_pass(nbytes, g, tiers))
     return np.where(g > 1, ring, 0.0)

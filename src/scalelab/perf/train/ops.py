@@ -30,6 +30,11 @@ Array = NDArray[np.float64]
 # 4/128 (DeepSeek-V3 TR Sec 3.3.2 fine-grained quantization).
 FP8_QUANT_BYTES_PER_ELEM = 3.0 + 4.0 / 128.0
 ATTN_OUT_FP8_RECIPE_BYTES = 1.5  # E5M6: 12 bits per element (DeepSeek-V3 TR Sec 3.3.3)
+# Fine-grained fp8 GEMMs promote partial sums to fp32 on CUDA cores every 128 K elements
+# (DeepSeek-V3 TR Sec 3.3.2), so their rate grows with K as K / (K + K0). K0 fitted on DeepGEMM's
+# first published H800 table (README, 2025-02-25, M = 4096: 1358, 1304, 1058, 1025, 990, 590
+# TFLOP/s at K = 16384, 7168, 7168, 2048, 1536, 512): K0 = 800 reproduces their ratios within 6%.
+FP8_PROMOTION_K0 = 800.0
 # Backward over forward bytes of a memory-bound op, each operand read once and each output written
 # once: a norm reads x and writes y (2 tensors) and its backward reads x and dy and writes dx (3);
 # GeLU likewise; softmax reads y and dy and writes dx; a copy moves the same bytes back.
@@ -198,10 +203,15 @@ class Block:
         rate = rate or ctx.lin
         g = np.asarray(groups, dtype=float)
         m, n, k = (np.asarray(x, dtype=float) for x in (m, n, k))
-        f = gemm_time_at(m, n, k, rate, acc, groups=g, batched=batched)
-        dg = gemm_time_at(m, k, n, rate, acc, groups=g, batched=batched)
-        wg = gemm_time_at(k, n, m, rate, acc, groups=g, batched=batched)
         quant = (rate is ctx.lin) & ctx.fp8
+
+        def at(inner: Array) -> GemmRate:  # the fp8 recipe's rate at this K
+            slow = np.where(quant, inner / (inner + FP8_PROMOTION_K0), 1.0)
+            return GemmRate(rate.flops_per_s * slow, rate.elem_bytes)
+
+        f = gemm_time_at(m, n, k, at(k), acc, groups=g, batched=batched)
+        dg = gemm_time_at(m, k, n, at(n), acc, groups=g, batched=batched)
+        wg = gemm_time_at(k, n, m, at(m), acc, groups=g, batched=batched)
         f = f + np.where(quant, self._mem(g * m * k * FP8_QUANT_BYTES_PER_ELEM), 0.0)
         dg = dg + np.where(quant, self._mem(g * m * n * FP8_QUANT_BYTES_PER_ELEM), 0.0)
         self.f = self.f + f

@@ -206,9 +206,16 @@ def evaluate_step(
     )
     num_micro = (workload.global_batch_size // (p.dp * p.microbatch)).astype(float)
     dual_total, dual_bubble = dualpipe_time_s(p.pp, num_micro, dev.f, dev.b, dev.w, dev.fb)
-    bubble = np.where(
-        dual, dual_bubble, bubble_time_s(p.schedule, p.pp, p.virtual, dev.f, dev.b, dev.w)
+    # fill and drain pass every other stage once: the average stage sets the bubble, the slowest
+    # one the steady state (a last stage slowed by the head does not slow the fill)
+    avg = launch_bound(
+        scale(pc.layer, model.num_layers / p.pp)
+        .plus(scale(pc.emb, 1.0 / p.pp))
+        .plus(scale(pc.head, 1.0 / p.pp)),
+        ctx,
     )
+    stage = [np.minimum(a, d) for a, d in ((avg.f, dev.f), (avg.b, dev.b), (avg.w, dev.w))]
+    bubble = np.where(dual, dual_bubble, bubble_time_s(p.schedule, p.pp, p.virtual, *stage))
     pipeline = np.where(dual, dual_total, num_micro * (dev.f + dev.b + dev.w) + bubble)
     pp_exposed = np.where(dual, 0.0, num_micro * p.virtual * 2.0 * _pp_send_s(ctx))
     lp = layer_params(model, p)
