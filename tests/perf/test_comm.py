@@ -32,11 +32,27 @@ def test_ring_all_reduce_inside_one_node():
     assert t == pytest.approx(2 * 7 / 8 * 1e9 / 100e9 + 2 * 7 * 1e-6)
 
 
-def test_hierarchical_all_gather_two_tiers():
-    # 4 nodes x 8: scale-out phase on 1/8 shards among 4 nodes, then scale-up among 8
+def test_all_gather_across_nodes_pays_both_tiers_and_a_latency_per_ring_step():
+    # 4 nodes x 8: the NICs carry 1/8 shards among 4 nodes, NVLink the rest inside each node;
+    # the ring has 32 - 4 NVLink hops and 4 - 1 network hops
     t = float(all_gather_time_s(8e9, 32, 8, T))
-    expected = 3 / 4 * 1e9 / 10e9 + 3 * 5e-6 + 7 / 8 * 8e9 / 100e9 + 7 * 1e-6
+    expected = 3 / 4 * 1e9 / 10e9 + 7 / 8 * 8e9 / 100e9 + 28 * 1e-6 + 3 * 5e-6
     assert t == pytest.approx(expected)
+
+
+def test_ring_latency_grows_with_the_ranks_so_small_messages_get_slower_at_scale():
+    small = [float(all_gather_time_s(1e6, g, 8, T)) for g in (64, 512, 4096)]
+    assert small[0] < small[1] < small[2]
+    assert small[2] > (4096 - 512) * 1e-6  # NVLink hops alone
+
+
+def test_torus_all_gather_uses_every_dimension_the_group_spans():
+    torus = CommTiers(600e9, 2e-6, 600e9, 2e-6, 2048, (8, 16, 16))
+    link = 600e9 / 6  # 6 links per chip on a 3D torus
+    one_dim = float(all_gather_time_s(1e9, 8, 8, torus))
+    assert one_dim == pytest.approx(7 / 8 * 1e9 / (2 * link) + 7 * 2e-6)
+    three = float(all_gather_time_s(1e9, 2048, 2048, torus))
+    assert three == pytest.approx(2047 / 2048 * 1e9 / (6 * link) + (7 + 15 + 15) * 2e-6)
 
 
 def test_one_rank_per_node_uses_only_the_network():

@@ -80,6 +80,7 @@ class MemoryArrays:
     reserve_bytes: Array
     total_bytes: Array
     device: NDArray[np.int64]
+    layer_activations_bytes: Array  # the transformer layers' share of activations_bytes
 
 
 def grad_bytes_per_param(zero: ArrayLike) -> Array:
@@ -118,7 +119,9 @@ def memory_per_device(
     dp_shard = (p.dp * p.cp).astype(float)[:, None]
     edp_shard = (p.dp * p.tp * p.cp / p.ep).astype(float)[:, None]
     layers, emb, head = place.held_layers, place.held_embed, place.held_head
-    dense = layers * lp.dense[:, None] + emb * lp.embed[:, None] + head * lp.head[:, None]
+    # tied embeddings: a device holding both ends keeps the shared matrix once
+    shared = float(m.tied_embeddings) * emb * head * lp.embed[:, None]
+    dense = layers * lp.dense[:, None] + emb * lp.embed[:, None] + head * lp.head[:, None] - shared
     expert = layers * lp.expert[:, None] + head * lp.head_expert[:, None]
     wd, gd, od = state_bytes(dense, dp_shard, zero, fp8)
     we, ge, oe = state_bytes(expert, edp_shard, zero, fp8)
@@ -131,6 +134,7 @@ def memory_per_device(
     act_layer, act_embed, act_head = (
         np.broadcast_to(x, (p.size,)) for x in (act_layer, act_embed, act_head)
     )
+    layer_acts = _activations(p, place, act_layer, 0.0 * act_embed, 0.0 * act_head, in_flight)
     acts = _activations(p, place, act_layer, act_embed, act_head, in_flight)
     acts = acts + np.broadcast_to(act_work, (p.size,))[:, None] * (layers > 0)
     buf = np.broadcast_to(buffers[:, None], acts.shape)
@@ -151,6 +155,7 @@ def memory_per_device(
         np.full(p.size, RUNTIME_RESERVE_BYTES),
         pick(total),
         dev.astype(np.int64),
+        pick(layer_acts),
     )
 
 

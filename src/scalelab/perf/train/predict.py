@@ -173,6 +173,7 @@ class TrainPrediction:
     breakdown_s: dict[str, float]
     memory_per_device_bytes: float
     memory_breakdown_bytes: dict[str, float]
+    activation_breakdown_bytes: dict[str, float]  # activations by Korthikanti Table 2 term
     memory_device: str
     hbm_bytes: float
     fits_in_memory: bool
@@ -233,6 +234,7 @@ def prediction_at(
             "comm_buffers": float(mem.buffers_bytes[i]),
             "runtime_reserve": float(mem.reserve_bytes[i]),
         },
+        activation_breakdown_bytes=_activation_terms(st, i),
         memory_device=DEVICE_KINDS[int(mem.device[i])],
         hbm_bytes=cluster.accelerator.hbm_bytes,
         fits_in_memory=bool(res.fits_in_memory[i]),
@@ -246,6 +248,22 @@ def prediction_at(
         joules_per_token=float(res.run.joules_per_token[i]),
         avg_device_power_w=float(res.run.avg_device_power_w[i]),
     )
+
+
+def _activation_terms(st: StepArrays, i: int) -> dict[str, float]:
+    """The activations split into the Korthikanti et al. 2022 Table 2 terms of the layers (norm
+    inputs, GEMM inputs, attention Q/K/V and output, attention scores, activation-function inputs,
+    dropout masks, layer inputs kept by full recompute) and the rest (embedding, head and loss,
+    one layer re-created by full recompute); the terms sum to the activations."""
+    mem = st.memory
+    layers = float(mem.layer_activations_bytes[i])
+    out = {
+        k: layers * float(np.broadcast_to(v, mem.total_bytes.shape)[i])
+        for k, v in st.activation_shares.items()
+        if float(np.broadcast_to(v, mem.total_bytes.shape)[i]) > 0
+    }
+    out["embedding_head_and_working_set"] = float(mem.activations_bytes[i]) - layers
+    return out
 
 
 def predict_train(scenario: Scenario) -> TrainPrediction:

@@ -220,10 +220,12 @@ def evaluate_step(
     pp_exposed = np.where(dual, 0.0, num_micro * p.virtual * 2.0 * _pp_send_s(ctx))
     lp = layer_params(model, p)
     held = place.held_layers[:, FIRST]
+    emb_held, head_held = place.held_embed[:, FIRST], place.held_head[:, FIRST]
     dense_params = (
         held * lp.dense
-        + lp.embed * place.held_embed[:, FIRST]
-        + lp.head * place.held_head[:, FIRST]
+        + lp.embed * emb_held
+        + lp.head * head_held
+        - float(model.tied_embeddings) * emb_held * head_held * lp.embed
     )
     expert_params = held * lp.expert + lp.head_expert * place.held_head[:, FIRST]
     sync = dp_sync(ctx, dense_params, expert_params, held, num_micro, dev.f, dev.b + dev.w)
