@@ -108,7 +108,7 @@ TORUS_SCALE_OUT = "dcn-tpu"
 
 
 def _torus(scale_up: Any) -> bool:
-    return bool(getattr(scale_up, "torus_dims", 0)) and getattr(scale_up, "max_devices", None)
+    return bool(getattr(scale_up, "torus_dims", 0)) and bool(getattr(scale_up, "max_devices", None))
 
 
 def _slice(scale_up: Any, num_devices: int) -> int:
