@@ -218,7 +218,6 @@ def merge_compute(dst: Block, src: Block) -> None:
         "sel_kernels",
         "kernels_f",
         "kernels_b",
-        "sel_drop",
         "attn_f",
         "attn_b",
         "col_dgrad",
@@ -226,7 +225,9 @@ def merge_compute(dst: Block, src: Block) -> None:
     ):
         setattr(dst, name, getattr(dst, name) + getattr(src, name))
     for part, nbytes in src.saved.items():
-        dst.save(part, nbytes)
+        dst.saved[part] = dst.saved.get(part, np.zeros(())) + nbytes
+    for part, nbytes in src.dropped.items():
+        dst.dropped[part] = dst.dropped.get(part, np.zeros(())) + nbytes
 
 
 def head_block(ctx: StepContext) -> Block:

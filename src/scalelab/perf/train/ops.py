@@ -148,7 +148,7 @@ class Block:
         self.sel_f, self.sel_kernels = z.copy(), z.copy()  # re-run under selective recompute
         self.kernels_f, self.kernels_b = z.copy(), z.copy()
         self.saved: dict[str, Array] = {}
-        self.sel_drop = z.copy()  # saved bytes selective recompute does not keep
+        self.dropped: dict[str, Array] = {}  # the part of `saved` selective recompute does not keep
         self.attn_f, self.attn_b = z.copy(), z.copy()
         self.tp_f, self.ep_f, self.cp_f = z.copy(), z.copy(), z.copy()
         self.tp_redo = z.copy()  # SP: backward re-gather of column-parallel inputs (seconds)
@@ -169,7 +169,7 @@ class Block:
         b = np.asarray(nbytes, dtype=float)
         self.saved[part] = self.saved.get(part, np.zeros(())) + b
         if self._selective(drop):
-            self.sel_drop = self.sel_drop + b
+            self.dropped[part] = self.dropped.get(part, np.zeros(())) + b
 
     def _rerun(self, t: Array, kernels: ArrayLike, category: str | None) -> None:
         if self._selective(category):

@@ -31,7 +31,12 @@ from scalelab.perf.train.layers import (
     moe_block,
     mtp_rest_block,
 )
-from scalelab.perf.train.memory import MemoryArrays, layer_params, memory_per_device
+from scalelab.perf.train.memory import (
+    LayerParams,
+    MemoryArrays,
+    layer_params,
+    memory_per_device,
+)
 from scalelab.perf.train.ops import Array, Block, StepContext, make_context
 from scalelab.perf.train.passes import (
     PassTimes,
@@ -114,19 +119,16 @@ def _activation_parts(blk: Block, ctx: StepContext) -> dict[str, Array]:
     everything (none), all but the selective set (selective: Korthikanti et al. 2022 Table 2 drops
     the 5as/h attention-core term), or only the layer input (full)."""
     rc = ctx.p.recompute
-    keep = np.where(rc == RC_SELECTIVE, 1.0 - blk.sel_drop / np.maximum(blk.saved_total, 1.0), 1.0)
-    if "attention_scores" in blk.saved:
-        # the selective set of non-MLA blocks is exactly the scores; keep the parts exact there
-        keep = np.where(ctx.recipe_selective, keep, 1.0)
-    parts = {}
-    for name, nbytes in blk.saved.items():
-        sel = nbytes * keep
-        if name == "attention_scores" and not ctx.recipe_selective:
-            sel = np.where(rc == RC_SELECTIVE, 0.0, nbytes)
-        parts[name] = np.where(rc == RC_FULL, 0.0, sel)
-    parts["layer_inputs"] = np.where(
-        rc == RC_FULL, ctx.norm_tokens * ctx.model.hidden_size * 2.0, 0.0
-    )
+    parts = {
+        name: np.where(
+            rc == RC_FULL,
+            0.0,
+            nbytes - np.where(rc == RC_SELECTIVE, blk.dropped.get(name, 0.0), 0.0),
+        )
+        for name, nbytes in blk.saved.items()
+    }
+    layer_input = ctx.norm_tokens * ctx.model.hidden_size * 2.0
+    parts["layer_inputs"] = np.where(rc == RC_FULL, layer_input, 0.0)
     return parts
 
 
@@ -181,11 +183,45 @@ def evaluate_step(
         workload.causal_attention,
     )
     pc = _pieces(ctx)
+    place, dev, avg = _placed(ctx, pc)
+    dual = p.schedule == SCHED_DUALPIPE
+    num_micro = (workload.global_batch_size // (p.dp * p.microbatch)).astype(float)
+    dual_total, dual_bubble = dualpipe_time_s(p.pp, num_micro, dev.f, dev.b, dev.w, dev.fb)
+    # fill and drain pass every other stage once: the average stage sets the bubble, the slowest
+    # one the steady state (a last stage slowed by the head does not slow the fill)
+    stage = [np.minimum(a, d) for a, d in ((avg.f, dev.f), (avg.b, dev.b), (avg.w, dev.w))]
+    bubble = np.where(dual, dual_bubble, bubble_time_s(p.schedule, p.pp, p.virtual, *stage))
+    pipeline = np.where(dual, dual_total, num_micro * (dev.f + dev.b + dev.w) + bubble)
+    pp_exposed = np.where(dual, 0.0, num_micro * p.virtual * 2.0 * _pp_send_s(ctx))
+    lp = layer_params(model, p)
+    dense, expert = _held_params(ctx, lp, place)
+    held = place.held_layers[:, FIRST]
+    sync = dp_sync(ctx, dense, expert, held, num_micro, dev.f, dev.b + dev.w)
+    optimizer = _optimizer_s(ctx, dense, expert)
+    breakdown = dev.breakdown(num_micro, dual)
+    breakdown.update(
+        {
+            "pp_comm": pp_exposed,
+            "pipeline_bubble": bubble,
+            "dp_comm": sync.exposed_s,
+            "optimizer": optimizer,
+        }
+    )
+    step = pipeline + pp_exposed + sync.exposed_s + optimizer
+    mem, shares = _memory(ctx, pc, lp, place, num_micro)
+    return StepArrays(
+        step, num_micro, dev.f, dev.b, dev.w, breakdown, mem, place, sync.total_s, shares
+    )
+
+
+def _placed(ctx: StepContext, pc: _Parts) -> tuple[Placement, PassTimes, PassTimes]:
+    """Layers on stages, then one micro-batch's passes on the slowest device and on the average
+    stage. Stages balance on what the schedule charges per micro-batch: the overlapped F&B pair
+    under DualPipe, F + B + W otherwise (balancing DualPipe on unoverlapped times picks layouts the
+    schedule then runs slower, and makes a faster network able to slow the step)."""
+    p, model = ctx.p, ctx.model
     dual = p.schedule == SCHED_DUALPIPE
 
-    # Balance stages on what the schedule charges per micro-batch: the overlapped F&B pair under
-    # DualPipe, F + B + W otherwise (balancing DualPipe on unoverlapped times picks layouts the
-    # schedule then runs slower, and makes a faster network able to slow the step).
     def charged(t: PassTimes) -> Array:
         return np.where(dual, t.fb, t.total)
 
@@ -204,46 +240,35 @@ def evaluate_step(
         .plus(scale(pc.head, place.head_share)),
         ctx,
     )
-    num_micro = (workload.global_batch_size // (p.dp * p.microbatch)).astype(float)
-    dual_total, dual_bubble = dualpipe_time_s(p.pp, num_micro, dev.f, dev.b, dev.w, dev.fb)
-    # fill and drain pass every other stage once: the average stage sets the bubble, the slowest
-    # one the steady state (a last stage slowed by the head does not slow the fill)
     avg = launch_bound(
         scale(pc.layer, model.num_layers / p.pp)
         .plus(scale(pc.emb, 1.0 / p.pp))
         .plus(scale(pc.head, 1.0 / p.pp)),
         ctx,
     )
-    stage = [np.minimum(a, d) for a, d in ((avg.f, dev.f), (avg.b, dev.b), (avg.w, dev.w))]
-    bubble = np.where(dual, dual_bubble, bubble_time_s(p.schedule, p.pp, p.virtual, *stage))
-    pipeline = np.where(dual, dual_total, num_micro * (dev.f + dev.b + dev.w) + bubble)
-    pp_exposed = np.where(dual, 0.0, num_micro * p.virtual * 2.0 * _pp_send_s(ctx))
-    lp = layer_params(model, p)
+    return place, dev, avg
+
+
+def _held_params(ctx: StepContext, lp: LayerParams, place: Placement) -> tuple[Array, Array]:
+    """(dense, expert) parameters the first device holds (tied embeddings once where it holds
+    both ends): what its data-parallel traffic and optimizer step move."""
     held = place.held_layers[:, FIRST]
     emb_held, head_held = place.held_embed[:, FIRST], place.held_head[:, FIRST]
-    dense_params = (
-        held * lp.dense
-        + lp.embed * emb_held
-        + lp.head * head_held
-        - float(model.tied_embeddings) * emb_held * head_held * lp.embed
-    )
-    expert_params = held * lp.expert + lp.head_expert * place.held_head[:, FIRST]
-    sync = dp_sync(ctx, dense_params, expert_params, held, num_micro, dev.f, dev.b + dev.w)
-    optimizer = _optimizer_s(ctx, dense_params, expert_params)
-    breakdown = dev.breakdown(num_micro, dual)
-    breakdown.update(
-        {
-            "pp_comm": pp_exposed,
-            "pipeline_bubble": bubble,
-            "dp_comm": sync.exposed_s,
-            "optimizer": optimizer,
-        }
-    )
-    step = pipeline + pp_exposed + sync.exposed_s + optimizer
+    tied = float(ctx.model.tied_embeddings) * emb_held * head_held * lp.embed
+    dense = held * lp.dense + lp.embed * emb_held + lp.head * head_held - tied
+    expert = held * lp.expert + lp.head_expert * head_held
+    return dense, expert
+
+
+def _memory(
+    ctx: StepContext, pc: _Parts, lp: LayerParams, place: Placement, num_micro: Array
+) -> tuple[MemoryArrays, dict[str, Array]]:
+    """Memory of the fullest device, and each activation part's share of a layer's activations."""
+    p = ctx.p
     in_flight = in_flight_micro_batches(p.schedule, p.pp, num_micro, p.virtual)
     act_layer = sum(pc.layer_parts.values(), np.zeros(()))
     mem = memory_per_device(
-        model,
+        ctx.model,
         p,
         lp,
         place,
@@ -254,10 +279,7 @@ def evaluate_step(
         _buffer_bytes(ctx),
         np.where(p.recompute == RC_FULL, pc.layer_full, 0.0),
     )
-    parts = {k: v / np.maximum(act_layer, 1.0) for k, v in pc.layer_parts.items()}
-    return StepArrays(
-        step, num_micro, dev.f, dev.b, dev.w, breakdown, mem, place, sync.total_s, parts
-    )
+    return mem, {k: v / np.maximum(act_layer, 1.0) for k, v in pc.layer_parts.items()}
 
 
 def _pp_send_s(ctx: StepContext) -> Array:
