@@ -17,12 +17,13 @@ KINDS = ("model", "train", "inference", "network", "energy")
 Status = Literal["pass", "fail", "unsupported", "error"]
 
 
-# Verbatim copies of shared/validation/*.yaml run by default, in this order.
-DEFAULT_CASE_FILES = ("public.yaml", "calculon-t5.yaml")
+# Case files `scalelab validate` runs when no --cases is given, shipped in validate/cases/:
+# verbatim copies of shared/validation/public.yaml and calculon-t5.yaml, then serving-public.yaml.
+DEFAULT_CASE_FILES = ("public.yaml", "calculon-t5.yaml", "serving-public.yaml")
 
 
 def default_cases_path(name: str = "public.yaml") -> Path:
-    """A case file shipped inside the package (a verbatim copy of shared/validation/NAME)."""
+    """A case file shipped inside the package (default: the copy of shared/validation/public.yaml)."""
     return Path(str(resources.files("scalelab.validate") / "cases" / name))
 
 
@@ -75,10 +76,10 @@ class CaseResult:
 
 
 def load_cases(path: str | Path | None = None) -> list[dict[str, Any]]:
-    """Cases of a validation file (default: every shipped file, in DEFAULT_CASE_FILES order);
-    a file of another schema is a ConfigError."""
+    """Cases of a validation file (None: every file of DEFAULT_CASE_FILES, in order); a file of
+    another schema is a ConfigError."""
     if path is None:
-        return [case for p in default_cases_paths() for case in load_cases(p)]
+        return [c for name in DEFAULT_CASE_FILES for c in load_cases(default_cases_path(name))]
     path = Path(path)
     data = read_mapping(path)
     if data.get("schema") != SCHEMA:
