@@ -97,6 +97,7 @@ def test_shipped_copy_matches_shared_file(name):
 def test_both_shipped_files_run_by_default():
     from scalelab.validate.runner import DEFAULT_CASE_FILES
 
+    assert DEFAULT_CASE_FILES[:2] == ("public.yaml", "calculon-t5.yaml")
     results = run_cases(kind="train")
-    assert {r.file for r in results} == set(DEFAULT_CASE_FILES)
+    assert {"public.yaml", "calculon-t5.yaml"} <= {r.file for r in results}
     assert sum(r.id.startswith("korthikanti22-t5-") for r in results) == 8
