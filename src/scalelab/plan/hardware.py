@@ -59,10 +59,15 @@ class HardwareChoice:
 
 
 def accelerator_ids(spec: str) -> list[str]:
-    """`any` = every GPU/TPU in the catalog; otherwise a comma-separated list of ids or prefixes."""
+    """`any` = every GPU/TPU product in the catalog (not the emerging-device class models such as
+    `systolic-tpu-v4`, which hw/emerging prices); otherwise a comma-separated list of ids or prefixes."""
     ids = catalog.list_ids("accelerators")
     if spec.strip().lower() == "any":
-        return [i for i in ids if catalog.load_accelerator(i).kind in HARDWARE_KINDS]
+        return [
+            i
+            for i in ids
+            if (acc := catalog.load_accelerator(i)).kind in HARDWARE_KINDS and not acc.emerging
+        ]
     out = []
     for item in (s.strip() for s in spec.split(",") if s.strip()):
         match = [i for i in ids if i == item] or [i for i in ids if i.startswith(item)]
