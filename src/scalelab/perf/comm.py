@@ -6,9 +6,10 @@ all-reduce are NCCL rings (NCCL src/graph/tuning.cc models them so; Thakur et al
 the alpha-beta costs). Bandwidth: a node's r ranks share its NICs, each carrying 1/r of the volume
 that crosses nodes, plus the volume moved inside the node over NVLink; the two are charged one
 after the other, as a hierarchical collective would (measured DP synchronization, e.g. DeepSeek-V3's
-0.29 s optimizer phase, is not faster than that). Latency: a ring pays one link latency per step,
+0.29 s optimizer phase, is not faster than that). Latency: a ring pays one step latency per hop,
 p - n NVLink hops and n - 1 network hops for p ranks on n nodes, which is what makes collectives
-over thousands of ranks latency-bound. On a torus scale-up domain (TPU ICI) a group forms a sub-torus
+over thousands of ranks latency-bound; launch and step latencies and each protocol's bandwidth share
+are NCCL's own (tuning.cc), the fastest protocol for the size taken. On a torus scale-up domain (TPU ICI) a group forms a sub-torus
 and runs bidirectional rings along each of its dimensions at once (Chan et al., "Collective
 communication: theory, practice, and experience", CCPE 2007, the bucket algorithm on a d-D torus).
 All functions accept numpy arrays and return seconds; bytes are the full tensor size per device
@@ -89,18 +90,35 @@ def group_layout(
     return per_node, np.ceil(g / per_node)
 
 
-def _ring(nbytes: Array, group: Array, ranks_per_node: Array, tiers: CommTiers) -> Array:
-    """One ring all-gather (or reduce-scatter) pass producing `nbytes` per device."""
+# NCCL's own ring model (src/graph/tuning.cc, v2.8: baseLat and hwLat of the Ring algorithm), per
+# protocol: (launch latency, per-step latency inside a node over NVLink, per-step latency across
+# the network, share of the link bandwidth the protocol reaches). NCCL picks the fastest protocol
+# for each size: LL for small messages, Simple for large ones.
+NCCL_RING_PROTOCOLS = (
+    (3.6e-6, 0.47e-6, 2.7e-6, 0.25),  # LL: 8-byte flag per 8 bytes of data
+    (10.0e-6, 1.9e-6, 4.0e-6, 0.92),  # LL128
+    (8.4e-6, 3.4e-6, 9.6e-6, 1.0),  # Simple
+)
+
+
+def _ring(
+    nbytes: Array, group: Array, ranks_per_node: Array, tiers: CommTiers, passes: float = 1.0
+) -> Array:
+    """`passes` ring all-gather (or reduce-scatter) passes producing `nbytes` per device."""
     g = np.maximum(group, 1.0)
     r = np.minimum(np.maximum(ranks_per_node, 1.0), g)
     n = g / r
     nvlink = (r - 1.0) / r * nbytes / tiers.up_bytes_per_s
     nic = np.where(n > 1, (n - 1.0) / n * nbytes / r, 0.0) / tiers.out_bytes_per_s
-    latency = (g - n) * tiers.up_latency_s + (n - 1.0) * tiers.out_latency_s
-    ring = nvlink + nic + latency
+    timed = tiers.up_latency_s > 0 or tiers.out_latency_s > 0  # 0: latency deliberately ignored
+    best = np.full(np.broadcast(nbytes, g).shape, np.inf)
+    for base, intra, inter, share in NCCL_RING_PROTOCOLS:
+        latency = (base + passes * ((g - n) * intra + (n - 1.0) * inter)) * timed
+        best = np.minimum(best, passes * (nvlink + nic) / share + latency)
     if tiers.torus:
-        ring = np.where(n > 1, ring, _torus_pass(nbytes, g, tiers))
-    return np.where(g > 1, ring, 0.0)
+        torus = passes * _torus_pass(nbytes, g, tiers)
+        best = np.where(n > 1, best, torus)
+    return np.where(g > 1, best, 0.0)
 
 
 def _torus_dims_of(group: Array, tiers: CommTiers) -> tuple[Array, Array]:
@@ -143,8 +161,10 @@ def reduce_scatter_time_s(
 def all_reduce_time_s(
     nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike, tiers: CommTiers
 ) -> Array:
-    """All-reduce = reduce-scatter + all-gather, two ring passes (bandwidth-optimal)."""
-    return 2.0 * all_gather_time_s(nbytes, group_size, ranks_per_node, tiers)
+    """All-reduce = reduce-scatter + all-gather: one launch of two ring passes (bandwidth-optimal)."""
+    s = np.asarray(nbytes, dtype=float)
+    g = np.asarray(group_size, dtype=float)
+    return _ring(s, g, np.asarray(ranks_per_node, dtype=float), tiers, passes=2.0)
 
 
 def all_to_all_time_s(

@@ -25,6 +25,7 @@ import numpy as np
 from scalelab.perf.comm import all_gather_time_s, group_layout, reduce_scatter_time_s
 from scalelab.perf.train.memory import grad_bytes_per_param
 from scalelab.perf.train.ops import Array, StepContext
+from scalelab.perf.train.passes import comm_sm_share
 
 PARAM_COMM_BYTES = 2.0  # bf16 weights are gathered (Megatron-LM distributed optimizer, FSDP)
 
@@ -124,4 +125,6 @@ def _zero3(
     gathers = np.where(p.no_reshard_bwd, 1.0, num_micro)  # micro-batches that gather
     total = n * (gathers * ag + num_micro * (ag_b + rs))
     exposed = gathers * fwd + num_micro * bwd
-    return total, exposed
+    # the hidden collectives still take their SMs from the compute they overlap
+    hidden = np.maximum(total - exposed, 0.0)
+    return total, exposed + comm_sm_share(ctx) * hidden
