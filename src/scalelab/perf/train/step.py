@@ -93,17 +93,16 @@ def _worst_layer(
     """Pass times of the slower layer type (dense-FFN or MoE) per plan, with its saved activation
     bytes by part and in total under the plan's recompute mode."""
     times = [layer_times(attn, f, ctx) for f in ffns]
-    parts = [_activation_parts(_merged(ctx, attn, f), ctx) for f in ffns]
+    merged = [_merged(ctx, attn, f) for f in ffns]
+    parts = [_activation_parts(b, ctx) for b in merged]
     if len(times) == 1:
-        return times[0], parts[0], _merged(ctx, attn, ffns[0]).saved_total
+        return times[0], parts[0], merged[0].saved_total
     slower = times[1].total >= times[0].total
     picked = {
         k: np.where(slower, parts[1].get(k, 0.0), parts[0].get(k, 0.0))
         for k in parts[0].keys() | parts[1].keys()
     }
-    full = np.where(
-        slower, _merged(ctx, attn, ffns[1]).saved_total, _merged(ctx, attn, ffns[0]).saved_total
-    )
+    full = np.where(slower, merged[1].saved_total, merged[0].saved_total)
     return combine(slower, times[1], times[0]), picked, full
 
 
