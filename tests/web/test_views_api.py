@@ -40,8 +40,11 @@ def test_train_is_scalelab_plan(client, cli):
     r = got["results"]
     assert r["num_evaluated"] == want["num_evaluated"]
     assert len(r["plans"]) == len(want["plans"]) == 3
+    assert r["num_fitting"] == want["num_fitting"]
     for mine, theirs in zip(r["plans"], want["plans"], strict=True):
         assert mine["prediction"]["plan"] == theirs["plan"]
+        assert mine["num_equivalent"] == theirs["num_equivalent"]
+        assert mine["near_memory_limit"] == theirs["near_memory_limit"]
         for key in ("step_time_s", "mfu", "memory_per_device_bytes", "cost_usd", "energy_kwh"):
             assert _close(mine["prediction"][key], theirs[key]), key
     assert r["explanation"] == want["explanation"]

@@ -83,10 +83,10 @@
     );
     const cols = [
       ["#", (x) => String(x.rank)],
-      ["plan", (x) => x.label],
+      ["plan", (x) => x.label + (x.num_equivalent ? ` (+${x.num_equivalent.toLocaleString("en-US")} equivalent)` : "")],
       ["step (s)", (x) => fixed(x.prediction.step_time_s, 2), true],
       ["MFU", (x) => F.pct(x.prediction.mfu), true],
-      ["memory/device (GiB)", (x) => F.gib(x.prediction.memory_per_device_bytes), true],
+      ["memory/device (GiB)", (x) => F.gib(x.prediction.memory_per_device_bytes) + (x.near_memory_limit ? " (near limit)" : ""), true],
       ["run (days)", (x) => F.days(x.prediction.run_time_s), true],
       ["cost ($M)", (x) => F.musd(x.prediction.cost_usd), true],
       ["energy (GWh)", (x) => (ok(x.prediction.energy_kwh) ? fixed(x.prediction.energy_kwh / 1e6, 2) : dash), true],

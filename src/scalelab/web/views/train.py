@@ -9,7 +9,7 @@ from typing import Any
 
 from scalelab.core import flags
 from scalelab.core.specs import ClusterSpec, ModelSpec, TrainWorkload
-from scalelab.plan.explain import LABELS, describe_plan
+from scalelab.plan.explain import LABELS, describe_plan, near_memory_limit
 from scalelab.plan.search import OBJECTIVES, RankedPlan, search_train
 from scalelab.web.inputs import FieldError, Params, on_flags, read_cluster, read_model
 from scalelab.web.jobs import Progress
@@ -92,6 +92,8 @@ def _plan(p: RankedPlan) -> dict[str, Any]:
         "time_s_per_token": p.time_s_per_token,
         "cost_usd_per_token": p.cost_usd_per_token,
         "energy_j_per_token": p.energy_j_per_token,
+        "num_equivalent": p.num_equivalent,
+        "near_memory_limit": near_memory_limit(p),
         "prediction": q.to_dict(),
     }
 
@@ -120,7 +122,9 @@ def compute(req: TrainRequest, progress: Progress) -> dict[str, Any]:
         "pareto": [_plan(p) for p in r.pareto],
         "num_candidates": r.num_candidates,
         "num_evaluated": r.num_evaluated,
+        "num_fitting": r.num_fitting,
         "num_rejected_by_reason": r.num_rejected_by_reason,
+        "num_rejected_after_evaluation": r.num_rejected_after_evaluation,
         "search_s": r.search_s,
         "explanation": r.explanation,
         "no_fit": r.no_fit_message,
@@ -144,11 +148,12 @@ def tables(results: dict[str, Any]) -> dict[str, Csv]:
             + [p["prediction"]["plan"][k] for k in _PLAN_COLUMNS]
             + [p["prediction"][k] for k in _METRICS]
             + [p["time_s_per_token"], p["cost_usd_per_token"], p["energy_j_per_token"]]
+            + [p["num_equivalent"]]
             for p in plans
         ]
 
     head = ["rank", "num_devices", *_PLAN_COLUMNS, *_METRICS]
-    head += ["time_s_per_token", "cost_usd_per_token", "energy_j_per_token"]
+    head += ["time_s_per_token", "cost_usd_per_token", "energy_j_per_token", "num_equivalent"]
     plans = results["plans"]
     breakdown = [
         [p["rank"], k, v] for p in plans for k, v in p["prediction"]["breakdown_s"].items()
