@@ -17,6 +17,7 @@ SECTION_MODULES = [
     "scalelab.report.sections.hardware_whatif",
     "scalelab.report.sections.data",
     "scalelab.report.sections.training_dynamics",
+    "scalelab.report.sections.compress",
     # summaries of the sections above stay last
     "scalelab.report.sections.claims",
     "scalelab.report.sections.validation",
