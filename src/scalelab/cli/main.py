@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "scalelab.cli.place_cmd",
     "scalelab.cli.lab_cmd",
     "scalelab.cli.calibrate_cmd",
+    "scalelab.cli.claims_cmd",
 ]
 
 for _name in COMMAND_MODULES:

@@ -208,6 +208,12 @@ def _rank(
         else np.zeros(0)
     )
     local = np.concatenate([np.arange(len(g.index)) for g in groups]) if groups else np.zeros(0)
+    # GPU count and memory per GPU of each plan, so a figure can draw the trade-off per count
+    sizes = np.array([g.cluster.num_devices for g in groups], dtype=float)
+    flat["num_devices"] = sizes[owner.astype(int)] if groups else np.zeros(0)
+    flat["memory_bytes"] = (
+        np.concatenate([_memory_bytes(g) for g in groups]) if groups else np.zeros(0)
+    )
     other = "cost" if objective == "time" else "time"
     order = np.lexsort((flat[other], flat[objective]))
 
@@ -230,6 +236,12 @@ def _rank(
     front = pareto_front(flat["time"], flat["cost"])
     pareto = [ranked(int(pos), rank_of[int(pos)]) for pos in front]
     return TrainSearch(objective, top_plans, pareto, 0, 0, {}, 0.0, scatter=flat)
+
+
+def _memory_bytes(g: Evaluated) -> NDArray[np.float64]:
+    if g.res is None:
+        return np.zeros(0)
+    return np.asarray(g.res.step.memory.total_bytes, dtype=float)[g.index]
 
 
 def pareto_front(time_s: NDArray[np.float64], cost: NDArray[np.float64]) -> list[int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scalelab.report.plots import label_axes, new_figure, to_png
+from scalelab.report.plots import label_axes, new_figure, to_image
 
 
 def pareto_plot(curves: dict[str, tuple[list[float], list[float]]], title: str) -> bytes:
@@ -14,4 +14,4 @@ def pareto_plot(curves: dict[str, tuple[list[float], list[float]]], title: str) 
     ax.set_xscale("log")
     ax.set_yscale("log")
     label_axes(ax, "TPOT (ms per output token)", "output tokens/s per node", title, "both")
-    return to_png(fig)
+    return to_image(fig)

@@ -16,7 +16,7 @@ from scalelab.hw.placement import schedule
 from scalelab.hw.topology import Topology, compare_topologies
 from scalelab.perf.energy import device_power_w, peak_power_ratios, power_model, run_energy
 from scalelab.report.context import ReportContext
-from scalelab.report.plots import bar_chart, new_figure, to_png
+from scalelab.report.plots import bar_chart, new_figure, to_image
 from scalelab.report.section import Figure, Section, Table
 from scalelab.validate.metrics_energy import compute as energy_metrics
 from scalelab.validate.runner import load_cases
@@ -288,7 +288,7 @@ def _power_figure(pred: dict[str, float]) -> Figure:
     ax.set_title("H200 power vs GEMM throughput (capped at 700 W)")
     ax.legend(fontsize=8)
     return Figure(
-        "H200 power model against the measured GEMM point and the 300 W claim", to_png(fig)
+        "H200 power model against the measured GEMM point and the 300 W claim", to_image(fig)
     )
 
 
@@ -326,5 +326,14 @@ def build(ctx: ReportContext) -> Section:
             "h200_power": pred,
             "placement": place_data,
             "decode_joules_per_token": {e.device: e.joules_per_token for e in ests},
+            "decode_estimates": {
+                e.device: {
+                    "step_time_s": e.step_time_s,
+                    "tokens_per_s": e.tokens_per_s,
+                    "joules_per_token": e.joules_per_token,
+                    "num_chips": float(e.num_chips),
+                }
+                for e in ests
+            },  # fmt: skip
         },
     )
