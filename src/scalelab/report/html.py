@@ -11,6 +11,7 @@ import re
 from scalelab.report.render import table_alignments
 from scalelab.report.section import Figure, KeyNumber, Section, Table
 
+COLLAPSE_ROWS = 12  # HTML-only tables longer than this start folded
 PLAN_CELL = re.compile(r"^(TP\d+(·CP\d+)?·PP\d+·EP\d+·DP[\d?]+)( .*)?$")
 
 _CSS = """
@@ -54,6 +55,7 @@ code.plan{font:0.95em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white
 .note{color:var(--muted);font-size:.84em;margin-top:.3em}
 figure{margin:1.2em 0}figure img{max-width:100%;height:auto;display:block}
 figcaption{color:var(--muted);font-size:.84em}
+details{margin:1em 0}summary{cursor:pointer;font-weight:600;font-size:.9em;color:var(--accent)}
 footer{margin-top:3em;color:var(--muted);font-size:.8em}
 @media (max-width:900px){.layout{display:block}nav.toc{position:static;height:auto}}
 @media print{nav.toc{display:none}.layout{display:block}}
@@ -80,9 +82,15 @@ def html_table(table: Table) -> str:
         for row in table.rows
     )
     note = f'<p class="note">{_e(table.note)}</p>' if table.note else ""
-    return (
+    block = (
         f'<div class="tablewrap"><table><caption>{_e(table.title)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{note}"
+    )
+    if table.terminal or len(table.rows) <= COLLAPSE_ROWS:
+        return block
+    # Long reference tables (assumptions, every metric) start folded: the reader opens them.
+    return (
+        f"<details><summary>{_e(table.title)} ({len(table.rows)} rows)</summary>{block}</details>"
     )
 
 

@@ -73,20 +73,19 @@ def plans_table(plans: dict[str, PlanRef], titles: dict[str, str]) -> Table:
     """Every plan the report quotes, what it answers, how it was found and where it appears."""
     rows = [
         [
-            p.question,
+            f"{p.question} ({p.space})",
             p.label,
-            p.options,
             f"{p.num_devices:,}",
-            p.space,
             "-" if p.run_time_s is None else days(p.run_time_s),
             "-" if p.cost_usd is None else f"${p.cost_usd / 1e6:,.2f}M",
             ", ".join(titles.get(s, s) for s in p.used_in),
         ]
         for p in plans.values()
     ]
+    options = "\n".join(f"{p.label}: {p.options}" for p in plans.values())
     return Table(
         "Plans behind the numbers (one plan per question)",
-        ["question", "plan", "options", "GPUs", "search space", "to train", "cost", "shown in"],
+        ["question (search space)", "plan", "GPUs", "to train", "cost", "shown in"],
         rows,
-        note="Every training duration in the report comes from one of these plans.",
+        note=f"Every training duration in the report comes from one of these plans.\n{options}",
     )

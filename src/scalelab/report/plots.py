@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogFormatter, LogLocator, NullFormatter  # noqa: E402
 
-SVG_STYLE = {
+SVG_STYLE: dict[str, Any] = {
     "svg.fonttype": "none",  # text as <text>, rendered by the browser's sans-serif
     "svg.hashsalt": "scalelab",  # deterministic element ids
     "font.family": "sans-serif",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter
@@ -92,7 +93,7 @@ def plan_scatter(
         ax.set_ylabel(time_label)
         ax.grid(alpha=0.3)
         plain_linear_axis(ax, "y")
-    handles: dict[str, object] = {}
+    handles: dict[str, Any] = {}
     for ax in axes[0]:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(lab, h)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from scalelab.report.plots import plain_log_axis, to_image
 
@@ -25,6 +26,10 @@ def split_outliers(
     """(panels with outliers blanked, [(\"phase · row · metric\", ratio)]); missing ratios dropped."""
     kept, outliers = [], []
     for title, labels, series in panels:
+        if labels and all(
+            vs and vs[0] is not None and abs(vs[0] - 1.0) < 1e-9 for vs in series.values()
+        ):
+            labels, series = labels[1:], {k: vs[1:] for k, vs in series.items()}  # the baseline
         phase = title.split(" (")[0]
         clean: Series = {}
         for metric, values in series.items():
@@ -38,28 +43,41 @@ def split_outliers(
                 else:
                     out.append(v)
             clean[metric] = out
-        kept.append((title, labels, clean))
+        rows = [i for i in range(len(labels)) if any(vs[i] is not None for vs in clean.values())]
+        kept.append(
+            (
+                title,
+                [labels[i] for i in rows],
+                {k: [vs[i] for i in rows] for k, vs in clean.items()},
+            )
+        )
     return kept, outliers
 
 
 def _diverging(ax, labels: list[str], series: Series, span: float) -> None:  # type: ignore[no-untyped-def]
-    """Grouped horizontal bars from 1 to each ratio; rows top to bottom in `labels` order."""
+    """Grouped horizontal bars from 1 to each ratio; rows top to bottom in `labels` order; ratios
+    within 0.5% of 1 get no label (the baseline and its twins)."""
     height = 0.8 / max(1, len(series))
+    handles = []
     for j, (metric, values) in enumerate(series.items()):
+        color = COLORS[j % len(COLORS)]
         ys = [i - 0.4 + (j + 0.5) * height for i in range(len(labels))]
         for y, v in zip(ys, values, strict=True):
             if v is None:
                 continue
-            ax.barh(y, abs(v - 1.0), left=min(v, 1.0), height=height, color=COLORS[j % 3])
-            ha, pad = ("left", 1.04) if v >= 1 else ("right", 1 / 1.04)
-            ax.text(v * pad, y, _x(v), va="center", ha=ha, fontsize=7)
-        ax.barh([], [], color=COLORS[j % 3], label=metric)  # legend entry
+            ax.barh(y, abs(v - 1.0), left=min(v, 1.0), height=height, color=color)
+            if abs(math.log(v)) > 0.005:
+                ha, pad = ("left", 1.04) if v >= 1 else ("right", 1 / 1.04)
+                ax.text(v * pad, y, _x(v), va="center", ha=ha, fontsize=7)
+        handles.append(Patch(color=color, label=metric))
     ax.set_xscale("log")
     ax.set_xlim(1 / span, span)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.grid(axis="x", alpha=0.3)
+    ax.legend(handles=handles, fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0),
+              ncols=len(handles), frameon=False)  # fmt: skip
 
 
 def _span(values: list[float]) -> float:
@@ -80,12 +98,12 @@ def ratio_panels(panels: list[tuple[str, list[str], Series]]) -> bytes:
         values = [v for vs in series.values() for v in vs if v is not None]
         _diverging(ax, labels, series, _span(values))
         ax.set_title(title, fontsize=9, loc="left")
-        ax.legend(fontsize=7, loc="lower right", ncols=len(series))
         plain_log_axis(ax, "x")
     if outliers:
         ax = fig.add_subplot(grid[len(kept)])
         labels = [name for name, _ in outliers]
         _diverging(ax, labels, {"ratio": [v for _, v in outliers]}, _span([v for _, v in outliers]))
+        ax.get_legend().remove()
         ax.set_title(f"beyond {OUTLIER_FACTOR:g}× either way (own scale)", fontsize=9, loc="left")
         plain_log_axis(ax, "x")
     fig.axes[-1].set_xlabel(

@@ -12,9 +12,9 @@ from scalelab.core.specs import ModelSpec, ParallelPlan, TrainWorkload
 from scalelab.perf.train.predict import TrainPrediction, predict_train
 from scalelab.report.context import ReportContext
 from scalelab.report.fmt import days, device_name, gib, pct, plan_label
+from scalelab.report.plans import FULL_SPACE, register_plan, shared_search
 from scalelab.report.plots import bar_chart, stacked_bars
 from scalelab.report.plots_perf import line_chart
-from scalelab.report.plans import FULL_SPACE, register_plan, shared_search
 from scalelab.report.section import Figure, KeyNumber, Section, Table
 
 # DeepSeek-V3 TR Table 1 and Sec 3; Zhao et al. ISCA'25 Table 4 (the validation case's numbers).
