@@ -40,7 +40,8 @@ def report(
     the seed article's claims and validation. Sections print as they finish."""
     ctx = new_context(model, quick=not full)
     source = f"file {model}" if Path(model).suffix in MODEL_FILE_SUFFIXES else "catalog"
-    provenance = collect(model, source, {"full": full})
+    lab = "full size (--full)" if full else "quick (without --full)"
+    provenance = collect(model, source, {"lab experiments": lab})
     sections: list[Section] = []
     elapsed: dict[str, float] = {}
 

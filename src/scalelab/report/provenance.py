@@ -56,7 +56,7 @@ def _machine() -> str:
 
 def collect(model_id: str, model_source: str, options: dict[str, Any]) -> dict[str, str]:
     """Provenance fields in display order (strings; also written to results.json)."""
-    opts = ", ".join(f"{k}={v}" for k, v in options.items()) or "defaults"
+    opts = "; ".join(f"{k}: {v}" for k, v in options.items()) or "defaults"
     return {
         "scalelab": scalelab.__version__,
         "commit": git_commit(),

@@ -178,8 +178,8 @@ def build(ctx: ReportContext) -> Section:
         },
         key_numbers=[
             KeyNumber(
-                "Parameters",
-                f"{c.total / 1e9:,.0f}B, {c.active_per_token / 1e9:,.1f}B active",
+                "Parameters, total / active",
+                f"{c.total / 1e9:,.0f}B / {c.active_per_token / 1e9:,.1f}B",
                 f"{flops / 1e9:,.0f} GFLOP per trained token; KV cache "
                 f"{kv_cache_bytes_per_token(m) / 1e3:,.1f} KB per token",
             )
