@@ -36,7 +36,9 @@ def test_claims_terminal_lists_every_claim_with_its_verdict(cli):
     assert code == 0, err
     for letter in "abcdefghijkl":
         assert f"({letter})" in out
-    assert out.count("reproduce: scalelab") == 10  # the two untested claims have no command yet
+    assert (
+        out.count("reproduce with: scalelab") == 10
+    )  # the two untested claims have no command yet
     assert "untested until scalelab.data" in out
     assert "untested until scalelab.compress" in out
     assert "Verdict rule" in out

@@ -7,20 +7,9 @@ import typer
 from rich.markup import escape
 
 from scalelab.cli.common import JsonOption, err, out, print_json
-from scalelab.report.claims_ledger import SEED, LedgerRow, build_ledger, verdict_counts
+from scalelab.report.claims_ledger import SEED, build_ledger, ledger_table, verdict_counts
 from scalelab.report.claims_rule import RULE_TEXT
-
-STYLE = {"holds": "green", "partly": "yellow", "does not hold": "red", "untested": "dim"}
-
-
-def _print_row(r: LedgerRow) -> None:
-    style = STYLE[r.verdict.label]
-    out.print(f"[bold]({r.claim.id})[/bold] {escape(r.claim.stated)}")
-    out.print(f"    [{style}]{escape(r.verdict.text)}[/{style}]")
-    basis = f" [dim]\\[{escape(r.evidence.basis)}][/dim]" if r.evidence.basis else ""
-    out.print(f"    scalelab: {escape(r.evidence.measured)}{basis}")
-    if r.evidence.command != "-":
-        out.print(f"    reproduce: [cyan]{escape(r.evidence.command)}[/cyan]")
+from scalelab.report.render import render_records
 
 
 def claims(as_json: bool = JsonOption) -> None:
@@ -36,12 +25,10 @@ def claims(as_json: bool = JsonOption) -> None:
              "claims": [r.to_dict() for r in rows]}
         )  # fmt: skip
         return
-    out.print(f"[bold]Seed-article claims[/bold] ({escape(SEED)})\n")
-    for r in rows:
-        _print_row(r)
+    out.print(f"Source: {escape(SEED)}\n")
+    render_records(ledger_table(rows), out)  # the same table as the report's claims section
     tally = ", ".join(f"{n} {label}" for label, n in counts.items() if n)
     out.print(f"\n{len(rows)} claims: {tally}.")
-    out.print(f"[dim]{escape(RULE_TEXT)}[/dim]")
 
 
 def register(app: typer.Typer) -> None:

@@ -109,4 +109,5 @@ def ledger_table(rows: list[LedgerRow]) -> Table:
         cells,
         note=RULE_TEXT,
         align=["left"] * 5,
+        terminal_layout="records",
     )

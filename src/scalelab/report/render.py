@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.rule import Rule
 from rich.table import Table as RichTable
 
@@ -26,10 +27,31 @@ def rich_table(table: Table) -> RichTable:
         caption_justify="left",
     )
     for col, align in zip(table.columns, table_alignments(table), strict=True):
-        rt.add_column(escape(col), justify="right" if align == "right" else "left")
+        # fold rather than cut: an id or a command must stay whole, even if it wraps
+        rt.add_column(escape(col), justify="right" if align == "right" else "left", overflow="fold")
     for row in table.rows:
         rt.add_row(*(escape(cell) for cell in row))
     return rt
+
+
+def render_records(table: Table, console: Console) -> None:
+    """Each row as a block: the first two cells as a heading, the others as `column: value`."""
+    console.print(f"[bold]{escape(table.title)}[/bold]")
+    for row in table.rows:
+        console.print(f"[bold]{escape(' '.join(c for c in row[:2] if c))}[/bold]")
+        for col, cell in zip(table.columns[2:], row[2:], strict=False):
+            if cell and cell != "-":
+                console.print(Padding(f"[dim]{escape(col)}:[/dim] {escape(cell)}", (0, 0, 0, 4)))
+    if table.note:
+        console.print(f"[dim]{escape(table.note)}[/dim]")
+
+
+def print_table(table: Table, console: Console) -> None:
+    """A table in the layout it asks for (grid or records)."""
+    if table.terminal_layout == "records":
+        render_records(table, console)
+    else:
+        console.print(rich_table(table))
 
 
 def render_section(section: Section, console: Console, number: int | None = None) -> None:
@@ -40,7 +62,7 @@ def render_section(section: Section, console: Console, number: int | None = None
         console.print(escape(section.summary))
     for table in section.tables:
         if table.terminal:
-            console.print(rich_table(table))
+            print_table(table, console)
         else:
             console.print(f"[dim]table (in the HTML report): {escape(table.title)}[/dim]")
     for fig in section.figures:

@@ -21,6 +21,9 @@ class Table:
     note: str = ""  # line breaks are kept by both renderers
     terminal: bool = True  # False: long tables shown in the HTML report only
     align: list[Align] | None = None
+    # "records": the terminal prints each row as a short block (first two cells as its heading,
+    # then "column: value" lines) instead of a grid, for tables of long text
+    terminal_layout: Literal["grid", "records"] = "grid"
 
 
 @dataclass(frozen=True)
