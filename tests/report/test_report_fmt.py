@@ -19,6 +19,9 @@ def test_plan_label_and_options():
     assert plan_label(p) == "TP1·PP16·EP64·DP128"
     assert plan_label(p.model_copy(update={"cp": 2, "dp": 64})) == "TP1·CP2·PP16·EP64·DP64"
     assert plan_options(p) == "DualPipe · ZeRO-1 · mb1 · recompute sel. · fp8"
+    assert (
+        plan_label(ParallelPlan(dp=512, tp=2)) == "TP2·PP1·DP512"
+    )  # no EP/CP when they do not split
 
 
 @pytest.mark.parametrize(
@@ -71,3 +74,13 @@ def test_device_names():
     assert device_name("NVIDIA H800 SXM5 80GB") == "H800"
     assert device_name("Google TPU v5p") == "TPU v5p"
     assert device_name("NVIDIA GB200 (per Blackwell GPU in an NVL72 rack)") == "GB200"
+
+
+def test_planner_explanations_use_the_compact_plan_form():
+    from scalelab.report.sections.planning import compact_plans
+
+    line = "#2 (tp 1 pp 8 dp 128 ep 32 cp 2, ZeRO-1, dualpipe, mb 1, recompute selective, fp8 on 2,048 devices): +0.3%"
+    assert compact_plans(line) == (
+        "#2 (TP1·CP2·PP8·EP32·DP128 (DualPipe · ZeRO-1 · mb1 · recompute sel. · fp8) on 2,048 devices): +0.3%"
+    )
+    assert compact_plans("no plan here") == "no plan here"

@@ -56,10 +56,16 @@ def days(seconds_: float) -> str:
 
 
 def plan_label(plan: ParallelPlan) -> str:
-    """The degrees as one compact token, `TP1·PP16·EP64·DP128` (CP only when it splits)."""
+    """The degrees as one compact token, `TP1·PP16·EP64·DP128` (CP and EP only when they split)."""
     dp = plan.dp if plan.dp is not None else "?"
     cp = f"·CP{plan.cp}" if plan.cp > 1 else ""
-    return f"TP{plan.tp}{cp}·PP{plan.pp}·EP{plan.ep}·DP{dp}"
+    ep = f"·EP{plan.ep}" if plan.ep > 1 else ""
+    return f"TP{plan.tp}{cp}·PP{plan.pp}{ep}·DP{dp}"
+
+
+def billions_short(n: float) -> str:
+    """Three significant digits: 671B, 70.6B, 37.6B."""
+    return f"{n / 1e9:,.3g}B"
 
 
 SCHEDULE_NAMES = {"dualpipe": "DualPipe", "1f1b": "1F1B", "zero-bubble": "ZB", "none": "no PP"}

@@ -12,7 +12,7 @@ from scalelab.report.render import table_alignments
 from scalelab.report.section import Figure, KeyNumber, Section, Table
 
 COLLAPSE_ROWS = 12  # HTML-only tables longer than this start folded
-PLAN_CELL = re.compile(r"^(TP\d+(·CP\d+)?·PP\d+·EP\d+·DP[\d?]+)( .*)?$")
+PLAN_CELL = re.compile(r"^(TP\d+(?:·CP\d+)?·PP\d+(?:·EP\d+)?·DP[\d?]+)( .*)?$")
 
 _CSS = """
 :root{--ink:#1b1b1b;--muted:#5b6470;--line:#d8dee6;--accent:#24476b;--band:#f3f6f9}
@@ -70,7 +70,7 @@ def _cell(text: str, align: str, header: bool = False) -> str:
     tag = "th" if header else "td"
     cls = ' class="r"' if align == "right" else ""
     plan = PLAN_CELL.match(text)
-    body = f'<code class="plan">{_e(plan[1])}</code>{_e(plan[3] or "")}' if plan else _e(text)
+    body = f'<code class="plan">{_e(plan[1])}</code>{_e(plan[2] or "")}' if plan else _e(text)
     return f"<{tag}{cls}>{body}</{tag}>"
 
 

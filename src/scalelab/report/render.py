@@ -26,9 +26,19 @@ def rich_table(table: Table) -> RichTable:
         caption=escape(table.note) if table.note else None,
         caption_justify="left",
     )
-    for col, align in zip(table.columns, table_alignments(table), strict=True):
-        # fold rather than cut: an id or a command must stay whole, even if it wraps
-        rt.add_column(escape(col), justify="right" if align == "right" else "left", overflow="fold")
+    for j, (col, align) in enumerate(zip(table.columns, table_alignments(table), strict=True)):
+        cells = [r[j] for r in table.rows if j < len(r) and r[j]]
+        # a column of single tokens (ids, plan labels, numbers) is never wrapped or cut; other
+        # text folds rather than being cut with an ellipsis
+        token = bool(cells) and all(" " not in c for c in cells)
+        width = max(map(len, cells)) if token else None
+        rt.add_column(
+            escape(col),
+            justify="right" if align == "right" else "left",
+            overflow="fold",
+            no_wrap=token,
+            min_width=width,
+        )
     for row in table.rows:
         rt.add_row(*(escape(cell) for cell in row))
     return rt

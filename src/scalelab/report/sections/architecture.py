@@ -12,7 +12,7 @@ from scalelab.perf.model.footprint import (
 )
 from scalelab.perf.model.params import count_params
 from scalelab.report.context import ReportContext
-from scalelab.report.fmt import billions, gib
+from scalelab.report.fmt import billions, billions_short, gib
 from scalelab.report.plots import bar_chart
 from scalelab.report.section import Figure, KeyNumber, Section, Table
 
@@ -179,7 +179,7 @@ def build(ctx: ReportContext) -> Section:
         key_numbers=[
             KeyNumber(
                 "Parameters, total / active",
-                f"{c.total / 1e9:,.0f}B / {c.active_per_token / 1e9:,.1f}B",
+                f"{billions_short(c.total)} / {billions_short(c.active_per_token)}",
                 f"{flops / 1e9:,.0f} GFLOP per trained token; KV cache "
                 f"{kv_cache_bytes_per_token(m) / 1e3:,.1f} KB per token",
             )
