@@ -13,6 +13,9 @@ from scalelab.report.fmt import column_alignments
 from scalelab.report.section import KeyNumber, Section, Table
 
 
+WHOLE_TOKEN_BUDGET = 40  # characters of an 80-column terminal that unbreakable id columns may claim
+
+
 def table_alignments(table: Table) -> list[str]:
     """The table's own alignment, or numbers right and text left, decided per column."""
     return list(table.align or column_alignments(table.rows, len(table.columns)))
@@ -26,18 +29,20 @@ def rich_table(table: Table) -> RichTable:
         caption=escape(table.note) if table.note else None,
         caption_justify="left",
     )
+    budget = WHOLE_TOKEN_BUDGET
     for j, (col, align) in enumerate(zip(table.columns, table_alignments(table), strict=True)):
         cells = [r[j] for r in table.rows if j < len(r) and r[j]]
-        # a column of single tokens (ids, plan labels, numbers) is never wrapped or cut; other
-        # text folds rather than being cut with an ellipsis
-        token = bool(cells) and all(" " not in c for c in cells)
-        width = max(map(len, cells)) if token else None
+        # a text column of single tokens (ids, plan labels) keeps them whole while the budget
+        # lasts; everything else folds rather than being cut with an ellipsis
+        width = max(map(len, cells), default=0)
+        whole = align == "left" and bool(cells) and all(" " not in c for c in cells) and width <= budget
+        budget -= width if whole else 0
         rt.add_column(
             escape(col),
             justify="right" if align == "right" else "left",
             overflow="fold",
-            no_wrap=token,
-            min_width=width,
+            no_wrap=whole,
+            min_width=width if whole else None,
         )
     for row in table.rows:
         rt.add_row(*(escape(cell) for cell in row))
