@@ -12,7 +12,6 @@ from rich.table import Table as RichTable
 from scalelab.report.fmt import column_alignments
 from scalelab.report.section import KeyNumber, Section, Table
 
-
 WHOLE_TOKEN_BUDGET = 40  # characters of an 80-column terminal that unbreakable id columns may claim
 
 
@@ -35,7 +34,9 @@ def rich_table(table: Table) -> RichTable:
         # a text column of single tokens (ids, plan labels) keeps them whole while the budget
         # lasts; everything else folds rather than being cut with an ellipsis
         width = max(map(len, cells), default=0)
-        whole = align == "left" and bool(cells) and all(" " not in c for c in cells) and width <= budget
+        whole = (
+            align == "left" and bool(cells) and all(" " not in c for c in cells) and width <= budget
+        )
         budget -= width if whole else 0
         rt.add_column(
             escape(col),
