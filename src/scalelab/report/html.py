@@ -11,6 +11,8 @@ import re
 from scalelab.report.render import table_alignments
 from scalelab.report.section import Figure, KeyNumber, Section, Table
 
+VERDICTS = (("holds", "v-holds"), ("partly", "v-partly"), ("does not hold", "v-fails"),
+            ("untested", "v-untested"))  # fmt: skip
 COLLAPSE_ROWS = 12  # HTML-only tables longer than this start folded
 PLAN_CELL = re.compile(r"^(TP\d+(?:·CP\d+)?·PP\d+(?:·EP\d+)?·DP[\d?]+)( .*)?$")
 
@@ -52,6 +54,10 @@ td.r,th.r{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr:hover td{background:#f8fafc}
 code.plan{font:0.95em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:nowrap;
  background:#eef2f7;padding:.05em .3em;border-radius:3px}
+code.cmd{font:0.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:#2d3a4a}
+.v-holds,.v-partly,.v-fails,.v-untested{border-left:4px solid;padding-left:.45em;display:block}
+.v-holds{border-color:#3d8b50}.v-partly{border-color:#d89a2b}.v-fails{border-color:#c0392b}
+.v-untested{border-color:#9aa4ae;color:var(--muted)}
 .note{color:var(--muted);font-size:.84em;margin-top:.3em}
 figure{margin:1.2em 0}figure img{max-width:100%;height:auto;display:block}
 figcaption{color:var(--muted);font-size:.84em}
@@ -70,7 +76,15 @@ def _cell(text: str, align: str, header: bool = False) -> str:
     tag = "th" if header else "td"
     cls = ' class="r"' if align == "right" else ""
     plan = PLAN_CELL.match(text)
-    body = f'<code class="plan">{_e(plan[1])}</code>{_e(plan[2] or "")}' if plan else _e(text)
+    verdict = next((cls for prefix, cls in VERDICTS if text.startswith(prefix)), None)
+    if plan:
+        body = f'<code class="plan">{_e(plan[1])}</code>{_e(plan[2] or "")}'
+    elif text.startswith("scalelab ") and not header:
+        body = f'<code class="cmd">{_e(text)}</code>'
+    elif verdict and not header:
+        body = f'<span class="{verdict}">{_e(text)}</span>'
+    else:
+        body = _e(text)
     return f"<{tag}{cls}>{body}</{tag}>"
 
 
