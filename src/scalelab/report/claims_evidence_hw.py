@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from scalelab.core import catalog
+from scalelab.core.scenario import cluster_from_string
 from scalelab.hw.emerging import estimate_inference
+from scalelab.perf.energy import run_energy
 from scalelab.report.claims_evidence import Evidence, Source
 from scalelab.report.claims_rule import Part
 from scalelab.validate.runner import load_cases
@@ -46,13 +48,21 @@ def estimate_decode(src: Source, device: str) -> dict[str, float]:
     }
 
 
+def _facility_kwh_per_year(num_gpus: int, flops_per_s: float) -> float:
+    """A year of GEMM-bound work on `num_gpus` H200 with node overhead and PUE (perf/energy.py)."""
+    cluster = cluster_from_string(f"{GPU}x{num_gpus}")
+    year_s = YEAR_H * 3600
+    return run_energy(cluster, year_s, flops_per_s * num_gpus * year_s, 0.0).energy_kwh
+
+
 def gpu_power(_src: Source) -> Evidence:
     m = _power_case()
     year_kwh = 1000 * m["bf16_gemm_w"] * YEAR_H / 1e3
+    facility = _facility_kwh_per_year(1000, m["bf16_gemm_flops_per_s"])
     return Evidence(
         f"one H200 measured at {m['bf16_gemm_w']:,.0f} W under a bf16 GEMM ({m['idle_w']:,.0f} W idle); "
-        f"1,000 such GPUs busy for a year: {year_kwh / 1e6:,.1f} million kWh (boards only, before "
-        "hosts and cooling)",
+        f"1,000 such GPUs busy for a year: {year_kwh / 1e6:,.1f} million kWh for the boards, "
+        f"{facility / 1e6:,.1f} million with hosts and cooling (power model, PUE)",
         (
             Part("board power under load (W)", 300.0, "about", m["bf16_gemm_w"]),
             Part("energy of 1,000 GPUs in a year (kWh)", 1e6, "at least", year_kwh),

@@ -246,7 +246,6 @@ def build(ctx: ReportContext) -> Section:
                     speeds,
                     "tokens/s per request",
                     "EP-bound decode speed",
-                    log=True,
                 ),
             )
         )
