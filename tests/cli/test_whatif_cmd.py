@@ -36,7 +36,9 @@ def test_infer_tables_list_assumptions(cli):
         "--phase", "infer", "--prompt", "1024", "--output", "256",
     )  # fmt: skip
     assert code == 0, err
-    assert "TPOT ms" in out and "J/token" in out and "$/M out tok" in out
+    assert "TPOT ms" in out and "J/token" in out and "$/M" in out
+    # throughput per GPU first, per node beside it with the node size stated
+    assert out.index("tok/s/GPU") < out.index("per node") and "(8)" in out
     assert "Assumptions behind each infer row" in out
     assert "photonic-link" in out and "pJ/bit" in out
 

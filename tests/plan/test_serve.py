@@ -62,7 +62,7 @@ def test_pareto_front_drops_dominated_points(llama_plan):
     _, plan = llama_plan
     a = plan.pareto[0]
     worse = a.__class__(
-        **{**a.__dict__, "tpot_s": a.tpot_s * 2, "output_tokens_per_s_per_node": 1.0}
+        **{**a.__dict__, "tpot_s": a.tpot_s * 2, "output_tokens_per_s_per_device": 1.0}
     )
     assert worse not in pareto_front([a, worse])
 
@@ -113,3 +113,33 @@ def test_candidate_plans_keep_tp_inside_a_node():
 def test_batch_grid():
     assert list(batch_grid(2, 20)) == [2, 4, 8, 16, 20]
     assert batch_grid(4, 2).size == 0
+
+
+def test_disaggregated_pools_hold_whole_replicas_or_report_idle_devices():
+    """DeepSeek-V3 on h800x320 once chose a 176-device decode pool of EP32 replicas (160 used)."""
+    w = InferenceWorkload(prompt_tokens=2048, output_tokens=512, dtype="fp8", tpot_target_s=0.1)
+    cluster = resolve_cluster("h800x320")
+    plan = plan_serve(V3, cluster, w, top=200)
+    disagg = [o for o in plan.options if o.mode == "disaggregated"]
+    assert disagg
+    for o in disagg:
+        assert o.prefill_plan is not None
+        size_pre = make_deployment(V3, cluster, o.prefill_plan, w).layout.instance_devices
+        size_dec = make_deployment(V3, cluster, o.decode_plan, w).layout.instance_devices
+        left = o.prefill_devices % size_pre + o.decode_devices % size_dec
+        assert o.idle_devices == left
+        assert ("idle" in o.label) == (left > 0)
+    best = plan.best
+    assert best.output_tokens_per_s_per_node == pytest.approx(
+        best.output_tokens_per_s_per_device * 8
+    )
+
+
+def test_plan_serve_table_shows_per_gpu_first(cli):
+    code, out, err = cli(
+        "plan-serve", "--model", "llama-3.1-8b", "--cluster", "h100x8", "--tpot-ms", "50",
+        "--top", "3",
+    )  # fmt: skip
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if "tok/s/GPU" in line)
+    assert header.index("tok/s/GPU") < header.index("(8)")  # per node, node size, to its right

@@ -17,37 +17,46 @@ from scalelab.report.section import Table
 
 def option_row(o: ServeOption) -> list[str]:
     return [
-        o.mode,
         o.label,
         f"{o.sequences_per_replica:,.0f}",
         f"{o.ttft_s * 1e3:,.1f}",
         f"{o.tpot_s * 1e3:,.2f}",
+        f"{o.output_tokens_per_s_per_device:,.0f}",
         f"{o.output_tokens_per_s_per_node:,.0f}",
         f"{o.usd_per_million_output_tokens:,.3f}",
     ]
 
 
-OPTION_COLUMNS = [
-    "mode",
-    "deployment",
-    "seqs/replica",
-    "TTFT ms",
-    "TPOT ms",
-    "out tok/s/node",
-    "$/M out tok",
-]
+def option_columns(devices_per_node: int) -> list[str]:
+    """Throughput per GPU first, per node beside it with the node size."""
+    return [
+        "deployment",
+        "seqs/replica",
+        "TTFT ms",
+        "TPOT ms",
+        "tok/s/GPU",
+        f"per node ({devices_per_node})",
+        "$/M tok",
+    ]
 
 
 def serve_plan_tables(p: ServePlan) -> list[Table]:
+    columns = option_columns(p.best.devices_per_node)
+    note = (
+        "output tokens/s per GPU count every device paid for (both pools, idle ones included), "
+        "per node beside it (node size in the header); 'prefill ... / decode ...' deployments "
+        "are disaggregated; '(N idle)' marks devices no whole replica can use"
+    )
     return [
         Table(
             "Deployments meeting the targets, cheapest first",
-            OPTION_COLUMNS,
+            columns,
             [option_row(o) for o in p.options],
+            note,
         ),
         Table(
             "Latency-throughput Pareto frontier (within the TTFT target)",
-            OPTION_COLUMNS,
+            columns,
             [option_row(o) for o in p.pareto],
         ),
     ]
@@ -64,7 +73,10 @@ def _option_json(o: ServeOption) -> dict[str, object]:
         "sequences_per_replica": o.sequences_per_replica,
         "ttft_s": o.ttft_s,
         "tpot_s": o.tpot_s,
+        "output_tokens_per_s_per_device": o.output_tokens_per_s_per_device,
         "output_tokens_per_s_per_node": o.output_tokens_per_s_per_node,
+        "devices_per_node": o.devices_per_node,
+        "idle_devices": o.idle_devices,
         "usd_per_million_output_tokens": o.usd_per_million_output_tokens,
         "max_concurrency": o.max_concurrency,
     }

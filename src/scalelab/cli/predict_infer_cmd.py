@@ -4,97 +4,107 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
 from scalelab.cli.predict_cmd import with_topology
+from scalelab.core.errors import ConfigError
 from scalelab.perf.serve.disagg import DisaggResult
+from scalelab.perf.serve.layout import describe_layout
+from scalelab.perf.serve.operating import OperatingPoint
 from scalelab.perf.serve.predict import InferenceResult
-from scalelab.plan.serve_scenario import load_serve_scenario, predict_serve
-from scalelab.report.section import Table
+from scalelab.plan.serve_scenario import ServeScenario, load_serve_scenario, predict_serve
+from scalelab.report.serving_tables import inference_tables
 
 
-def _cell(value: float | None, fmt: str, scale: float = 1.0) -> str:
-    return "-" if value is None else format(value * scale, fmt)
-
-
-def inference_tables(r: InferenceResult | DisaggResult) -> list[Table]:
-    """Headline metrics (ms, tokens/s, $) and, for a collocated prediction, the decode-step breakdown."""
-    rows = [
-        ["TTFT (ms)", _cell(r.ttft_s, ",.2f", 1e3)],
-        ["TPOT (ms)", _cell(r.tpot_s, ",.3f", 1e3)],
-        ["tokens/s per request", _cell(r.tokens_per_s_per_request, ",.1f")],
-        ["output tokens/s per node", _cell(r.output_tokens_per_s_per_node, ",.0f")],
-        ["input tokens/s per node", _cell(r.input_tokens_per_s_per_node, ",.0f")],
-        ["max concurrency (sequences)", f"{r.max_concurrency:,}"],
-        ["$ per million output tokens", _cell(r.usd_per_million_output_tokens, ",.3f")],
-        ["EP dispatch+combine per layer step (us)", _cell(r.ep_comm_s_per_layer_step, ",.2f", 1e6)],
-    ]
-    if isinstance(r, DisaggResult):
-        rows += [
-            ["KV handoff per request (ms)", f"{r.kv_transfer_s * 1e3:,.2f}"],
-            ["balanced prefill share of devices", f"{100 * r.balanced_prefill_device_frac:.1f}%"],
-        ]
-        return [
-            Table("Serving prediction (prefill/decode disaggregated)", ["metric", "value"], rows)
-        ]
-    rows += [
-        ["joules per output token", _cell(r.joules_per_token, ",.3f")],
-        ["decode bound", r.decode_bound or "-"],
-        ["concurrency per replica", f"{r.concurrency_per_replica:,.0f}"],
-        ["fits in memory", "yes" if r.fits_in_memory else "NO"],
-    ]
-    tables = [Table("Serving prediction", ["metric", "value"], rows)]
-    if r.decode is not None:
-        d = r.decode
-        parts = [
-            ("attention (projections + KV)", d.attention_s),
-            ("FFN / experts", d.ffn_s),
-            ("norms, head, MTP", d.other_s),
-            ("TP collectives", d.tp_comm_s),
-            ("EP dispatch+combine", d.ep_comm_s),
-            ("pipeline sends", d.pp_comm_s),
-            ("exposed communication", d.exposed_comm_s),
-        ]
-        tables.append(
-            Table(
-                f"Decode step {float(d.step_s) * 1e3:,.3f} ms: time per component (summed, may overlap)",
-                ["component", "ms"],
-                [[k, f"{float(v) * 1e3:,.3f}"] for k, v in parts],
+def _point_json(op: OperatingPoint | None) -> dict[str, Any] | None:
+    if op is None:
+        return None
+    return {
+        "batch": op.batch,
+        "source": op.source,
+        "reason": op.reason,
+        "target_s": op.target_s,
+        "curve": [
+            {"batch": float(b), "latency_s": float(lat), "tokens_per_s_per_device": float(r)}
+            for b, lat, r in zip(
+                op.curve_batch, op.curve_latency_s, op.curve_tokens_per_s_per_device, strict=True
             )
-        )
-    return tables
+        ],
+    }
+
+
+def _collocated_json(r: InferenceResult) -> dict[str, Any]:
+    return {
+        "metrics": r.metrics(),
+        "layout": describe_layout(r.layout),
+        "decode_bound": r.decode_bound,
+        "fits_in_memory": r.fits_in_memory,
+        "concurrency_per_replica": r.concurrency_per_replica,
+        "replicas": r.layout.replicas,
+        "devices_per_replica": r.layout.instance_devices,
+        "idle_devices": r.layout.idle_devices,
+        "devices_per_node": r.devices_per_node,
+        "decode_overlap": r.layout.dual_overlap,
+        "prefill_overlap": r.prefill_overlap,
+        "decode_point": _point_json(r.decode_point),
+        "prefill_point": _point_json(r.prefill_point),
+    }
+
+
+def result_json(r: InferenceResult | DisaggResult) -> dict[str, Any]:
+    """The `--json` results of `predict infer`."""
+    if isinstance(r, InferenceResult):
+        return {"mode": "collocated", **_collocated_json(r)}
+    return {
+        "mode": "disaggregated",
+        "metrics": r.metrics(),
+        "limited_by": r.limited_by,
+        "devices_per_node": r.devices_per_node,
+        "prefill": {"devices": r.prefill_devices, **_collocated_json(r.prefill)},
+        "decode": {"devices": r.decode_devices, **_collocated_json(r.decode)},
+    }
+
+
+def _with_targets(s: ServeScenario, ttft_ms: float | None, tpot_ms: float | None) -> ServeScenario:
+    """Latency-target flags override the workload's (default < file < flag)."""
+    update: dict[str, float] = {}
+    for flag, value, key in (("--ttft-ms", ttft_ms, "ttft"), ("--tpot-ms", tpot_ms, "tpot")):
+        if value is None:
+            continue
+        if value <= 0:
+            raise ConfigError(f"{flag} must be > 0, got {value}")
+        update[f"{key}_target_s"] = value * 1e-3
+    if not update:
+        return s
+    w = s.workload.model_copy(update=update)
+    return replace(s, scenario=replace(s.scenario, workload=w))
 
 
 def infer(
     scenario: Path = typer.Argument(
         ...,
-        help="Scenario TOML: model, [hardware], [parallel], [workload], "
-        "optional [disaggregation] (prefill_devices, parallel).",
+        help="Scenario TOML: model, [hardware], [parallel] (vLLM/SGLang vocabulary: tp, dp, ep, "
+        "pp, replicas), [workload], optional [disaggregation] (prefill_devices, parallel).",
+    ),
+    ttft_ms: float = typer.Option(
+        None, "--ttft-ms", help="TTFT target (ms) for choosing the prefill batch (default 2000)."
+    ),
+    tpot_ms: float = typer.Option(
+        None, "--tpot-ms", help="TPOT target (ms) for choosing the decode batch (default 50)."
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Predict TTFT, TPOT, tokens/s per request and per node, max concurrency and $ per million tokens."""
-    loaded = load_serve_scenario(scenario)
+    """Predict TTFT, TPOT, tokens/s per request, per GPU and per node, concurrency, $ and J per token.
+
+    With no batch in the workload, each phase runs at the largest batch meeting its latency
+    target; the tables say which batch was chosen and show the throughput-latency curve."""
+    loaded = _with_targets(load_serve_scenario(scenario), ttft_ms, tpot_ms)
     result = predict_serve(replace(loaded, scenario=with_topology(loaded.scenario)))
     if as_json:
-        data: dict[str, object] = {"metrics": result.metrics(), "mode": "collocated"}
-        if isinstance(result, InferenceResult):
-            data.update(
-                decode_bound=result.decode_bound,
-                fits_in_memory=result.fits_in_memory,
-                concurrency_per_replica=result.concurrency_per_replica,
-                replicas=result.layout.replicas,
-                devices_per_replica=result.layout.instance_devices,
-            )
-        else:
-            data.update(
-                mode="disaggregated",
-                prefill=result.prefill.metrics(),
-                decode=result.decode.metrics(),
-            )
-        print_json(data)
+        print_json(result_json(result))
         return
     for table in inference_tables(result):
         out.print(rich_table(table))

@@ -10,6 +10,7 @@ from typing import Any
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build, read_mapping
+from scalelab.core.serve_parallel import resolve_serving_plan
 from scalelab.core.specs import (
     AcceleratorSpec,
     ClusterSpec,
@@ -157,8 +158,18 @@ def resolve_train_workload(table: dict[str, Any], where: str = "workload") -> Tr
     return build(TrainWorkload, normalize_units(dict(table)), where)
 
 
+# Latency targets as users write them (`tpot_ms = 50` normalizes to `tpot_s`) -> workload fields.
+TARGET_ALIASES = {"tpot_s": "tpot_target_s", "ttft_s": "ttft_target_s"}
+
+
 def resolve_inference_workload(table: dict[str, Any], where: str = "workload") -> InferenceWorkload:
-    return build(InferenceWorkload, normalize_units(dict(table)), where)
+    fields = normalize_units(dict(table))
+    for alias, name in TARGET_ALIASES.items():
+        if alias in fields:
+            if name in fields:
+                raise ConfigError(f"{where}: both {alias} and {name} given; write one of them")
+            fields[name] = fields.pop(alias)
+    return build(InferenceWorkload, fields, where)
 
 
 # Keys a validation case carries beside the scenario tables (scalelab-validation/1 schema).
@@ -175,12 +186,17 @@ def load_scenario(data: dict[str, Any], phase: str, where: str = "scenario") -> 
             raise ConfigError(f"{where}: missing table '{key}'")
     model = resolve_model(data["model"], f"{where}: model")
     cluster = resolve_cluster(data["hardware"], f"{where}: hardware")
-    plan = resolve_plan(data.get("parallel"), f"{where}: parallel")
     if phase == "train":
+        if isinstance(data.get("parallel"), dict) and "replicas" in data["parallel"]:
+            raise ConfigError(
+                f"{where}: parallel.replicas is a serving field; training counts replicas with dp"
+            )
+        plan = resolve_plan(data.get("parallel"), f"{where}: parallel")
         workload: TrainWorkload | InferenceWorkload = resolve_train_workload(
             data["workload"], f"{where}: workload"
         )
     else:
+        plan = resolve_serving_plan(data.get("parallel"), f"{where}: parallel")
         workload = resolve_inference_workload(data["workload"], f"{where}: workload")
     return Scenario(model=model, cluster=cluster, plan=plan, workload=workload)
 

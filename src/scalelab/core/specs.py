@@ -50,6 +50,9 @@ class ModelSpec(Spec):
     dense_ffn_hidden_size: int | None = Field(default=None, gt=0)
     # Multi-token prediction modules (DeepSeek-V3), counted separately from the main model.
     mtp_depth: int = Field(default=0, ge=0)
+    # dtype of the published weights (DeepSeek-V3 ships FP8); serving uses it unless the workload
+    # names a dtype, as vLLM/SGLang load a checkpoint in its own format.
+    checkpoint_dtype: Dtype | None = None
 
     @model_validator(mode="after")
     def _check_shapes(self) -> ModelSpec:
@@ -228,9 +231,13 @@ class ClusterSpec(Spec):
 
 
 class ParallelPlan(Spec):
-    """How one step is split: degrees, ZeRO stage, pipeline schedule, recompute and precision."""
+    """How one step is split: degrees, ZeRO stage, pipeline schedule, recompute and precision.
+    Training reads dp as Megatron does (data-parallel replicas). Serving reads it as vLLM/SGLang
+    do: attention data-parallel ranks inside one replica (with ep, ep = dp x tp devices form
+    one EP group); `replicas` counts independent copies (docs/inference.md)."""
 
     dp: int | None = Field(default=None, gt=0)
+    replicas: int | None = Field(default=None, gt=0)  # serving only; None = as many as fit
     tp: int = Field(default=1, gt=0)
     pp: int = Field(default=1, gt=0)
     ep: int = Field(default=1, gt=0)
@@ -294,3 +301,9 @@ class InferenceWorkload(Spec):
     ttft_target_s: float | None = Field(default=None, gt=0)
     tpot_target_s: float | None = Field(default=None, gt=0)
     kv_fragmentation_frac: float = Field(default=0.0, ge=0, lt=1)
+    # EP all-to-all kernel style (perf/serve/ep.py): DeepEP's high-throughput kernels in prefill
+    # and training, its low-latency kernels in decode; "auto" picks by phase.
+    ep_kernel: Literal["auto", "high-throughput", "low-latency"] = "auto"
+    # Mean / max expert load over the devices of an EP group (1 = perfectly balanced, as DeepSeek's
+    # profiles assume); the busiest device sets the pace of experts and all-to-all.
+    expert_balance_frac: float = Field(default=1.0, gt=0, le=1)

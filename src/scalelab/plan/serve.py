@@ -36,17 +36,24 @@ class ServeOption:
     sequences_per_replica: float
     ttft_s: float
     tpot_s: float
-    output_tokens_per_s_per_node: float
+    output_tokens_per_s_per_device: float  # system rate over every device paid for
+    devices_per_node: int
     usd_per_million_output_tokens: float
     max_concurrency: int
+    idle_devices: int = 0  # devices paid for that no whole replica can use
+
+    @property
+    def output_tokens_per_s_per_node(self) -> float:
+        return self.output_tokens_per_s_per_device * self.devices_per_node
 
     @property
     def label(self) -> str:
+        idle = f" ({self.idle_devices} idle)" if self.idle_devices else ""
         if self.prefill_plan is None:
-            return plan_label(self.decode_plan)
+            return plan_label(self.decode_plan) + idle
         return (
             f"prefill {plan_label(self.prefill_plan)} x{self.prefill_devices} / "
-            f"decode {plan_label(self.decode_plan)} x{self.decode_devices}"
+            f"decode {plan_label(self.decode_plan)} x{self.decode_devices}" + idle
         )
 
     def meets(self, w: InferenceWorkload) -> bool:
@@ -163,9 +170,11 @@ def _collocated(
                 float(dec.batch[j]),
                 ttft,
                 float(dec.latency_s[j]),
-                total * cluster.devices_per_node / n,
+                total / n,
+                cluster.devices_per_node,
                 _usd(cluster, n, total),
                 int(dec.max_concurrency[j]) * replicas,
+                n - replicas * int(dec.devices[j]),
             )
         )
     return out
@@ -192,7 +201,9 @@ def _disaggregated(
     cluster: ClusterSpec, w: InferenceWorkload, plans: list[ParallelPlan], dec: _Rows, pre: _Rows
 ) -> list[ServeOption]:
     """For every decode row, the node split and prefill plan that maximize the system output rate
-    min(decode rate, prefill rate / (prompt/output)); prefill rows must meet the TTFT target."""
+    min(decode rate, prefill rate / (prompt/output)); prefill rows must meet the TTFT target. Each
+    pool holds whole replicas; devices left over are counted idle, and among splits with the same
+    rate the one leaving fewest devices idle wins."""
     dpn, n = cluster.devices_per_node, cluster.num_devices
     if n < 2 * dpn or not pre.plan.size or not dec.plan.size:
         return []
@@ -200,16 +211,18 @@ def _disaggregated(
     splits = np.arange(1, n // dpn) * dpn  # prefill devices, whole nodes
     ok = pre.latency_s <= (w.ttft_target_s or math.inf)
     ok = ok if ok.any() else pre.latency_s == pre.latency_s.min()
-    p_tot = pre.tokens_per_s_per_replica[ok][None, :] * (
-        splits[:, None] // pre.devices[ok][None, :]
-    )  # [S, P]
+    p_reps = splits[:, None] // pre.devices[ok][None, :]  # [S, P]
+    p_tot = pre.tokens_per_s_per_replica[ok][None, :] * p_reps
     best_p = p_tot.argmax(axis=1)
-    p_best = p_tot[np.arange(splits.size), best_p]  # [S]
-    d_tot = dec.tokens_per_s_per_replica[:, None] * (
-        (n - splits)[None, :] // dec.devices[:, None]
-    )  # [D, S]
+    rows = np.arange(splits.size)
+    p_best = p_tot[rows, best_p]  # [S]
+    p_idle = splits - p_reps[rows, best_p] * pre.devices[ok][best_p]  # [S]
+    d_reps = (n - splits)[None, :] // dec.devices[:, None]  # [D, S]
+    d_tot = dec.tokens_per_s_per_replica[:, None] * d_reps
+    idle = (n - splits)[None, :] - d_reps * dec.devices[:, None] + p_idle[None, :]
     system = np.minimum(d_tot, p_best[None, :] / ratio)
-    k = system.argmax(axis=1)
+    score = system * (1.0 - 1e-9 * idle)  # equal rates: fewer idle devices first
+    k = score.argmax(axis=1)
     out = []
     pre_idx = np.flatnonzero(ok)
     for j in range(dec.plan.size):
@@ -227,19 +240,22 @@ def _disaggregated(
                 float(dec.batch[j]),
                 float(pre.latency_s[p_row]),
                 float(dec.latency_s[j]),
-                total * dpn / n,
+                total / n,
+                dpn,
                 _usd(cluster, n, total),
-                int(dec.max_concurrency[j]) * ((n - int(splits[s])) // int(dec.devices[j])),
+                int(dec.max_concurrency[j]) * int(d_reps[j, s]),
+                int(idle[j, s]),
             )
         )
     return out
 
 
 def pareto_front(options: list[ServeOption]) -> list[ServeOption]:
-    """Options no other beats on both TPOT (lower) and output tokens/s per node (higher), by TPOT."""
+    """Options no other beats on both TPOT (lower) and output tokens/s per device (higher), by TPOT."""
     front: list[ServeOption] = []
-    for o in sorted(options, key=lambda o: (o.tpot_s, -o.output_tokens_per_s_per_node)):
-        if not front or o.output_tokens_per_s_per_node > front[-1].output_tokens_per_s_per_node:
+    rate = "output_tokens_per_s_per_device"
+    for o in sorted(options, key=lambda o: (o.tpot_s, -getattr(o, rate))):
+        if not front or getattr(o, rate) > getattr(front[-1], rate):
             front.append(o)
     return front
 

@@ -69,7 +69,9 @@ class InferRow:
     sequences_per_replica: float | None = None
     tpot_s: float | None = None
     tokens_per_s_per_request: float | None = None
+    output_tokens_per_s_per_device: float | None = None
     output_tokens_per_s_per_node: float | None = None
+    devices_per_node: int | None = None  # the node size behind the per-node figure
     usd_per_million_output_tokens: float | None = None
     joules_per_token: float | None = None
     fastest_tpot_s: float | None = (
@@ -188,7 +190,9 @@ def _cluster_serve_row(
         sequences_per_replica=float(seqs),
         tpot_s=r.tpot_s,
         tokens_per_s_per_request=r.tokens_per_s_per_request,
+        output_tokens_per_s_per_device=r.output_tokens_per_s_per_device,
         output_tokens_per_s_per_node=r.output_tokens_per_s_per_node,
+        devices_per_node=cluster.devices_per_node,
         usd_per_million_output_tokens=r.usd_per_million_output_tokens,
         joules_per_token=r.joules_per_token,
         fastest_tpot_s=found.pareto[0].tpot_s if found.pareto else None,
@@ -222,7 +226,9 @@ def _emerging_row(model: ModelSpec, t: Target, w: InferenceWorkload) -> InferRow
         sequences_per_replica=float(best.tokens_per_step),
         tpot_s=best.step_time_s,
         tokens_per_s_per_request=1.0 / best.step_time_s,
+        output_tokens_per_s_per_device=rate / best.num_chips,
         output_tokens_per_s_per_node=rate * acc.default_devices_per_node / best.num_chips,
+        devices_per_node=acc.default_devices_per_node,
         usd_per_million_output_tokens=acc.price_usd_per_hour * best.num_chips * 1e6 / (3600 * rate),
         joules_per_token=best.joules_per_token * EMERGING_PUE,
         fastest_tpot_s=min(e.step_time_s for e in ests),

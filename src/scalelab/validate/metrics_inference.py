@@ -1,17 +1,17 @@
-"""`kind: inference` metrics: the serving model (perf/serve/predict.py) on the case's scenario tables."""
+"""`kind: inference` metrics: the serving model (perf/serve/predict.py) on the case's scenario tables,
+written in the serving engines' vocabulary (core/serve_parallel.py). A case with a
+`[disaggregation]` table is a prefill/decode-disaggregated deployment (plan/serve_scenario.py):
+its input rates are the prefill pool's own, its output rates the decode pool's."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from scalelab.core.scenario import load_scenario
-from scalelab.core.specs import InferenceWorkload
-from scalelab.perf.serve.predict import predict_inference
+from scalelab.plan.serve_scenario import predict_serve, serve_scenario
 
 
 def compute(case: dict[str, Any]) -> dict[str, float]:
-    """TTFT, TPOT, tokens/s per request and per node, max concurrency, cost, EP time per layer step."""
-    scenario = load_scenario(case, "infer", where=f"case {case.get('id', '?')}")
-    assert isinstance(scenario.workload, InferenceWorkload)
-    result = predict_inference(scenario.model, scenario.cluster, scenario.plan, scenario.workload)
-    return result.metrics()
+    """TTFT, TPOT, tokens/s per request, per device and per node, max concurrency, cost, energy,
+    EP time per layer step."""
+    scenario = serve_scenario(case, where=f"case {case.get('id', '?')}")
+    return predict_serve(scenario).metrics()

@@ -17,9 +17,13 @@ KINDS = ("model", "train", "inference", "network", "energy")
 Status = Literal["pass", "fail", "unsupported", "error"]
 
 
-def default_cases_path() -> Path:
-    """The copy of shared/validation/public.yaml shipped inside the package."""
-    return Path(str(resources.files("scalelab.validate") / "cases" / "public.yaml"))
+# Case files `scalelab validate` runs when no --cases is given, shipped in validate/cases/.
+DEFAULT_CASE_FILES = ("public.yaml", "serving-public.yaml")
+
+
+def default_cases_path(name: str = "public.yaml") -> Path:
+    """A case file shipped inside the package (default: the copy of shared/validation/public.yaml)."""
+    return Path(str(resources.files("scalelab.validate") / "cases" / name))
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,11 @@ class CaseResult:
 
 
 def load_cases(path: str | Path | None = None) -> list[dict[str, Any]]:
-    """Cases of a validation file; a file of another schema is a ConfigError."""
-    path = Path(path) if path else default_cases_path()
+    """Cases of a validation file (None: every file of DEFAULT_CASE_FILES, in order); a file of
+    another schema is a ConfigError."""
+    if path is None:
+        return [c for name in DEFAULT_CASE_FILES for c in load_cases(default_cases_path(name))]
+    path = Path(path)
     data = read_mapping(path)
     if data.get("schema") != SCHEMA:
         raise ConfigError(f"{path}: schema must be '{SCHEMA}', found {data.get('schema')!r}")

@@ -159,13 +159,18 @@ def test_cost_per_million_tokens():
 def test_prefix_cache_hits_cut_ttft():
     h200 = resolve_cluster("h200x1")
     cold = predict_inference(
-        LLAMA8, h200, ParallelPlan(), InferenceWorkload(prompt_tokens=8192, phase="prefill")
-    )
-    warm = predict_inference(
         LLAMA8,
         h200,
         ParallelPlan(),
-        InferenceWorkload(prompt_tokens=8192, phase="prefill", kv_cache_hit_frac=0.75),
+        InferenceWorkload(prompt_tokens=8192, phase="prefill", tokens_per_device=8192),
+    )
+    warm = predict_inference(  # one prompt per pass in both: 2,048 uncached tokens
+        LLAMA8,
+        h200,
+        ParallelPlan(),
+        InferenceWorkload(
+            prompt_tokens=8192, phase="prefill", kv_cache_hit_frac=0.75, tokens_per_device=2048
+        ),
     )
     assert warm.ttft_s < 0.5 * cold.ttft_s
 
@@ -199,13 +204,16 @@ def test_disaggregated_rate_is_the_slower_pool():
         ParallelPlan(tp=4, ep=320, dual_microbatch_overlap=True, one_expert_per_device=True),
         w,
     )
-    nodes = 352 / 8
     decode_rate = r.decode.output_tokens_per_s_per_node * 40
     prefill_rate = r.prefill.input_tokens_per_s_per_node * 4 / (2048 / 512)
-    assert r.output_tokens_per_s_per_node * nodes == pytest.approx(min(decode_rate, prefill_rate))
+    assert r.output_tokens_per_s == pytest.approx(min(decode_rate, prefill_rate))
+    assert r.system_output_tokens_per_s_per_device * 352 == pytest.approx(r.output_tokens_per_s)
+    # each pool's own rate, as DeepSeek and SGLang report a disaggregated deployment
+    assert r.output_tokens_per_s_per_node == pytest.approx(r.decode.output_tokens_per_s_per_node)
+    assert r.input_tokens_per_s_per_node == pytest.approx(r.prefill.input_tokens_per_s_per_node)
     # KV handoff: 2048 tokens x 70,272 B (MLA) from each prefill device at 80% of 50 GB/s, plus 5 us
     assert r.kv_transfer_s == pytest.approx(2048 * 70272 / 40e9 + 5e-6, rel=1e-6)
     assert r.ttft_s == pytest.approx(r.prefill.ttft_s + r.kv_transfer_s)
     assert r.usd_per_million_output_tokens == pytest.approx(
-        2.0 * 352 * 1e6 / 3600 / (r.output_tokens_per_s_per_node * nodes)
+        2.0 * 352 * 1e6 / 3600 / r.output_tokens_per_s
     )

@@ -1,9 +1,13 @@
 """Serving deployment layout: devices per model replica, attention DP inside the EP group, where the
 experts, shared experts and dense FFN slices live, and the weight bytes each device holds.
 
-One *instance* (model replica) is `pp` pipeline stages of `S = max(tp, ep)` devices. Attention runs
-TP `tp` x DP `S / tp` inside a stage (DeepSeek-V3 TR Sec 3.4: attention TP4+SP with DP80, MoE EP320);
-MoE layers spread their experts over the `S` devices of the stage.
+The vocabulary is vLLM's (core/serve_parallel.py). One *replica* (one copy of the weights) is `pp`
+pipeline stages of `S` devices. MoE with ep > 1: S = ep = dp x tp; attention runs TP `tp` x DP
+`dp` inside a stage (DeepSeek-V3 TR Sec 3.4: attention TP4+SP with DP80, MoE EP320) and MoE layers
+spread their experts over the S devices. MoE without ep: S = dp x tp and the experts are
+TP-sharded over all S devices ("the expert layers will by default form a (DP x TP) sized tensor
+parallel group", vLLM data-parallel deployment docs). Dense: S = tp, and the dp ranks are dp
+independent replicas. `replicas` counts units of dp x tp x pp devices (default: as many as fit).
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ class Layout:
     tp: int
     pp: int
     ep: int
-    stage_devices: int  # S = max(tp, ep)
+    stage_devices: int  # S: dp x tp (MoE), tp (dense)
     attn_dp: int  # attention data-parallel groups per stage, S / tp
-    instance_devices: int  # S * pp
-    replicas: int  # instances on the cluster
+    instance_devices: int  # S * pp: one copy of the weights
+    replicas: int  # copies of the weights on the cluster
     expert_slots: int  # experts (routed + shared copies) held per device per MoE layer
     shared_dispatched: bool  # shared experts reached by dispatch like routed ones
     dense_slices: int  # expert-width slices of a dense FFN dispatched over the EP group (0 = local)
@@ -40,10 +44,17 @@ class Layout:
     cuda_graphs: bool
     num_layers: int
     num_moe_layers: int
+    moe_tp: int = 1  # TP degree of the experts when ep = 1 (S; tp when dp = 1)
+    overlap_auto: bool = False  # the plan left dual_microbatch_overlap unset: predict picks
+    cluster_devices: int = 0  # the cluster's devices, for idle-device accounting
 
     @property
     def devices_used(self) -> int:
         return self.instance_devices * self.replicas
+
+    @property
+    def idle_devices(self) -> int:
+        return max(0, self.cluster_devices - self.devices_used)
 
     @property
     def ep_layers(self) -> int:
@@ -55,14 +66,52 @@ class Layout:
         )
 
 
+def describe_layout(lay: Layout) -> str:
+    """One line, e.g. `replica = 144 devices (attention TP1 x DP144, experts EP144); 2 replicas`."""
+    parts = [f"attention TP{lay.tp} x DP{lay.attn_dp}"]
+    if lay.ep > 1:
+        parts.append(f"experts EP{lay.ep}")
+    elif lay.moe_tp > 1 and lay.num_moe_layers:
+        parts.append(f"experts TP{lay.moe_tp}")
+    if lay.pp > 1:
+        parts.append(f"PP{lay.pp}")
+    if lay.dual_overlap:
+        parts.append("two micro-batches overlapped")
+    text = (
+        f"replica = {lay.instance_devices} device(s) ({', '.join(parts)}); "
+        f"{lay.replicas} replica(s) on {lay.devices_used} devices"
+    )
+    if lay.idle_devices:
+        text += f"; {lay.idle_devices} device(s) idle"
+    return text
+
+
+def layout_label(lay: Layout) -> str:
+    """Compact, e.g. `tp1 dp144 ep144 tbo x2` (x = replicas)."""
+    parts = [f"tp{lay.tp}", f"dp{lay.attn_dp}"]
+    parts += [f"ep{lay.ep}"] if lay.ep > 1 else []
+    parts += [f"pp{lay.pp}"] if lay.pp > 1 else []
+    parts += ["tbo"] if lay.dual_overlap else []
+    return " ".join(parts) + f" x{lay.replicas}"
+
+
 def _check(m: ModelSpec, cluster: ClusterSpec, p: ParallelPlan) -> None:
     if p.cp != 1:
         raise InfeasiblePlan("context parallelism (cp > 1) is not modeled for serving")
     if p.ep > 1 and not m.is_moe:
-        raise InfeasiblePlan(f"ep {p.ep} needs an MoE model; {m.name} is dense")
+        raise InfeasiblePlan(
+            f"ep {p.ep} needs an MoE model; {m.name} is dense: drop ep (dense models use tp, dp "
+            f"and pp)"
+        )
     if p.ep > 1 and p.ep % p.tp:
         raise InfeasiblePlan(
-            f"ep {p.ep} is not a multiple of tp {p.tp} (attention TP groups tile the EP group)"
+            f"ep {p.ep} is not a multiple of tp {p.tp} (attention TP groups tile the EP group); "
+            f"write ep = dp x tp"
+        )
+    if p.ep > 1 and p.dp is not None and p.dp * p.tp != p.ep:
+        raise InfeasiblePlan(
+            f"ep {p.ep} must equal dp x tp = {p.dp * p.tp}; write ep = {p.dp * p.tp}, or "
+            f"dp = {p.ep // p.tp}"
         )
     if p.tp > m.num_attention_heads or m.num_attention_heads % p.tp:
         raise InfeasiblePlan(
@@ -72,17 +121,39 @@ def _check(m: ModelSpec, cluster: ClusterSpec, p: ParallelPlan) -> None:
         raise InfeasiblePlan(f"pp {p.pp} exceeds the {m.num_layers} layers")
 
 
+def _degrees(m: ModelSpec, p: ParallelPlan) -> tuple[int, int, int, int]:
+    """(stage devices S, attention DP per replica, independent DP copies per unit, expert TP)."""
+    dp = p.dp or 1
+    if not m.is_moe:
+        return p.tp, 1, dp, 1
+    if p.ep > 1:
+        return p.ep, p.ep // p.tp, 1, 1
+    return dp * p.tp, dp, 1, dp * p.tp
+
+
+def _replicas(cluster: ClusterSpec, p: ParallelPlan, unit: int, copies: int, what: str) -> int:
+    n = cluster.num_devices
+    if unit > n:
+        raise InfeasiblePlan(
+            f"one unit of {what} = {unit} devices exceeds the cluster's {n} devices; lower the "
+            f"degrees or raise hardware.num_devices"
+        )
+    units = p.replicas if p.replicas is not None else n // unit
+    if units * unit > n:
+        raise InfeasiblePlan(
+            f"replicas {units} x {unit} devices ({what}) need {units * unit} devices but the "
+            f"cluster has {n}; write replicas = {n // unit} or raise hardware.num_devices"
+        )
+    return units * copies
+
+
 def make_layout(m: ModelSpec, cluster: ClusterSpec, p: ParallelPlan) -> Layout:
     """Layout of plan `p` on `cluster`; InfeasiblePlan (one line) if it cannot run."""
     _check(m, cluster, p)
-    stage = max(p.tp, p.ep) if m.is_moe else p.tp
+    stage, attn_dp, copies, moe_tp = _degrees(m, p)
     inst = stage * p.pp
-    replicas = p.dp if p.dp is not None else cluster.num_devices // inst
-    if replicas < 1 or replicas * inst > cluster.num_devices:
-        raise InfeasiblePlan(
-            f"{max(replicas, 1)} replica(s) of {inst} devices (tp {p.tp} x ep-stage {stage // p.tp} "
-            f"x pp {p.pp}) exceed the cluster's {cluster.num_devices} devices"
-        )
+    what = f"tp {p.tp} x dp {p.dp or 1} x pp {p.pp}"
+    replicas = _replicas(cluster, p, inst * copies, copies, what)
     ep = p.ep if m.is_moe else 1
     shared_disp = (
         ep > 1 and m.num_shared_experts > 0 and OPT_SHARED_EXPERT_LOCAL not in p.optimizations
@@ -96,7 +167,7 @@ def make_layout(m: ModelSpec, cluster: ClusterSpec, p: ParallelPlan) -> Layout:
         p.pp,
         ep,
         stage,
-        stage // p.tp,
+        attn_dp,
         inst,
         replicas,
         slots,
@@ -106,6 +177,9 @@ def make_layout(m: ModelSpec, cluster: ClusterSpec, p: ParallelPlan) -> Layout:
         OPT_EAGER not in p.optimizations,
         m.num_layers,
         m.num_moe_layers,
+        moe_tp=max(moe_tp, p.tp) if m.is_moe and ep <= 1 else 1,
+        overlap_auto=ep > 1 and "dual_microbatch_overlap" not in p.model_fields_set,
+        cluster_devices=cluster.num_devices,
     )
 
 
@@ -163,7 +237,10 @@ def weight_bytes_per_device(m: ModelSpec, lay: Layout, dtype: str, with_mtp: boo
         if not lay.dense_slices
         else math.ceil(lay.dense_slices / lay.stage_devices) * dense / lay.dense_slices
     )
-    moe_dev = lay.expert_slots * expert + (m.num_routed_experts * h if m.is_moe else 0)
+    # ep = 1: every expert on every device, TP-sharded over the moe_tp devices of the stage.
+    moe_dev = lay.expert_slots * expert / max(lay.moe_tp, 1) + (
+        m.num_routed_experts * h if m.is_moe else 0
+    )
     stage_frac = 1.0 / lay.pp
     layers = (
         m.num_layers * per_layer_attn

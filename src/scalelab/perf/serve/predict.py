@@ -1,178 +1,91 @@
-"""Serving model: TTFT, TPOT, throughput per node, the largest concurrency the KV cache allows, and
-dollars (and joules) per token, for one deployment (model, cluster, ParallelPlan, InferenceWorkload).
+"""Serving model: TTFT, TPOT, throughput per device (and per node beside it), the largest concurrency
+the KV cache allows, and dollars and joules per token, for one deployment (model, cluster,
+ParallelPlan, InferenceWorkload).
 
 Decode and prefill run the same operator model (perf/serve/step.py); the layout of a replica is
 in perf/serve/layout.py, KV capacity in perf/serve/kv.py, EP dispatch/combine in
-perf/serve/ep.py. `batch_size` is the number of concurrent sequences per model replica.
+perf/serve/ep.py, batches and operating points in perf/serve/evaluate.py.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
-from scalelab.core.errors import ConfigError, InfeasiblePlan
 from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec, ParallelPlan
-from scalelab.perf.energy import run_energy
+from scalelab.perf.energy import energy_arrays
 from scalelab.perf.model.flops import inference_flops_per_token
-from scalelab.perf.serve.kv import KvCapacity, kv_capacity
-from scalelab.perf.serve.layout import Layout, make_layout, weight_bytes_per_device
+from scalelab.perf.serve.evaluate import (
+    DecodeEval,
+    Deployment,
+    PrefillEval,
+    decode_context,
+    decode_point,
+    evaluate_decode,
+    evaluate_prefill,
+    make_deployment,
+    mtp_modules,
+    prefill_point,
+    tokens_per_step,
+    with_overlap,
+)
+from scalelab.perf.serve.kv import KvCapacity
+from scalelab.perf.serve.layout import Layout
+from scalelab.perf.serve.operating import OperatingPoint
 from scalelab.perf.serve.ops import gemm_dtype
-from scalelab.perf.serve.step import StepTimes, run_pass
+from scalelab.perf.serve.step import StepTimes
 
-Array = NDArray[np.float64]
-
-
-def tokens_per_step(m: ModelSpec, w: InferenceWorkload) -> float:
-    """Tokens a sequence gains per decode step with MTP speculation: 1 + p + p^2 + ... + p^D for draft
-    acceptance p and depth D (each draft counts only if all earlier ones were accepted; DeepSeek-V3 TR
-    Sec 5.4.3: 85-90% acceptance of the 2nd token gives 1.8x tokens per second)."""
-    if w.mtp_acceptance is None or m.mtp_depth == 0:
-        return 1.0
-    return float(sum(w.mtp_acceptance**i for i in range(m.mtp_depth + 1)))
-
-
-def mtp_modules(m: ModelSpec, w: InferenceWorkload) -> int:
-    return m.mtp_depth if (w.mtp_acceptance is not None) else 0
-
-
-def decode_context(w: InferenceWorkload) -> float:
-    """Average cached context of a decoding sequence: prompt + half the output unless given."""
-    return float(w.avg_context_tokens or w.prompt_tokens + w.output_tokens / 2)
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """Everything fixed by (model, cluster, plan, workload) before choosing a batch."""
-
-    model: ModelSpec
-    cluster: ClusterSpec
-    plan: ParallelPlan
-    workload: InferenceWorkload
-    layout: Layout
-    kv: KvCapacity
-
-
-def make_deployment(
-    m: ModelSpec, cluster: ClusterSpec, plan: ParallelPlan, w: InferenceWorkload
-) -> Deployment:
-    """Layout and KV capacity (per device: usable HBM minus weights, sequences of prompt + output)."""
-    lay = make_layout(m, cluster, plan)
-    weights = weight_bytes_per_device(m, lay, w.dtype, with_mtp=mtp_modules(m, w) > 0)
-    kv = kv_capacity(
-        m,
-        lay,
-        cluster.accelerator,
-        w.prompt_tokens + w.output_tokens,
-        w.kv_dtype or "bf16",
-        weights,
-        w.kv_fragmentation_frac,
-    )
-    return Deployment(m, cluster, plan, w, lay, kv)
-
-
-@dataclass(frozen=True)
-class DecodeEval:
-    """Decode at `sequences` concurrent sequences per replica (arrays, one entry per batch)."""
-
-    sequences: Array
-    step: StepTimes
-    tokens_per_step: float
-
-    @property
-    def tpot_s(self) -> Array:
-        return self.step.step_s / self.tokens_per_step
-
-    def output_tokens_per_s_per_device(self, instance_devices: int) -> Array:
-        return self.sequences * self.tokens_per_step / self.step.step_s / instance_devices
-
-
-def evaluate_decode(d: Deployment, sequences: ArrayLike | None = None) -> DecodeEval:
-    """One decode step for each entry of `sequences` (per replica). None: from the workload
-    (`decode_tokens_per_device` per micro-batch, else `batch_size`, else the KV-cache limit)."""
-    m, w, lay = d.model, d.workload, d.layout
-    q_len = 1 + mtp_modules(m, w)
-    n_mb = 2 if lay.dual_overlap else 1
-    per_seq_slots = lay.attn_dp * lay.pp * n_mb
-    if sequences is None:
-        if w.decode_tokens_per_device is not None:
-            sequences = w.decode_tokens_per_device * lay.tp / q_len * per_seq_slots
-        elif w.batch_size is not None:
-            sequences = w.batch_size
-        elif d.kv.max_concurrency_per_instance < 1:
-            raise InfeasiblePlan(
-                f"the weights ({d.kv.weight_bytes_per_device / 2**30:.1f} GiB per device) leave no "
-                f"room for a KV cache on {d.cluster.accelerator.id}"
-            )
-        else:
-            sequences = d.kv.max_concurrency_per_instance
-    seqs = np.asarray(sequences, dtype=float)
-    step = run_pass(
-        m,
-        lay,
-        w,
-        d.cluster,
-        seqs / per_seq_slots,
-        q_len,
-        decode_context(w),
-        prefill=False,
-        mtp_modules=mtp_modules(m, w),
-    )
-    return DecodeEval(seqs, step, tokens_per_step(m, w))
-
-
-@dataclass(frozen=True)
-class PrefillEval:
-    """One prefill pass: `prompts_per_group` prompts per attention-DP group (fractional = chunked)."""
-
-    prompts_per_group: Array
-    step: StepTimes
-    ttft_s: Array
-    input_tokens_per_s_per_device: Array
-
-
-def evaluate_prefill(d: Deployment, prompts_per_group: ArrayLike | None = None) -> PrefillEval:
-    """Prefill of the uncached prompt tokens (`kv_cache_hit_frac` of the prompt comes from a prefix
-    cache). Default batch: `tokens_per_device` worth of prompts, else one prompt per attention group.
-    Throughput counts every prompt token served; with pp > 1 the stages pipeline pp batches."""
-    m, w, lay = d.model, d.workload, d.layout
-    new = max(1.0, w.prompt_tokens * (1.0 - w.kv_cache_hit_frac))
-    if prompts_per_group is None:
-        prompts_per_group = w.tokens_per_device * lay.tp / new if w.tokens_per_device else 1.0
-    n = np.asarray(prompts_per_group, dtype=float)
-    n_mb = 2 if lay.dual_overlap else 1
-    step = run_pass(m, lay, w, d.cluster, n / n_mb, new, float(w.prompt_tokens), prefill=True)
-    ttft = step.step_s / np.minimum(1.0, n)
-    rate = (
-        n * lay.attn_dp * w.prompt_tokens * lay.pp / np.where(step.step_s > 0, step.step_s, np.nan)
-    )
-    return PrefillEval(n, step, ttft, np.nan_to_num(rate / lay.instance_devices, nan=np.inf))
+__all__ = [
+    "DecodeEval",
+    "Deployment",
+    "InferenceResult",
+    "PrefillEval",
+    "collocated_rates",
+    "decode_context",
+    "evaluate_decode",
+    "evaluate_prefill",
+    "make_deployment",
+    "predict_inference",
+    "tokens_per_step",
+]
 
 
 @dataclass(frozen=True)
 class InferenceResult:
-    """Serving metrics of one deployment (SI units); None where the workload's phase skips it."""
+    """Serving metrics of one deployment (SI units); None where the workload's phase skips it.
+    Rates per device are the primary figures; per node = per device x devices_per_node."""
 
     ttft_s: float | None
     tpot_s: float | None
     tokens_per_s_per_request: float | None
+    output_tokens_per_s_per_device: float | None
+    input_tokens_per_s_per_device: float | None
     output_tokens_per_s_per_node: float | None
     input_tokens_per_s_per_node: float | None
+    output_tokens_per_s: float | None  # every replica on the cluster
     max_concurrency: int
     usd_per_million_output_tokens: float | None
     ep_comm_s_per_layer_step: float | None
-    joules_per_token: float | None
+    # Energy per output token in steady state (decode, plus the prefill share when collocated):
+    joules_per_token: float | None  # facility: boards, node overhead, network, PUE
+    board_joules_per_token: float | None  # accelerator boards only (what nvidia-smi counts)
+    board_w: float | None  # average accelerator power in steady decode
     concurrency_per_replica: float
     tokens_per_step: float
     decode_step_s: float | None
     decode_bound: str | None
     prefill_share_frac: float
     fits_in_memory: bool
+    devices_per_node: int
     layout: Layout
     kv: KvCapacity
+    decode_point: OperatingPoint | None = field(repr=False, default=None)
+    prefill_point: OperatingPoint | None = field(repr=False, default=None)
+    prefill_overlap: bool = False
+    device_kind: str = "gpu"
     decode: StepTimes | None = field(repr=False, default=None)
     prefill: StepTimes | None = field(repr=False, default=None)
 
@@ -180,12 +93,17 @@ class InferenceResult:
         "ttft_s",
         "tpot_s",
         "tokens_per_s_per_request",
+        "output_tokens_per_s_per_device",
+        "input_tokens_per_s_per_device",
         "output_tokens_per_s_per_node",
         "input_tokens_per_s_per_node",
+        "output_tokens_per_s",
         "max_concurrency",
         "usd_per_million_output_tokens",
         "ep_comm_s_per_layer_step",
         "joules_per_token",
+        "board_joules_per_token",
+        "board_w",
     )
 
     def metrics(self) -> dict[str, float]:
@@ -198,7 +116,7 @@ class InferenceResult:
         return out
 
 
-def _scalar(x: Array) -> float:
+def _scalar(x: object) -> float:
     return float(np.asarray(x).reshape(-1)[0])
 
 
@@ -235,28 +153,80 @@ def decode_work_per_device(d: Deployment, ev: DecodeEval) -> tuple[float, float]
     return flops, n_mb * d.kv.weight_bytes_per_device + kv_read
 
 
-def joules_per_output_token(d: Deployment, ev: DecodeEval) -> float | None:
-    """Facility energy per output token in steady decode (perf/energy.run_energy: device power from the
-    step's FLOP/s and HBM bytes/s, node overhead, network bits, PUE)."""
+@dataclass(frozen=True)
+class PhasePower:
+    """Average power of one device in a phase: its board, and its share of the facility (node
+    overhead, network bits, PUE), from the calibrated power model (perf/energy.py)."""
+
+    board_w: float
+    facility_w: float
+
+
+def phase_power(
+    d: Deployment, flops_per_s: float, bytes_per_s: float, network_bytes_per_s: float = 0.0
+) -> PhasePower:
+    """Power of a device sustaining `flops_per_s` and HBM `bytes_per_s` (one second of every device
+    of the cluster through perf/energy.energy_arrays, divided per device)."""
+    c = d.cluster
+    e = energy_arrays(
+        c,
+        1.0,
+        flops_per_s,
+        bytes_per_s,
+        gemm_dtype(d.workload.dtype, c.accelerator),
+        network_bytes_per_s * c.num_devices,
+    )
+    return PhasePower(float(e.avg_device_power_w), float(e.facility_energy_j) / c.num_devices)
+
+
+def decode_power(d: Deployment, ev: DecodeEval) -> PhasePower | None:
+    """Power in steady decode: the step's FLOPs and HBM bytes (weights per micro-batch, KV read)."""
     step = _scalar(ev.step.step_s)
     if step <= 0:
         return None
     flops, nbytes = decode_work_per_device(d, ev)
-    n = d.cluster.num_devices
-    tokens = _scalar(ev.sequences) * ev.tokens_per_step * n / d.layout.instance_devices
-    try:
-        rep = run_energy(
-            d.cluster,
-            step,
-            flops,
-            nbytes,
-            gemm_dtype(d.workload.dtype, d.cluster.accelerator),
-            tokens=tokens,
-            network_bytes=_scalar(ev.step.ep_scale_out_bytes) * n,
-        )
-    except ConfigError:
+    return phase_power(d, flops / step, nbytes / step, _scalar(ev.step.ep_scale_out_bytes) / step)
+
+
+def prefill_power(d: Deployment, pe: PrefillEval) -> PhasePower | None:
+    """Power in steady prefill: FLOPs of the uncached prompt tokens (attention at half the prompt)
+    and the weights streamed once per micro-batch and pass."""
+    step = _scalar(pe.step.step_s)
+    rate = _scalar(pe.input_tokens_per_s_per_device)
+    if step <= 0 or not math.isfinite(rate):
         return None
-    return rep.joules_per_token
+    w = d.workload
+    flops = (
+        rate * (1.0 - w.kv_cache_hit_frac) * inference_flops_per_token(d.model, w.prompt_tokens / 2)
+    )
+    passes = (2 if d.layout.dual_overlap else 1) / step
+    return phase_power(d, flops, d.kv.weight_bytes_per_device * passes)
+
+
+def prefill_facility_w(
+    m: ModelSpec, cluster: ClusterSpec, plan: ParallelPlan, w: InferenceWorkload, r: InferenceResult
+) -> float:
+    """Facility watts per device of a prefill pool at its operating point (0 when unknown)."""
+    if r.prefill_point is None:
+        return 0.0
+    d = make_deployment(m, cluster, plan, w)
+    if r.prefill_overlap != d.layout.dual_overlap:
+        d = with_overlap(d, r.prefill_overlap)
+    power = prefill_power(d, evaluate_prefill(d, r.prefill_point.batch))
+    return power.facility_w if power else 0.0
+
+
+def serving_energy(
+    dec: PhasePower | None, pre: PhasePower | None, share: float, out_dev: float
+) -> tuple[float | None, float | None, float | None]:
+    """(board W, board J, facility J per output token) of a device that spends `share` of its time
+    in prefill and the rest in decode, producing `out_dev` output tokens/s."""
+    if dec is None or out_dev <= 0:
+        return None, None, None
+    pre = pre or dec
+    board = (1.0 - share) * dec.board_w + share * pre.board_w
+    facility = (1.0 - share) * dec.facility_w + share * pre.facility_w
+    return dec.board_w, board / out_dev, facility / out_dev
 
 
 def collocated_rates(
@@ -272,46 +242,96 @@ def collocated_rates(
     return (1.0 - share) * decode_rate, share * prefill_rate, share
 
 
+def _with_best_overlap(
+    d: Deployment, point: Callable[[Deployment], OperatingPoint]
+) -> tuple[Deployment, OperatingPoint]:
+    """Two-micro-batch overlap as an operator would set it when the plan leaves it unset: on if it
+    gives more tokens/s per device at the phase's operating point (SGLang measured +27-35% in
+    prefill and -27% to +35% in decode depending on batch, LMSYS blog 2025-05-05)."""
+    if not d.layout.overlap_auto:
+        return d, point(d)
+    best: tuple[Deployment, OperatingPoint, float] | None = None
+    for dual in (False, True):
+        dd = with_overlap(d, dual)
+        op = point(dd)
+        rate = _rate_at(dd, op)
+        if best is None or rate > best[2] * (1 + 1e-9):
+            best = (dd, op, rate)
+    assert best is not None
+    return best[0], best[1]
+
+
+def _rate_at(d: Deployment, op: OperatingPoint) -> float:
+    if op.phase == "decode":
+        ev = evaluate_decode(d, op.batch)
+        return _scalar(ev.output_tokens_per_s_per_device(d.layout.instance_devices))
+    return _scalar(evaluate_prefill(d, op.batch).input_tokens_per_s_per_device)
+
+
 def predict_inference(
     m: ModelSpec, cluster: ClusterSpec, plan: ParallelPlan, w: InferenceWorkload
 ) -> InferenceResult:
     """Predict one collocated deployment. Throughput with phase 'both' time-slices each device between
     prefill and decode in the workload's prompt:output ratio; TPOT is that of a decode step (prefill
     interruptions are not added, as with chunked prefill or a separate prefill pool)."""
-    d = make_deployment(m, cluster, plan, w)
-    lay = d.layout
-    dec = evaluate_decode(d) if w.phase in ("decode", "both") else None
-    pre = evaluate_prefill(d) if w.phase in ("prefill", "both") else None
+    d0 = make_deployment(m, cluster, plan, w)
+    w = d0.workload
+    dec = pre = None
+    d_dec = d_pre = d0
+    dec_op = pre_op = None
+    if w.phase in ("decode", "both"):
+        d_dec, dec_op = _with_best_overlap(d0, decode_point)
+        dec = evaluate_decode(d_dec, dec_op.batch)
+    if w.phase in ("prefill", "both"):
+        d_pre, pre_op = _with_best_overlap(d0, prefill_point)
+        pre = evaluate_prefill(d_pre, pre_op.batch)
+    lay = d_dec.layout if dec else d_pre.layout
     out_dev = _scalar(dec.output_tokens_per_s_per_device(lay.instance_devices)) if dec else 0.0
     in_dev = _scalar(pre.input_tokens_per_s_per_device) if pre else 0.0
     share = 0.0
     if dec and pre:
         out_dev, in_dev, share = collocated_rates(w, out_dev, in_dev)
     per_node = cluster.devices_per_node
-    price = cluster.accelerator.price_usd_per_hour * cluster.num_devices / lay.devices_used
+    used = lay.devices_used
+    price = cluster.accelerator.price_usd_per_hour * cluster.num_devices / used  # idle paid too
     seqs = _scalar(dec.sequences) if dec else 0.0
+    board_w, board_j, facility_j = serving_energy(
+        decode_power(d_dec, dec) if dec else None,
+        prefill_power(d_pre, pre) if pre else None,
+        share,
+        out_dev,
+    )
+    tpot = _scalar(dec.tpot_s) if dec else None
     return InferenceResult(
         ttft_s=_scalar(pre.ttft_s) if pre else None,
-        tpot_s=_scalar(dec.tpot_s) if dec else None,
-        tokens_per_s_per_request=1.0 / _scalar(dec.tpot_s)
-        if dec and _scalar(dec.tpot_s) > 0
-        else None,
+        tpot_s=tpot,
+        tokens_per_s_per_request=1.0 / tpot if tpot else None,
+        output_tokens_per_s_per_device=out_dev if dec else None,
+        input_tokens_per_s_per_device=in_dev if pre else None,
         output_tokens_per_s_per_node=out_dev * per_node if dec else None,
         input_tokens_per_s_per_node=in_dev * per_node if pre else None,
-        max_concurrency=d.kv.max_concurrency_per_instance * lay.replicas,
+        output_tokens_per_s=out_dev * used if dec else None,
+        max_concurrency=d0.kv.max_concurrency_per_instance * lay.replicas,
         usd_per_million_output_tokens=price * 1e6 / (3600.0 * out_dev) if out_dev > 0 else None,
         ep_comm_s_per_layer_step=_scalar(dec.step.ep_comm_s_per_layer_step)
         if dec and lay.ep > 1
         else None,
-        joules_per_token=joules_per_output_token(d, dec) if dec else None,
+        joules_per_token=facility_j,
+        board_joules_per_token=board_j,
+        board_w=board_w,
         concurrency_per_replica=seqs,
         tokens_per_step=tokens_per_step(m, w),
         decode_step_s=_scalar(dec.step.step_s) if dec else None,
-        decode_bound=decode_bound(d, dec) if dec else None,
+        decode_bound=decode_bound(d_dec, dec) if dec else None,
         prefill_share_frac=share,
-        fits_in_memory=d.kv.fits_weights and seqs <= d.kv.max_concurrency_per_instance,
+        fits_in_memory=d0.kv.fits_weights and seqs <= d0.kv.max_concurrency_per_instance,
+        devices_per_node=per_node,
         layout=lay,
-        kv=d.kv,
+        kv=d0.kv,
+        decode_point=dec_op,
+        prefill_point=pre_op,
+        prefill_overlap=d_pre.layout.dual_overlap,
+        device_kind=cluster.accelerator.kind,
         decode=dec.step if dec else None,
         prefill=pre.step if pre else None,
     )

@@ -19,7 +19,7 @@ from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec
 from scalelab.core.units import dtype_bytes
 from scalelab.perf.comm import all_reduce_time_s, comm_tiers, p2p_time_s
 from scalelab.perf.kernels.timing import launch_time_s
-from scalelab.perf.serve.ep import EpComm, ep_comm_time_s, ep_tiers
+from scalelab.perf.serve.ep import EpComm, Style, ep_comm_time_s, ep_tiers
 from scalelab.perf.serve.kv import kv_elems_per_token_layer, kv_shard_frac
 from scalelab.perf.serve.layout import Layout, copies_per_token
 from scalelab.perf.serve.ops import (
@@ -33,6 +33,7 @@ from scalelab.perf.serve.ops import (
     router_s,
     small_kernels_s,
 )
+from scalelab.perf.serve.overlap import glue_s, layer_time_s
 
 Array = NDArray[np.float64]
 
@@ -54,6 +55,14 @@ class StepTimes:
     rows_per_microbatch: Array  # tokens one attention group runs per micro-batch
 
 
+def ep_style(w: InferenceWorkload, prefill: bool) -> Style:
+    """DeepEP's high-throughput kernels in prefill, low-latency ones in decode (SGLang pairs them so
+    under PD disaggregation, LMSYS blog 2025-05-05), unless the workload names one."""
+    if w.ep_kernel != "auto":
+        return w.ep_kernel
+    return "high-throughput" if prefill else "low-latency"
+
+
 def _zero_if(flag: bool, x: Array) -> Array:
     return np.zeros_like(x) if flag else x
 
@@ -71,19 +80,21 @@ def _moe_ffn_s(
     """Router + experts of one MoE layer on one device; `tokens` = this device's tokens after SP."""
     acc, ffn = cluster.accelerator, m.moe_ffn_hidden_size or 0
     group_tokens = tokens * lay.stage_devices
-    if lay.ep <= 1:  # every expert on every device, TP-sharded
+    if lay.ep <= 1:  # every expert on every device, TP-sharded over the moe_tp devices
+        group_rows = rows * max(lay.moe_tp, lay.tp) / lay.tp  # tokens of every attention group
+        shard = max(lay.moe_tp, lay.tp)
         routed = experts_s(
             m,
             lay,
             wd,
             acc,
-            rows * m.num_experts_per_token,
-            _active_groups(m, m.num_routed_experts, rows),
+            group_rows * m.num_experts_per_token,
+            _active_groups(m, m.num_routed_experts, group_rows),
             ffn,
-            lay.tp,
+            shard,
         )
         shared = experts_s(
-            m, lay, wd, acc, rows * m.num_shared_experts, m.num_shared_experts, ffn, lay.tp
+            m, lay, wd, acc, group_rows * m.num_shared_experts, m.num_shared_experts, ffn, shard
         )
         return router_s(m, acc, rows) + routed + np.where(m.num_shared_experts > 0, shared, 0.0)
     slots = lay.expert_slots - (0 if lay.shared_dispatched else m.num_shared_experts)
@@ -125,10 +136,51 @@ class _Pass:
     prefill: bool
 
 
+@dataclass(frozen=True)
+class _LayerTimes:
+    """One layer, one micro-batch, one device (seconds) and what the overlap model needs."""
+
+    attn: Array
+    ffn: Array
+    small: Array
+    tp: Array
+    ep: EpComm | None
+    glue: Array  # permutation into/out of the contiguous expert layout
+    copies: Array  # token copies this device sends (low-latency SM time)
+    style: Style
+
+
+def _ep_comm(
+    m: ModelSpec,
+    lay: Layout,
+    w: InferenceWorkload,
+    cluster: ClusterSpec,
+    tokens: Array,
+    moe: bool,
+    style: Style,
+) -> tuple[EpComm, Array]:
+    copies = copies_per_token(m, lay) if moe else lay.dense_slices
+    ep = ep_comm_time_s(
+        tokens,
+        copies,
+        m.hidden_size,
+        lay.stage_devices,
+        ep_tiers(cluster, lay.stage_devices, w.scale_out_bandwidth_bytes_per_s, w.ignore_latency),
+        w.dispatch_dtype,
+        w.combine_dtype,
+        style=style,
+        node_limit=w.limited_groups,
+    )
+    # The busiest device of the group receives 1 / balance of the mean traffic.
+    hot = 1.0 / w.expert_balance_frac
+    ep = EpComm(ep.dispatch_s * hot, ep.combine_s * hot, ep.scale_out_bytes)
+    return ep, tokens * copies
+
+
 def _layer(
     m: ModelSpec, lay: Layout, w: InferenceWorkload, cluster: ClusterSpec, ps: _Pass, moe: bool
-) -> tuple[Array, Array, Array, Array, EpComm | None]:
-    """(attention, ffn, small, tp_comm, ep) seconds of one layer for one micro-batch on one device."""
+) -> _LayerTimes:
+    """Seconds of one layer for one micro-batch on one device, by component."""
     acc, wd, kvd = cluster.accelerator, w.dtype, w.kv_dtype or "bf16"
     rows = ps.n_seq * ps.q_len
     tokens = rows / lay.tp
@@ -150,29 +202,32 @@ def _layer(
     tp_comm = n_ar * all_reduce_time_s(
         rows * m.hidden_size * 2.0, lay.tp, min(lay.tp, cluster.devices_per_node), tiers
     )
-    ep = None
-    if ep_layer:
-        copies = copies_per_token(m, lay) if moe else lay.dense_slices
-        ep = ep_comm_time_s(
-            tokens,
-            copies,
-            m.hidden_size,
-            lay.stage_devices,
-            ep_tiers(
-                cluster, lay.stage_devices, w.scale_out_bandwidth_bytes_per_s, w.ignore_latency
-            ),
-            w.dispatch_dtype,
-            w.combine_dtype,
-            dedupe_nodes=ps.prefill,
-            node_limit=w.limited_groups,
+    if moe and lay.ep <= 1 and lay.moe_tp > lay.tp:
+        # Experts TP-sharded over the dp x tp stage: all-gather every group's tokens before the
+        # experts, reduce-scatter after (vLLM's data-parallel MoE without expert parallelism).
+        group = lay.moe_tp
+        tp_comm = tp_comm + all_reduce_time_s(
+            rows * lay.attn_dp * m.hidden_size * 2.0,
+            group,
+            min(group, cluster.devices_per_node),
+            tiers,
         )
+    style = ep_style(w, ps.prefill)
+    ep, copies, glue = None, np.zeros_like(rows), np.zeros_like(rows)
+    if ep_layer:
+        ep, copies = _ep_comm(m, lay, w, cluster, tokens, moe, style)
+        glue = glue_s(acc, copies, m.hidden_size, w.dispatch_dtype, style) / w.expert_balance_frac
+        ffn = ffn / w.expert_balance_frac if moe else ffn
     no_c = w.ignore_compute
-    return (
+    return _LayerTimes(
         _zero_if(no_c, attn),
         _zero_if(no_c, ffn),
         _zero_if(no_c, small),
         np.asarray(tp_comm, dtype=float),
         ep,
+        _zero_if(no_c, glue),
+        copies,
+        style,
     )
 
 
@@ -207,23 +262,31 @@ def run_pass(
     for count, moe in [*kinds, (mtp_modules, mtp_kind)]:
         if count == 0:
             continue
-        attn, ffn, small, tp, ep = _layer(m, lay, w, cluster, ps, moe)
-        ep_s = ep.total_s if ep is not None else np.zeros_like(tp)
-        if ep is not None:
+        lt = _layer(m, lay, w, cluster, ps, moe)
+        ep_s = lt.ep.total_s if lt.ep is not None else np.zeros_like(lt.tp)
+        if lt.ep is not None:
             ep_one = ep_s
-            tot["bytes"] = tot["bytes"] + count * n_mb * ep.scale_out_bytes
-        compute, comm = attn + ffn + small, tp + ep_s
-        layer = n_mb * np.maximum(compute, comm) if lay.dual_overlap else compute + comm
+            tot["bytes"] = tot["bytes"] + count * n_mb * lt.ep.scale_out_bytes
+        layer, busy = layer_time_s(
+            lt.attn + lt.small / 2,
+            lt.ffn + lt.small / 2 + lt.glue,
+            lt.tp,
+            lt.ep,
+            lay.dual_overlap,
+            lt.style,
+            acc,
+            lt.copies,
+        )
         for key, val in (
-            ("attn", attn),
-            ("ffn", ffn),
-            ("small", small),
-            ("tp", tp),
+            ("attn", lt.attn),
+            ("ffn", lt.ffn + lt.glue),
+            ("small", lt.small),
+            ("tp", lt.tp),
             ("ep", ep_s),
-            ("step", layer),
-            ("exposed", layer - n_mb * compute),
         ):
-            tot[key] = tot[key] + count * (n_mb * val if key not in ("step", "exposed") else val)
+            tot[key] = tot[key] + count * n_mb * val
+        tot["step"] = tot["step"] + count * layer
+        tot["exposed"] = tot["exposed"] + count * np.maximum(layer - busy, 0.0)
     rows = ps.n_seq * ps.q_len
     head_rows = ps.n_seq if prefill else rows
     head = (

@@ -84,7 +84,7 @@ def _infer_tables(w: WhatIf) -> list[Table]:
         for r in rows
     ]
     money = [
-        [r.label, _f(r.output_tokens_per_s_per_node, ",.0f")]
+        [r.label, _f(r.output_tokens_per_s_per_device, ",.0f"), _per_node(r)]
         + [_f(r.usd_per_million_output_tokens, ",.3f"), _f(r.joules_per_token, ",.3f")]
         + [_x(r.usd_ratio), _x(r.joules_ratio)]
         for r in rows
@@ -99,11 +99,27 @@ def _infer_tables(w: WhatIf) -> list[Table]:
         ),
         Table(
             f"What-if: serving {w.model}, throughput, money, energy",
-            ["target", "out tok/s/node", "$/M out tok", "J/token", "$ vs base", "J vs base"],
+            ["target", "tok/s/GPU", "per node", "$/M out tok", "J/token", "$ vs base"]
+            + ["J vs base"],
             money,
-            _notes(w),
+            "\n".join(
+                x
+                for x in (
+                    "output tokens/s per GPU (or chip) first; per node with the node size in "
+                    "parentheses (8 GPUs on HGX, 72 on GB200 NVL72)",
+                    _notes(w),
+                )
+                if x
+            ),
         ),
     ]
+
+
+def _per_node(r: InferRow) -> str:
+    """Per-node rate with the node size beside it: nodes differ (8 GPUs, 72 in an NVL72 rack)."""
+    if r.output_tokens_per_s_per_node is None or r.devices_per_node is None:
+        return "-"
+    return f"{r.output_tokens_per_s_per_node:,.0f} ({r.devices_per_node})"
 
 
 def _notes(w: WhatIf) -> str:
@@ -201,7 +217,11 @@ def _data(train: WhatIf, infer: WhatIf) -> dict[str, Any]:
             if isinstance(r, TrainRow)
         },
         "infer": {
-            r.label: {"tpot_s": r.tpot_s, "joules_per_token": r.joules_per_token}
+            r.label: {
+                "tpot_s": r.tpot_s,
+                "output_tokens_per_s_per_device": r.output_tokens_per_s_per_device,
+                "joules_per_token": r.joules_per_token,
+            }
             for r in infer.rows
             if isinstance(r, InferRow)
         },

@@ -1,6 +1,6 @@
 """Report section: serving. Decode speed limit set by expert-parallel communication per interconnect,
-throughput per node and cost per million tokens of a few deployments, MLA vs GQA KV cache and batch,
-and the TPOT-throughput Pareto frontier."""
+throughput per GPU (per node beside it) and cost per million tokens of a few deployments, MLA vs
+GQA KV cache and batch, and the TPOT-throughput Pareto frontier."""
 
 from __future__ import annotations
 
@@ -77,27 +77,31 @@ def _ep_limit_rows(m: ModelSpec) -> tuple[list[list[str]], list[float]]:
 
 
 def _deployments(m: ModelSpec) -> list[tuple[str, ClusterSpec, ParallelPlan, InferenceWorkload]]:
+    """Deployments written as vLLM/SGLang users write them (tp, dp, ep); no batch is given, so
+    each runs at the largest batch within TPOT 50 ms (perf/serve/operating.py)."""
     if not m.is_moe:
-        w = SERVE_WORKLOAD.model_copy(update={"batch_size": 64})
-        return [("H200 x 8, TP8", resolve_cluster("h200-sxm-141gbx8"), ParallelPlan(tp=8), w)]
-    w = SERVE_WORKLOAD.model_copy(update={"decode_tokens_per_device": 32})
-    mtp = w.model_copy(update={"mtp_acceptance": 0.85})
-    h800 = resolve_cluster("h800-sxm5-80gbx320")
-    ep320 = ParallelPlan(tp=4, ep=320, dual_microbatch_overlap=True, one_expert_per_device=True)
+        h200 = resolve_cluster("h200-sxm-141gbx8")
+        return [
+            ("H200 x 8, tp 8", h200, ParallelPlan(tp=8), SERVE_WORKLOAD),
+            ("H200 x 8, tp 1, dp 8", h200, ParallelPlan(tp=1, dp=8), SERVE_WORKLOAD),
+        ]
+    mtp = SERVE_WORKLOAD.model_copy(update={"mtp_acceptance": 0.85})
+    h800 = resolve_cluster("h800-sxm5-80gbx144")
+    ep144 = ParallelPlan(tp=1, dp=144, ep=144, optimizations=["shared-expert-local"])
     return [
-        ("H800 x 320, TP4 EP320", h800, ep320, w),
-        ("H800 x 320, TP4 EP320, MTP 85%", h800, ep320, mtp),
+        ("H800 x 144, tp 1 dp 144 ep 144", h800, ep144, SERVE_WORKLOAD),
+        ("H800 x 144, tp 1 dp 144 ep 144, MTP 85%", h800, ep144, mtp),
         (
-            "GB200 NVL72, TP4 EP72",
+            "GB200 NVL72, tp 4 dp 18 ep 72",
             resolve_cluster("gb200x72"),
-            ParallelPlan(tp=4, ep=72, dual_microbatch_overlap=True),
-            w,
+            ParallelPlan(tp=4, dp=18, ep=72),
+            SERVE_WORKLOAD,
         ),
         (
-            "H200 x 16, TP8 EP16",
+            "H200 x 16, tp 8 dp 2 ep 16",
             resolve_cluster("h200-sxm-141gbx16"),
-            ParallelPlan(tp=8, ep=16, dual_microbatch_overlap=True),
-            SERVE_WORKLOAD.model_copy(update={"batch_size": 256}),
+            ParallelPlan(tp=8, dp=2, ep=16),
+            SERVE_WORKLOAD,
         ),
     ]
 
@@ -108,36 +112,41 @@ def _throughput_table(m: ModelSpec) -> Table:
         try:
             r = predict_inference(m, cluster, plan, w)
         except ScalelabError as exc:
-            rows.append([label, f"cannot run: {exc}", "", "", "", "", "", ""])
+            rows.append([label, f"cannot run: {exc}", *[""] * 8])
             continue
+        node = r.devices_per_node
         rows.append(
             [
                 label,
-                _cell(r.tpot_s, ",.2f", 1e3),
+                _cell(r.tpot_s, ",.1f", 1e3),
                 _cell(r.tokens_per_s_per_request, ",.0f"),
-                _cell(r.output_tokens_per_s_per_node, ",.0f"),
-                _cell(r.input_tokens_per_s_per_node, ",.0f"),
-                f"{r.max_concurrency:,}",
+                _cell(r.output_tokens_per_s_per_device, ",.0f"),
+                f"{_cell(r.output_tokens_per_s_per_node, ',.0f')} ({node})",
+                _cell(r.input_tokens_per_s_per_device, ",.0f"),
+                f"{r.concurrency_per_replica:,.0f}",
                 _cell(r.usd_per_million_output_tokens, ",.3f"),
                 _cell(r.joules_per_token, ",.3f"),
             ]
         )
-    batch = "32 tokens per device per micro-batch" if m.is_moe else "64 sequences per replica"
     return Table(
-        f"Collocated serving, prompt {SERVE_WORKLOAD.prompt_tokens} / output {SERVE_WORKLOAD.output_tokens} "
-        f"tokens, FP8 weights, {batch}",
+        f"Collocated serving, prompt {SERVE_WORKLOAD.prompt_tokens} / output "
+        f"{SERVE_WORKLOAD.output_tokens} tokens, FP8 weights, largest batch within TPOT "
+        f"{SERVE_WORKLOAD.tpot_target_s * 1e3:g} ms",
         [
             "deployment",
             "TPOT ms",
             "tok/s per request",
-            "out tok/s/node",
-            "in tok/s/node",
-            "max concurrency",
+            "out tok/s per GPU",
+            "per node (GPUs)",
+            "in tok/s per GPU",
+            "seqs/replica",
             "$/M out tok",
             "J/out tok",
         ],
         rows,
-        note="catalog rental prices; throughput time-slices prefill and decode in the prompt:output ratio",
+        note="per GPU is the comparable figure: a node is 8 GPUs on HGX systems but 72 in a "
+        "GB200 NVL72 rack; catalog rental prices; throughput time-slices prefill and decode "
+        "in the prompt:output ratio",
     )
 
 
@@ -211,9 +220,9 @@ def _pareto_figure(m: ModelSpec) -> bytes:
             continue
         curves[name] = (
             [o.tpot_s * 1e3 for o in plan.pareto],
-            [o.output_tokens_per_s_per_node for o in plan.pareto],
+            [o.output_tokens_per_s_per_device for o in plan.pareto],
         )
-    return pareto_plot(curves, f"{m.name}: TPOT vs throughput per node (TTFT <= 2 s)")
+    return pareto_plot(curves, f"{m.name}: TPOT vs throughput per GPU (TTFT <= 2 s)")
 
 
 def build(ctx: ReportContext) -> Section:
