@@ -97,6 +97,6 @@ def judge(parts: tuple[Part, ...], missing: str = "") -> Verdict:
         return Verdict("untested", None, f"untested until {missing or 'a measurement'} exists")
     verdicts = [judge_part(p) for p in parts]
     worst = min(verdicts, key=lambda v: (ORDER.index(v.label), -(v.distance or 0.0)))
-    if len(parts) > 1:
+    if len(parts) > 1 and worst.label != "holds":
         worst = replace(worst, text=f"{worst.text}; deciding part: {worst.part}")
     return worst
