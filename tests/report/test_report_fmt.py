@@ -18,7 +18,10 @@ def test_plan_label_and_options():
                      recompute="selective")  # fmt: skip
     assert plan_label(p) == "TP1·PP16·EP64·DP128"
     assert plan_label(p.model_copy(update={"cp": 2, "dp": 64})) == "TP1·CP2·PP16·EP64·DP64"
-    assert plan_options(p) == "DualPipe · ZeRO-1 · mb1 · recompute sel. · fp8"
+    assert plan_options(p) == "DualPipe · ZeRO-1 · recompute sel. · fp8"  # micro-batch unset
+    assert plan_options(p.model_copy(update={"microbatch_size": 2})) == (
+        "DualPipe · ZeRO-1 · mb2 · recompute sel. · fp8"
+    )
     assert (
         plan_label(ParallelPlan(dp=512, tp=2)) == "TP2·PP1·DP512"
     )  # no EP/CP when they do not split

@@ -76,7 +76,8 @@ def plan_options(plan: ParallelPlan) -> str:
     sched = SCHEDULE_NAMES.get(plan.schedule, plan.schedule)
     if (plan.virtual_stages or 1) > 1:
         sched += f" v{plan.virtual_stages}"
-    parts = [sched, f"ZeRO-{plan.zero_stage}", f"mb{plan.microbatch_size}"]
+    parts = [sched, f"ZeRO-{plan.zero_stage}"]
+    parts += [f"mb{plan.microbatch_size}"] if plan.microbatch_size is not None else []
     if plan.recompute != "none":
         parts.append(f"recompute {plan.recompute[:3]}.")
     parts.append(plan.precision)
