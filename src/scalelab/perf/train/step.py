@@ -316,7 +316,13 @@ def _optimizer_s(ctx: StepContext, dense_params: Array, expert_params: Array) ->
     local = dense_params / shard_d + expert_params / shard_e
     per_param = np.where(p.fp8, FP8_RECIPE_OPTIMIZER_BYTES_PER_PARAM, OPTIMIZER_BYTES_PER_PARAM)
     per_param = per_param + np.where(p.fp16, FP16_LOSS_SCALING_BYTES_PER_PARAM, 0.0)
-    return memory_bound_time_s(local * per_param, ctx.acc, "copy")
+    # ZeRO 0-1: the gradient buffer is scaled by 1/dp in place before its all-reduce, read and
+    # written once (Megatron-LM model/distributed.py allreduce_gradients at 35a3fa8b7c, which does it
+    # at dp = 1 too; PyTorch DDP's allreduce hook divides likewise)
+    scale = np.where(p.zero <= 1, 2.0 * reduced_grad_bytes(p), 0.0)
+    return memory_bound_time_s(local * per_param, ctx.acc, "copy") + memory_bound_time_s(
+        local * scale, ctx.acc, "add"
+    )
 
 
 def _grad_accumulation_s(ctx: StepContext, local_params: Array) -> Array:
