@@ -32,23 +32,27 @@ def test_train_case(case):
 
 
 def test_korthikanti_table_5_beats_calculon_and_every_run_fits():
-    """Calculon's published validation on these eight runs: mean |error| 3.65%, max 8.9%
-    (its `llm-validation` command). Ours must be better on both, and each run must fit in 80 GiB
-    as it did on Selene."""
+    """Issue 18's goal on these eight runs: mean |error| <= 3% and max <= 8%, better than
+    Calculon's published validation (its `llm-validation` command: 3.65%, 8.9%), and each run
+    fits in 80 GiB as it did on Selene."""
     results = run_cases(default_cases_path("calculon-t5.yaml"), kind="train")
     errs = [m.rel_error for r in results for m in r.metrics if m.key == "step_time_s"]
     fits = [m.predicted for r in results for m in r.metrics if m.key == "fits_in_memory"]
     print(f"mean {statistics.mean(errs):.4f} max {max(errs):.4f}")
-    assert len(errs) == 8 and statistics.mean(errs) < 0.0365 and max(errs) < 0.089
+    assert len(errs) == 8 and statistics.mean(errs) <= 0.03 and max(errs) <= 0.08
     assert fits == [1.0] * 8
 
 
 def test_median_timing_error_of_the_public_train_cases():
-    """At most 8.5% (was 8% before the fidelity work; the issue's 4% goal is not met: the 2021
-    Megatron-LM runs of Narayanan et al. are ~9% slower per FLOP than the same configurations in
-    Korthikanti et al. 2022, and one model cannot match both; docs/perf-model.md, Validation)."""
+    """At most 9% (the issue's 4% goal is not met). The ten Narayanan et al. Table 1 cases state
+    plans their authors did not run (micro-batch 1 instead of 16/16/16/8/4/2/2/1/1/1, sequence
+    parallelism, which did not exist in 2021, interleaving for the 39B and 1T runs): run with the
+    authors' plans (examples/sc21/run_table_1.sh), those cases alone come to a 3.5% median
+    (experiments/narayanan_published_plans.py; docs/perf-model.md, Validation). Physics that makes
+    the model right for the published runs moves the misstated ones further away (8.5% after not
+    recomputing the LM head under full recompute, which Megatron-LM never did)."""
     medians = median_errors(run_cases(default_cases_path("public.yaml"), kind="train"))
     print(
         f"median relative error of step_time/mfu/tflops over public train cases: {medians['train']:.3f}"
     )
-    assert medians["train"] <= 0.085
+    assert medians["train"] <= 0.09
