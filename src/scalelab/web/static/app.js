@@ -38,7 +38,7 @@
       ["text", "ttft-ms", "TTFT target (ms)"], ["text", "tpot-ms", "TPOT target (ms)"], ["number", "serve-devices", "devices per cluster"],
       ["legend", "Both"], ["select", "precision", "precision", null, ["fp8", "bf16"]],
     ],
-    claims: [["legend", "Model"], ["model"], ["check", "lab", "run the lab part (PyTorch, about 15 s)"]],
+    claims: [["legend", "The claims ledger"], ["note", "The seed article's twelve claims about DeepSeek-V3 and AI hardware, each set against a measurement, a validated model prediction or a datasheet, judged by one written rule. Nothing to choose: it takes a few seconds (gradient flow is measured with PyTorch)."]],
   };
 
   const state = { view: "train", params: {}, options: null, ctrl: null, rendered: 0, timers: [] };
@@ -95,6 +95,7 @@
     const [kind, name, label, optKey, fixedOpts] = spec;
     const changed = () => { readForm(); refresh(); };
     if (kind === "legend") return h("legend", {}, spec[1]);
+    if (kind === "note") return h("p", { class: "hint" }, spec[1]);
     if (kind === "model") {
       const models = state.options.models.map((m) => [m.id, `${m.id} (${m.name})`]);
       if (params.mspec) models.unshift(["__upload__", `uploaded: ${params.__uploadName || "config.json"}`]);
@@ -151,7 +152,7 @@
     const p = state.params[view];
     const val = (id) => ($(id) ? $(id).value.trim() : undefined);
     for (const [kind, name] of FORMS[view]) {
-      if (kind === "legend") continue;
+      if (kind === "legend" || kind === "note") continue;
       if (kind === "model") {
         const v = val("f-model");
         if (v !== "__upload__") { p.model = v; delete p.mspec; delete p.__uploadName; }

@@ -5,7 +5,13 @@
   const dash = "-";
   const ok = (v) => v !== null && v !== undefined && isFinite(v);
   const fixed = (v, d) => (ok(v) ? Number(v).toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }) : dash);
-  const sig = (v, d = 3) => (ok(v) ? Number(Number(v).toPrecision(d)).toLocaleString("en-US") : dash);
+  const sig = (v, d = 3) => {
+    if (!ok(v)) return dash;
+    const a = Math.abs(v);
+    if (a !== 0 && a < 1e-3) return Number(v).toPrecision(d);  // 2.1e-11, never "0"
+    return Number(Number(v).toPrecision(d)).toLocaleString("en-US", { maximumFractionDigits: 6 });
+  };
+  const num = (v) => (ok(v) && Math.abs(v) >= 1e6 ? Number(v).toLocaleString("en-US", { notation: "compact", maximumSignificantDigits: 3 }) : sig(v));
   const F = {
     fixed, sig,
     pct: (v) => (ok(v) ? `${(100 * v).toFixed(1)}%` : dash),
@@ -236,7 +242,7 @@
   // ---- Claims ------------------------------------------------------------------------------
   function ledgerTable(r) {
     const parts = (c) => (c.parts || []).map((pt) =>
-      h("li", {}, `${pt.quantity}: claimed ${sig(pt.claimed)}, scalelab ${pt.measured === null ? "-" : sig(pt.measured)}${pt.kind ? ` (${pt.kind})` : ""}`));
+      h("li", {}, `${pt.quantity}: claimed ${num(pt.claimed)}, scalelab ${pt.measured === null ? "-" : num(pt.measured)}${pt.kind ? ` (${pt.kind})` : ""}`));
     return table([
       ["", (c) => `(${c.id})`],
       ["claim (as stated)", (c) => c.claim],
@@ -247,14 +253,12 @@
   }
 
   function claims(r) {
-    const headline = [card("hl-claims", "claims checked", String(r.claims.length), r.model.name)];
+    const headline = [card("hl-claims", "claims checked", String(r.claims.length), `about ${r.subject}`)];
     for (const [label, n] of Object.entries(r.verdict_counts || {})) {
-      if (n) headline.push(card(`hl-${label.replace(/\W+/g, "-")}`, label, String(n), "claims"));
+      headline.push(card(`hl-${label.replace(/\W+/g, "-")}`, label, String(n), "claims"));
     }
-    headline.push(card("hl-lab", "lab measurements", r.lab_measured ? "measured" : "not run", r.lab_measured ? "on this machine" : "tick 'run the lab part'"));
-    const body = r.ledger ? ledgerTable(r) : table(r.columns.map((c) => [c, (x) => x[c]]), r.claims, { id: "claims" });
-    const source = r.ledger ? `source: ${r.source}` : `source: ${r.source}; the claims ledger is not in this build, so the report's claims section is shown`;
-    return { headline, out: [panel(r.title, h("p", { class: "hint" }, r.summary), body, note(source))] };
+    return { headline, out: [panel("Seed-article claims: evidence and verdicts", h("p", { class: "hint" }, `Source: ${r.seed}`),
+      ledgerTable(r), note(r.rule))] };
   }
 
   window.Views = { train, serve, whatif, claims, h, F };
