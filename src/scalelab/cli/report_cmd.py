@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from scalelab.cli.common import _clean, envelope, err, out
+from scalelab.cli.common import envelope, err, out
+from scalelab.core.envelope import clean_json
 from scalelab.core.io import write_atomic
 from scalelab.report.builder import iter_report, new_context
 from scalelab.report.document import headline, lead_sentence, overview_tables, results_document
@@ -64,7 +65,7 @@ def report(
     doc = envelope(results_document(ctx, sections, provenance, elapsed), "report",
                    {"model": model, "out_path": str(out_path), "full": full})  # fmt: skip
     json_path = results_path or out_path.with_name("results.json")
-    write_atomic(json_path, json.dumps(_clean(doc), indent=1, default=str) + "\n")
+    write_atomic(json_path, json.dumps(clean_json(doc), indent=1, default=str) + "\n")
     out.print(
         f"\nHTML report written to [bold]{out_path}[/bold]; every number in [bold]{json_path}[/bold]"
     )
