@@ -13,7 +13,7 @@ def test_plan_json(cli):
         "--cluster",
         "h100x64",
         "--batch-tokens",
-        "4M",
+        "4Mi",
         "--seq",
         "8192",
         "--train-tokens",
@@ -32,7 +32,7 @@ def test_plan_json(cli):
         first["plan"]["dp"] * first["plan"]["tp"] * first["plan"]["pp"] * first["plan"]["cp"] == 64
     )
     assert first["fits_in_memory"] and first["step_time_s"] > 0 and first["cost_usd"] > 0
-    # "4M" tokens of 8192 = 512 sequences (binary M, as in Llama 3's "16M")
+    # "4Mi" tokens of 8192 = 512 sequences (binary, as in Llama 3's "16M" = 2^24)
     assert (
         first["step_time_s"] * first["tokens_per_s"] == 512 * 8192
         or abs(first["step_time_s"] * first["tokens_per_s"] - 512 * 8192) < 1e-3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import typer
@@ -12,33 +11,13 @@ from scalelab.core.errors import ConfigError, InfeasiblePlan
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_cluster, resolve_model
 from scalelab.core.specs import TrainWorkload
+from scalelab.core.units import parse_count, sequences_in_batch
 from scalelab.hw.scaleout import apply_topology
 from scalelab.plan.explain import describe_plan
 from scalelab.plan.hardware import HardwareChoice, choose_hardware
 from scalelab.plan.search import OBJECTIVES, RankedPlan, TrainSearch, search_train
 from scalelab.report.fmt import gib, pct
 from scalelab.report.section import Table
-
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "b": 1e9, "t": 1e12}
-_BINARY = {"": 1.0, "k": 2.0**10, "m": 2.0**20, "g": 2.0**30, "b": 2.0**30, "t": 2.0**40}
-_NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmgbt]?)\s*$", re.IGNORECASE)
-
-
-def parse_count(text: str, flag: str, binary: bool = False) -> float:
-    """`16M` -> 1.6e7 (2^24 if `binary`), `14.8T` -> 1.48e13, `2048` -> 2048.0; else a ConfigError."""
-    match = _NUMBER.match(text)
-    if match is None:
-        raise ConfigError(f"{flag}: expected a number like 2048, 16M or 14.8T, got '{text}'")
-    return float(match.group(1)) * (_BINARY if binary else _SUFFIX)[match.group(2).lower()]
-
-
-def _batch_from_tokens(text: str, seq: int) -> float:
-    """Sequences per step from --batch-tokens: decimal suffixes, or binary ones (Llama 3's "16M" is
-    2048 x 8192 = 2^24) when only those give a whole number of sequences."""
-    gbs = parse_count(text, "--batch-tokens") / seq
-    if abs(gbs - round(gbs)) > 1e-6:
-        gbs = parse_count(text, "--batch-tokens", binary=True) / seq
-    return gbs
 
 
 def _workload(
@@ -55,7 +34,7 @@ def _workload(
     gbs = (
         parse_count(global_batch, "--global-batch")
         if global_batch
-        else _batch_from_tokens(batch_tokens or "", seq)
+        else sequences_in_batch(batch_tokens or "", seq)
     )
     if gbs < 1 or abs(gbs - round(gbs)) > 1e-6:
         raise ConfigError(f"the global batch must be a whole number of sequences >= 1, got {gbs:g}")

@@ -9,11 +9,11 @@ from typing import Any
 import typer
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
-from scalelab.cli.plan_cmd import parse_count
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_model
 from scalelab.core.specs import InferenceWorkload, TrainWorkload
+from scalelab.core.units import parse_count
 from scalelab.plan.hardware import SWEEP_SPACE
 from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, WhatIf, whatif
 from scalelab.plan.whatif_specs import PRESETS
