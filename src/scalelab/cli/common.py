@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 
 from scalelab.core.errors import ConfigError
+from scalelab.core.site import CO2_FLAG, PRICE_FLAG, Site
+from scalelab.core.specs import TrainWorkload
 from scalelab.report.render import rich_table
 
 out = Console(highlight=False)
@@ -80,6 +82,34 @@ def print_json(results: Any) -> None:
     typer.echo(json.dumps(_clean(data), indent=2, default=str))
 
 
+PriceOption = typer.Option(
+    None,
+    PRICE_FLAG,
+    help="Price of a device-hour in USD: one number for every accelerator, or ID=PRICE,... "
+    "(e.g. h100=2.5,b200=4). Default: the catalog's (`scalelab hardware show ID` cites it).",
+)
+Co2Option = typer.Option(
+    None,
+    CO2_FLAG,
+    help="Carbon intensity of the site's electricity, kg CO2 per kWh "
+    "(default 0.45, the IEA world average; hydro or nuclear sites ~0.02-0.05).",
+)
+
+
+def site_from_flags(price: str | None, co2: float | None) -> Site:
+    """The --price-usd-per-hour / --co2-kg-per-kwh overrides (empty when neither is given)."""
+    return Site.from_flags(price, co2)
+
+
+def batch_line(workload: TrainWorkload) -> str:
+    """The batch a training command actually uses, in sequences and tokens."""
+    tokens = workload.tokens_per_step
+    return (
+        f"batch: {workload.global_batch_size:,} sequences x {workload.seq_len:,} tokens = "
+        f"{tokens:,} tokens per step ({tokens / 1e6:,.2f}M)"
+    )
+
+
 def require_lab() -> None:
     """Commands that run PyTorch call this first: a missing torch is one line, not a traceback."""
     try:
@@ -88,4 +118,16 @@ def require_lab() -> None:
         raise ConfigError("this command needs torch: install scalelab's 'lab' extra") from None
 
 
-__all__ = ["envelope", "require_lab", "JsonOption", "err", "out", "print_json", "rich_table"]
+__all__ = [
+    "envelope",
+    "require_lab",
+    "JsonOption",
+    "PriceOption",
+    "Co2Option",
+    "batch_line",
+    "site_from_flags",
+    "err",
+    "out",
+    "print_json",
+    "rich_table",
+]

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import (
+    JsonOption,
+    PriceOption,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_cluster, resolve_model
@@ -95,6 +102,7 @@ def plan_serve_cmd(
     output: int = typer.Option(256, "--output", help="Output tokens per request."),
     dtype: str = typer.Option("bf16", "--dtype", help="Weight dtype: bf16, fp8, int8, int4."),
     top: int = typer.Option(10, "--top", help="How many deployments to list."),
+    price: str = PriceOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Search TP/EP/DP/PP, batch and prefill/decode disaggregation for the lowest $ per output token."""
@@ -112,9 +120,8 @@ def plan_serve_cmd(
         },
         "plan-serve",
     )
-    result = plan_serve(
-        resolve_model(model), apply_topology(resolve_cluster(cluster)), workload, top=top
-    )
+    hardware = site_from_flags(price, None).cluster(resolve_cluster(cluster))
+    result = plan_serve(resolve_model(model), apply_topology(hardware), workload, top=top)
     if as_json:
         print_json(
             {

@@ -7,9 +7,19 @@ from pathlib import Path
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import (
+    Co2Option,
+    JsonOption,
+    PriceOption,
+    batch_line,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.core.io import read_mapping
 from scalelab.core.scenario import Scenario, load_scenario, resolve_cluster
+from scalelab.core.specs import TrainWorkload
 from scalelab.hw.scaleout import apply_topology
 from scalelab.perf.train.predict import TrainPrediction, predict_train
 from scalelab.report.fmt import gib, pct
@@ -83,6 +93,8 @@ def train_tables(p: TrainPrediction) -> list[Table]:
             ["CO2", f"{(p.co2_kg or 0) / 1e3:,.0f} t"],
             ["energy per token", f"{p.joules_per_token:,.3f} J"],
         ]
+        if p.avg_device_power_w is not None:
+            run.append(["average power per device (board)", f"{p.avg_device_power_w:,.0f} W"])
         tables.append(Table("Whole run", ["quantity", "value"], run))
     return tables
 
@@ -100,6 +112,8 @@ def train(
         help="Replace the scenario's accelerator: a catalog id or a profile TOML written by "
         "`scalelab calibrate` (its measured kernel rates are then used).",
     ),
+    price: str = PriceOption,
+    co2: float = Co2Option,
     as_json: bool = JsonOption,
 ) -> None:
     """Predict one training step of a plan: time and its breakdown, MFU, memory fit, run cost."""
@@ -113,10 +127,17 @@ def train(
                 else resolve_cluster(table).model_dump(include={"num_devices", "devices_per_node"})
             )
         data["hardware"] = {**table, "accelerator": hardware}
-    pred = predict_train(with_topology(load_scenario(data, "train", str(scenario))))
+    site = site_from_flags(price, co2)
+    loaded = load_scenario(data, "train", str(scenario))
+    loaded = replace(loaded, cluster=site.cluster(loaded.cluster))
+    pred = predict_train(with_topology(loaded))
     if as_json:
         print_json(pred.to_dict())
         return
+    assert isinstance(loaded.workload, TrainWorkload)
+    out.print(batch_line(loaded.workload))
+    for line in filter(None, [site.describe()]):
+        out.print(line)
     for table in train_tables(pred):
         out.print(rich_table(table))
 

@@ -8,7 +8,14 @@ from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import (
+    JsonOption,
+    PriceOption,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.cli.predict_cmd import with_topology
 from scalelab.core.errors import ConfigError
 from scalelab.perf.serve.disagg import DisaggResult
@@ -95,6 +102,7 @@ def infer(
     tpot_ms: float = typer.Option(
         None, "--tpot-ms", help="TPOT target (ms) for choosing the decode batch (default 50)."
     ),
+    price: str = PriceOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Predict TTFT, TPOT, tokens/s per request, per GPU and per node, concurrency, $ and J per token.
@@ -102,7 +110,9 @@ def infer(
     With no batch in the workload, each phase runs at the largest batch meeting its latency
     target; the tables say which batch was chosen and show the throughput-latency curve."""
     loaded = _with_targets(load_serve_scenario(scenario), ttft_ms, tpot_ms)
-    result = predict_serve(replace(loaded, scenario=with_topology(loaded.scenario)))
+    sc = loaded.scenario
+    sc = replace(sc, cluster=site_from_flags(price, None).cluster(sc.cluster))
+    result = predict_serve(replace(loaded, scenario=with_topology(sc)))
     if as_json:
         print_json(result_json(result))
         return

@@ -8,7 +8,15 @@ from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import (
+    Co2Option,
+    JsonOption,
+    PriceOption,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_model
@@ -110,6 +118,8 @@ def whatif_cmd(
         "--serve-devices",
         help="infer: serve on this many devices of each cluster (whole nodes).",
     ),
+    price: str = PriceOption,
+    co2: float = Co2Option,
     as_json: bool = JsonOption,
 ) -> None:
     """Compare training time, cost and energy (or decode TPOT, $ and J per token) across hardware."""
@@ -130,6 +140,7 @@ def whatif_cmd(
         serve=_serve_workload(prompt, output, ttft_ms, tpot_ms, precision),
         opts=SWEEP_SPACE if quick else None,
         serve_devices=serve_devices,
+        site=site_from_flags(price, co2),
     )
     if as_json:
         print_json(_json(result))
