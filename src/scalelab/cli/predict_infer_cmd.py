@@ -19,60 +19,14 @@ from scalelab.cli.common import (
 from scalelab.cli.predict_cmd import with_topology
 from scalelab.core.errors import ConfigError
 from scalelab.perf.serve.disagg import DisaggResult
-from scalelab.perf.serve.layout import describe_layout
-from scalelab.perf.serve.operating import OperatingPoint
 from scalelab.perf.serve.predict import InferenceResult
 from scalelab.plan.serve_scenario import ServeScenario, load_serve_scenario, predict_serve
 from scalelab.report.serving_tables import inference_tables
 
 
-def _point_json(op: OperatingPoint | None) -> dict[str, Any] | None:
-    if op is None:
-        return None
-    return {
-        "batch": op.batch,
-        "source": op.source,
-        "reason": op.reason,
-        "target_s": op.target_s,
-        "curve": [
-            {"batch": float(b), "latency_s": float(lat), "tokens_per_s_per_device": float(r)}
-            for b, lat, r in zip(
-                op.curve_batch, op.curve_latency_s, op.curve_tokens_per_s_per_device, strict=True
-            )
-        ],
-    }
-
-
-def _collocated_json(r: InferenceResult) -> dict[str, Any]:
-    return {
-        "metrics": r.metrics(),
-        "layout": describe_layout(r.layout),
-        "decode_bound": r.decode_bound,
-        "fits_in_memory": r.fits_in_memory,
-        "concurrency_per_replica": r.concurrency_per_replica,
-        "replicas": r.layout.replicas,
-        "devices_per_replica": r.layout.instance_devices,
-        "idle_devices": r.layout.idle_devices,
-        "devices_per_node": r.devices_per_node,
-        "decode_overlap": r.layout.dual_overlap,
-        "prefill_overlap": r.prefill_overlap,
-        "decode_point": _point_json(r.decode_point),
-        "prefill_point": _point_json(r.prefill_point),
-    }
-
-
 def result_json(r: InferenceResult | DisaggResult) -> dict[str, Any]:
-    """The `--json` results of `predict infer`."""
-    if isinstance(r, InferenceResult):
-        return {"mode": "collocated", **_collocated_json(r)}
-    return {
-        "mode": "disaggregated",
-        "metrics": r.metrics(),
-        "limited_by": r.limited_by,
-        "devices_per_node": r.devices_per_node,
-        "prefill": {"devices": r.prefill_devices, **_collocated_json(r.prefill)},
-        "decode": {"devices": r.decode_devices, **_collocated_json(r.decode)},
-    }
+    """The `--json` results of `predict infer` (the result's own to_dict)."""
+    return r.to_dict()
 
 
 def _with_targets(s: ServeScenario, ttft_ms: float | None, tpot_ms: float | None) -> ServeScenario:

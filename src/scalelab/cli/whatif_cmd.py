@@ -3,9 +3,6 @@ clusters, networks and device classes, against a baseline, every row with its as
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 import typer
 
 from scalelab.cli.common import (
@@ -23,7 +20,7 @@ from scalelab.core.scenario import resolve_model
 from scalelab.core.specs import InferenceWorkload, TrainWorkload
 from scalelab.core.units import parse_count
 from scalelab.plan.hardware import SWEEP_SPACE
-from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, WhatIf, whatif
+from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, whatif
 from scalelab.plan.whatif_specs import PRESETS
 from scalelab.report.sections.hardware_whatif import assumption_table, result_tables
 
@@ -62,17 +59,6 @@ def _serve_workload(
         "tpot_target_s": tpot_ms * 1e-3 if tpot_ms is not None else None,
     }
     return build(InferenceWorkload, fields, "whatif")
-
-
-def _json(w: WhatIf) -> dict[str, Any]:
-    rows = []
-    for r in w.rows:
-        data = asdict(r)
-        if data.get("plan") is not None:
-            data["plan"] = r.plan.model_dump()  # type: ignore[union-attr]
-        data["assumptions"] = list(r.assumptions)
-        rows.append(data)
-    return {"model": w.model, "phase": w.phase, "setting": w.setting, "rows": rows}
 
 
 def whatif_cmd(
@@ -143,7 +129,7 @@ def whatif_cmd(
         site=site_from_flags(price, co2),
     )
     if as_json:
-        print_json(_json(result))
+        print_json(result.to_dict())
         return
     for table in result_tables(result):
         out.print(rich_table(table))

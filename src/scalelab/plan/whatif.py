@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError, ScalelabError
@@ -92,6 +93,18 @@ class WhatIf:
     rows: tuple[TrainRow, ...] | tuple[InferRow, ...]
     setting: str
     elapsed_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready results (`whatif --json`, docs/json.md): plans as their fields."""
+        rows = []
+        for r in self.rows:
+            data = asdict(r)
+            plan = getattr(r, "plan", None)
+            if plan is not None:
+                data["plan"] = plan.model_dump()
+            data["assumptions"] = list(r.assumptions)
+            rows.append(data)
+        return {"model": self.model, "phase": self.phase, "setting": self.setting, "rows": rows}
 
 
 def _ratio(value: float | None, base: float | None) -> float | None:
