@@ -33,6 +33,8 @@ COMMAND_MODULES = [
     "scalelab.cli.place_cmd",
     "scalelab.cli.lab_cmd",
     "scalelab.cli.calibrate_cmd",
+    "scalelab.cli.data_cmd",
+    "scalelab.cli.compress_cmd",
 ]
 
 for _name in COMMAND_MODULES:

@@ -15,7 +15,9 @@ SECTION_MODULES = [
     "scalelab.report.sections.serving",
     "scalelab.report.sections.hardware_basics",
     "scalelab.report.sections.hardware_whatif",
+    "scalelab.report.sections.data",
     "scalelab.report.sections.training_dynamics",
+    "scalelab.report.sections.compress",
     # summaries of the sections above stay last
     "scalelab.report.sections.claims",
     "scalelab.report.sections.validation",
