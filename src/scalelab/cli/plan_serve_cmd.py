@@ -69,26 +69,6 @@ def serve_plan_tables(p: ServePlan) -> list[Table]:
     ]
 
 
-def _option_json(o: ServeOption) -> dict[str, object]:
-    return {
-        "mode": o.mode,
-        "deployment": o.label,
-        "decode_plan": o.decode_plan.model_dump(),
-        "prefill_plan": o.prefill_plan.model_dump() if o.prefill_plan else None,
-        "prefill_devices": o.prefill_devices,
-        "decode_devices": o.decode_devices,
-        "sequences_per_replica": o.sequences_per_replica,
-        "ttft_s": o.ttft_s,
-        "tpot_s": o.tpot_s,
-        "output_tokens_per_s_per_device": o.output_tokens_per_s_per_device,
-        "output_tokens_per_s_per_node": o.output_tokens_per_s_per_node,
-        "devices_per_node": o.devices_per_node,
-        "idle_devices": o.idle_devices,
-        "usd_per_million_output_tokens": o.usd_per_million_output_tokens,
-        "max_concurrency": o.max_concurrency,
-    }
-
-
 def plan_serve_cmd(
     model: str = typer.Option(
         ..., "--model", help="Catalog id or model file (TOML/JSON, HF config.json)."
@@ -123,14 +103,7 @@ def plan_serve_cmd(
     hardware = site_from_flags(price, None).cluster(resolve_cluster(cluster))
     result = plan_serve(resolve_model(model), apply_topology(hardware), workload, top=top)
     if as_json:
-        print_json(
-            {
-                "best": _option_json(result.best),
-                "options": [_option_json(o) for o in result.options],
-                "pareto": [_option_json(o) for o in result.pareto],
-                "evaluated": result.num_evaluated,
-            }
-        )
+        print_json(result.to_dict())
         return
     for table in serve_plan_tables(result):
         out.print(rich_table(table))
