@@ -67,7 +67,7 @@ def _fail(message: str) -> None:
 def run() -> None:
     """Console-script entry point: bad input becomes one line on stderr and exit code 1."""
     try:
-        code = app(standalone_mode=False)  # typer.Exit(n) comes back as the return value
+        code = app(prog_name="scalelab", standalone_mode=False)  # Exit(n) comes back as the value
         if isinstance(code, int) and code:
             sys.exit(code)
     except ScalelabError as exc:

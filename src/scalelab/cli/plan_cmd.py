@@ -6,16 +6,28 @@ from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, err, out, print_json, rich_table
+from scalelab.cli.common import (
+    Co2Option,
+    JsonOption,
+    PriceOption,
+    batch_line,
+    err,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.core.errors import ConfigError, InfeasiblePlan
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_cluster, resolve_model
+from scalelab.core.site import Site
 from scalelab.core.specs import TrainWorkload
 from scalelab.core.units import parse_count, sequences_in_batch
 from scalelab.hw.scaleout import apply_topology
 from scalelab.plan.explain import describe_plan
 from scalelab.plan.hardware import HardwareChoice, choose_hardware
 from scalelab.plan.search import OBJECTIVES, RankedPlan, TrainSearch, search_train
+from scalelab.plan.search_dict import ranked_plan_dict
 from scalelab.report.fmt import gib, pct
 from scalelab.report.section import Table
 
@@ -49,18 +61,6 @@ def _workload(
         },
         "plan",
     )
-
-
-def _plan_json(p: RankedPlan) -> dict[str, Any]:
-    data = p.prediction.to_dict()
-    data.update(
-        rank=p.rank,
-        num_devices=p.num_devices,
-        time_s_per_token=p.time_s_per_token,
-        cost_usd_per_token=p.cost_usd_per_token,
-        energy_j_per_token=p.energy_j_per_token,
-    )
-    return data
 
 
 def plan_tables(r: TrainSearch) -> list[Table]:
@@ -162,6 +162,8 @@ def plan(
     require_fit: bool = typer.Option(
         False, "--require-fit", help="Exit 1 when no plan fits in memory."
     ),
+    price: str = PriceOption,
+    co2: float = Co2Option,
     as_json: bool = JsonOption,
 ) -> None:
     """Search dp/tp/pp/ep/cp, ZeRO, micro-batch, schedule, recompute (and precision) for the best training plan."""
@@ -173,27 +175,21 @@ def plan(
         raise ConfigError(f"--top must be >= 1, got {top}")
     m = resolve_model(model)
     wl = _workload(global_batch, batch_tokens, seq, train_tokens, fp8)
+    site = site_from_flags(price, co2)
+    if not as_json:
+        out.print(batch_line(wl))
+        if site.describe():
+            out.print(site.describe())
     if hardware:
-        _hardware(m, wl, hardware, objective, deadline_days, budget_usd, require_fit, as_json)
+        limits = (deadline_days, budget_usd)
+        _hardware(m, wl, hardware, objective, limits, site, require_fit, as_json)
         return
     if cluster is None:
         raise ConfigError("give --cluster (e.g. h800x2048) or --hardware any")
-    result = search_train(
-        m, apply_topology(resolve_cluster(cluster)), wl, objective, top=top, scale_down=scale_down
-    )
+    hw = apply_topology(site.cluster(resolve_cluster(cluster)))
+    result = search_train(m, hw, wl, objective, top=top, scale_down=scale_down)
     if as_json:
-        print_json(
-            {
-                "plans": [_plan_json(p) for p in result.plans],
-                "pareto": [_plan_json(p) for p in result.pareto],
-                "num_candidates": result.num_candidates,
-                "num_evaluated": result.num_evaluated,
-                "num_rejected_by_reason": result.num_rejected_by_reason,
-                "search_s": result.search_s,
-                "explanation": result.explanation,
-                "no_fit": result.no_fit_message,
-            }
-        )
+        print_json(result.to_dict())
     elif result.plans:
         for table in plan_tables(result):
             out.print(rich_table(table))
@@ -209,13 +205,13 @@ def _hardware(
     wl: TrainWorkload,
     hardware: str,
     objective: str,
-    deadline_days: float | None,
-    budget_usd: float | None,
+    limits: tuple[float | None, float | None],
+    site: Site,
     require_fit: bool,
     as_json: bool,
 ) -> None:
     h = choose_hardware(
-        m, wl, hardware, objective, deadline_days=deadline_days, budget_usd=budget_usd
+        m, wl, hardware, objective, deadline_days=limits[0], budget_usd=limits[1], site=site
     )
     if as_json:
         print_json(
@@ -225,7 +221,7 @@ def _hardware(
                 else {
                     "accelerator": h.answer.accelerator,
                     "num_devices": h.answer.num_devices,
-                    "plan": _plan_json(h.answer.best),
+                    "plan": ranked_plan_dict(h.answer.best),
                 },
                 "message": h.message,
                 "search_s": h.search_s,
