@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from scalelab.core.errors import ConfigError
 from scalelab.core.site import CO2_FLAG, PRICE_FLAG, Site
@@ -110,6 +111,13 @@ def batch_line(workload: TrainWorkload) -> str:
     )
 
 
+def examples(*commands: str) -> str:
+    """The Examples block of a command's --help (its typer epilog), one command per paragraph so
+    every typer version keeps them apart. tests/cli/test_help_examples.py runs each of them in a
+    scratch folder holding a copy of examples/, so they must work as written."""
+    return "Examples:\n\n" + "\n\n".join(escape(c) for c in commands)
+
+
 def require_lab() -> None:
     """Commands that run PyTorch call this first: a missing torch is one line, not a traceback."""
     try:
@@ -125,6 +133,7 @@ __all__ = [
     "PriceOption",
     "Co2Option",
     "batch_line",
+    "examples",
     "site_from_flags",
     "err",
     "out",
