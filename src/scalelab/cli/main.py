@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from scalelab.core.errors import ScalelabError
 
+
 def _flags_show_no_type() -> None:
     """typer's rich help (the versions that vendor click) prints a type after every option, flags
     too: `--json <bool>`. A flag takes no value, so it shows none, as click's plain help does.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import write_atomic
@@ -38,7 +38,7 @@ def _summary(model_id: str) -> dict[str, object]:
     }
 
 
-@model_app.command("list")
+@model_app.command("list", epilog=examples("scalelab model list", "scalelab model list --json"))
 def list_models(as_json: bool = JsonOption) -> None:
     """Every model in the catalog with its size."""
     rows = [_summary(i) for i in catalog.list_ids("models")]
@@ -65,7 +65,10 @@ def list_models(as_json: bool = JsonOption) -> None:
     )  # type: ignore[operator]
 
 
-@model_app.command("show")
+@model_app.command(
+    "show",
+    epilog=examples("scalelab model show gpt-oss-120b", "scalelab model show deepseek-v3 --json"),
+)
 def show(
     model: str = typer.Argument(..., help="Catalog id or model file."), as_json: bool = JsonOption
 ) -> None:
@@ -83,7 +86,13 @@ def show(
     out.print(rich_table(Table(m.name, ["field", "value"], rows)))
 
 
-@model_app.command("import")
+@model_app.command(
+    "import",
+    epilog=examples(
+        "scalelab model import examples/qwen3-30b-a3b-config.json --out qwen3-30b-a3b.toml",
+        "scalelab plan --model qwen3-30b-a3b.toml --cluster h100x64 --global-batch 1024 --seq 4096",
+    ),
+)
 def import_config(
     config: Path = typer.Argument(
         ..., help="A Hugging Face config.json (Llama, Qwen2, Mixtral, DeepSeek-V2/V3)."

@@ -12,6 +12,7 @@ from scalelab.cli.common import (
     PriceOption,
     batch_line,
     err,
+    examples,
     out,
     print_json,
     rich_table,
@@ -245,4 +246,14 @@ def _hardware(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plan")(plan)
+    app.command(
+        "plan",
+        epilog=examples(
+            "scalelab plan --model deepseek-v3 --cluster h800x2048 --global-batch 15360 "
+            "--seq 4096 --train-tokens 14.8T --fp8 --top 3",
+            "scalelab plan --model llama-3.1-70b --cluster h100x1024 --batch-tokens 16Mi "
+            "--seq 8192 --train-tokens 15T --objective cost --price-usd-per-hour 2.5",
+            "scalelab plan --model llama-3.1-8b --hardware h100,b200 --global-batch 512 "
+            "--seq 8192 --train-tokens 1T --deadline-days 30 --json",
+        ),
+    )(plan)

@@ -8,6 +8,7 @@ import typer
 from scalelab.cli.common import (
     JsonOption,
     PriceOption,
+    examples,
     out,
     print_json,
     rich_table,
@@ -110,4 +111,11 @@ def plan_serve_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plan-serve")(plan_serve_cmd)
+    app.command(
+        "plan-serve",
+        epilog=examples(
+            "scalelab plan-serve --model llama-3.1-70b --cluster h100x8 --ttft-ms 2000 --tpot-ms 50",
+            "scalelab plan-serve --model deepseek-v3 --cluster h800x64 --dtype fp8 --prompt 2048 "
+            "--output 512 --tpot-ms 100 --top 5 --json",
+        ),
+    )(plan_serve_cmd)

@@ -12,6 +12,7 @@ from scalelab.cli.common import (
     JsonOption,
     PriceOption,
     batch_line,
+    examples,
     out,
     print_json,
     rich_table,
@@ -99,11 +100,18 @@ def train_tables(p: TrainPrediction) -> list[Table]:
     return tables
 
 
-@predict_app.command("train")
+@predict_app.command(
+    "train",
+    epilog=examples(
+        "scalelab predict train examples/deepseek-v3-train.toml",
+        "scalelab predict train examples/llama3-405b-train.toml --co2-kg-per-kwh 0.05 "
+        "--price-usd-per-hour 2.5 --json",
+    ),
+)
 def train(
     scenario: Path = typer.Argument(
         ...,
-        help="Scenario TOML with [model], [hardware], [parallel], [workload] "
+        help="Scenario TOML with \\[model], \\[hardware], \\[parallel], \\[workload] "
         "tables (catalog ids or inline fields), as in a validation case.",
     ),
     hardware: str = typer.Option(

@@ -11,6 +11,7 @@ import typer
 from scalelab.cli.common import (
     JsonOption,
     PriceOption,
+    examples,
     out,
     print_json,
     rich_table,
@@ -47,8 +48,8 @@ def _with_targets(s: ServeScenario, ttft_ms: float | None, tpot_ms: float | None
 def infer(
     scenario: Path = typer.Argument(
         ...,
-        help="Scenario TOML: model, [hardware], [parallel] (vLLM/SGLang vocabulary: tp, dp, ep, "
-        "pp, replicas), [workload], optional [disaggregation] (prefill_devices, parallel).",
+        help="Scenario TOML: model, \\[hardware], \\[parallel] (vLLM/SGLang vocabulary: tp, dp, ep, "
+        "pp, replicas), \\[workload], optional \\[disaggregation] (prefill_devices, parallel).",
     ),
     ttft_ms: float = typer.Option(
         None, "--ttft-ms", help="TTFT target (ms) for choosing the prefill batch (default 2000)."
@@ -78,4 +79,10 @@ def register(app: typer.Typer) -> None:
     """Adds `infer` to the `predict` group that scalelab.cli.predict_cmd registers first."""
     from scalelab.cli.predict_cmd import predict_app
 
-    predict_app.command("infer")(infer)
+    predict_app.command(
+        "infer",
+        epilog=examples(
+            "scalelab predict infer examples/llama3-70b-serve.toml --tpot-ms 30",
+            "scalelab predict infer examples/deepseek-v3-serve.toml --json",
+        ),
+    )(infer)

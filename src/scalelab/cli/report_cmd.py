@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from scalelab.cli.common import err, out
+from scalelab.cli.common import err, examples, out
 from scalelab.core.io import write_atomic
 from scalelab.report.builder import build_report
 from scalelab.report.render import render_html, render_terminal
@@ -40,4 +40,10 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.command(
+        "report",
+        epilog=examples(
+            "scalelab report deepseek-v3 --out report.html",
+            "scalelab report llama-3.1-70b --out llama-70b.html",
+        ),
+    )(report)

@@ -9,6 +9,7 @@ from scalelab.cli.common import (
     Co2Option,
     JsonOption,
     PriceOption,
+    examples,
     out,
     print_json,
     rich_table,
@@ -137,4 +138,12 @@ def whatif_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("whatif")(whatif_cmd)
+    app.command(
+        "whatif",
+        epilog=examples(
+            "scalelab whatif deepseek-v3 --baseline h800x2048 --vs h200x2048,gb200x2048,photonic "
+            "--quick",
+            "scalelab whatif llama-3.1-70b --baseline h100x64 --vs b200x64,cim --phase infer "
+            "--price-usd-per-hour h100=2,b200=3.5",
+        ),
+    )(whatif_cmd)
