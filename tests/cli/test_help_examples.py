@@ -6,50 +6,20 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
-from pathlib import Path
 
 import pytest
-import typer.main
+from cli_tree import ALL_FLAGS, LEAVES, ROOT, SLOW_GROUPS, examples_of, path_id
 from rich.text import Text
 
-from scalelab.cli.main import app
-
-ROOT = Path(__file__).resolve().parents[2]
 FLAG_RE = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9]")
-# Groups whose examples train networks or run the whole report: they still run, marked slow.
-SLOW_GROUPS = {"report", "train", "calibrate", "diagnose", "data", "compress", "whatif"}
 
 
-def _leaves(command=None, path=()):
-    command = command or typer.main.get_command(app)
-    subs = getattr(command, "commands", None)
-    if not subs:
-        return [(path, command)]
-    return [leaf for name, sub in subs.items() for leaf in _leaves(sub, (*path, name))]
-
-
-LEAVES = _leaves()
-ALL_FLAGS = {o for _, c in LEAVES for p in c.params for o in getattr(p, "opts", []) if o[:2] == "--"}
-
-
-def _examples(command) -> list[str]:
-    text = (command.epilog or "").replace("\\[", "[")
-    if "Examples:" not in text:
-        return []
-    block = text.split("Examples:", 1)[1]
-    return [line.strip() for line in block.splitlines() if line.strip().startswith("scalelab ")]
-
-
-def _id(path: tuple[str, ...]) -> str:
-    return " ".join(path)
-
-
-@pytest.mark.parametrize(("path", "command"), LEAVES, ids=[_id(p) for p, _ in LEAVES])
+@pytest.mark.parametrize(("path", "command"), LEAVES, ids=[path_id(p) for p, _ in LEAVES])
 def test_every_command_has_examples_that_call_it(path, command):
-    lines = _examples(command)
-    assert lines, f"scalelab {_id(path)} --help has no Examples block (cli.common.examples)"
-    own = [line for line in lines if (line + " ").startswith(f"scalelab {_id(path)} ")]
-    assert own, f"no example of scalelab {_id(path)} calls it: {lines}"
+    lines = examples_of(command)
+    assert lines, f"scalelab {path_id(path)} --help has no Examples block (cli.common.examples)"
+    own = [line for line in lines if (line + " ").startswith(f"scalelab {path_id(path)} ")]
+    assert own, f"no example of scalelab {path_id(path)} calls it: {lines}"
 
 
 def _help_texts(command) -> list[str]:
@@ -57,7 +27,7 @@ def _help_texts(command) -> list[str]:
     return texts + [getattr(p, "help", None) or "" for p in command.params]
 
 
-@pytest.mark.parametrize(("path", "command"), LEAVES, ids=[_id(p) for p, _ in LEAVES])
+@pytest.mark.parametrize(("path", "command"), LEAVES, ids=[path_id(p) for p, _ in LEAVES])
 def test_help_shows_flags_as_flags_and_keeps_table_names(cli, monkeypatch, path, command):
     for raw in _help_texts(command):
         # rich markup must not swallow "[model]" and the like: write them "\\[model]"
@@ -77,7 +47,7 @@ def test_no_phantom_flags_in_help_texts_and_catalog_notes():
     for path, command in LEAVES:
         for raw in _help_texts(command):
             for flag in FLAG_RE.findall(raw):
-                mentioned.setdefault(flag, f"scalelab {_id(path)} --help")
+                mentioned.setdefault(flag, f"scalelab {path_id(path)} --help")
     for toml in sorted((ROOT / "src" / "scalelab" / "catalog").rglob("*.toml")):
         for flag in FLAG_RE.findall(toml.read_text()):
             mentioned.setdefault(flag, str(toml.relative_to(ROOT)))
@@ -120,7 +90,7 @@ def _group_examples(group: str) -> list[str]:
     lines: list[str] = []
     for path, command in LEAVES:
         if path[0] == group:
-            lines += [line for line in _examples(command) if line not in lines]
+            lines += [line for line in examples_of(command) if line not in lines]
     return lines
 
 
@@ -131,7 +101,7 @@ def _group_examples(group: str) -> list[str]:
 def test_every_example_runs_as_written(cli, tmp_path, monkeypatch, group):
     """A group's examples in the order --help lists them, in one scratch folder holding a copy
     of examples/ (later examples may use what earlier ones wrote, as a user would)."""
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("runs"))
     monkeypatch.chdir(tmp_path)
     for line in _group_examples(group):
         code, out, err = cli(*shlex.split(line)[1:])

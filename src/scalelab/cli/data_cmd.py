@@ -414,7 +414,7 @@ def register(app: typer.Typer) -> None:
         "audit",
         epilog=examples(
             "scalelab data audit --dataset debates --group-col speaker",
-            "scalelab data audit tweets-eda.csv --json",
+            "scalelab data audit --dataset tweets --json",
         ),
     )(audit)
     data_app.command(
