@@ -22,6 +22,10 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             props[k] = _merge(props[k], v) if k in props else v
         req = sorted(set(a.get("required", [])) & set(b.get("required", [])))
         return {**a, "properties": props, "required": req}
+    if a.get("type") == "array" and b.get("type") == "array":
+        if "items" in a and "items" in b:
+            return {"type": "array", "items": _merge(a["items"], b["items"])}
+        return a if "items" in a else b
     types = sorted({*_types(a), *_types(b)})
     return {"type": types if len(types) > 1 else types[0]}
 

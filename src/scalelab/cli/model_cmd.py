@@ -9,7 +9,8 @@ import typer
 from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError
-from scalelab.core.io import write_atomic
+from scalelab.core.hf_import import import_notes
+from scalelab.core.io import read_mapping, write_atomic
 from scalelab.core.scenario import model_from_file, resolve_model
 from scalelab.perf.model.flops import train_flops_per_token
 from scalelab.perf.model.footprint import kv_cache_bytes_per_token
@@ -95,7 +96,9 @@ def show(
 )
 def import_config(
     config: Path = typer.Argument(
-        ..., help="A Hugging Face config.json (Llama, Qwen2, Mixtral, DeepSeek-V2/V3)."
+        ...,
+        help="A Hugging Face config.json: Llama 2/3/4, Mistral, Mixtral, Qwen2, Qwen3 (dense, "
+        "MoE), gpt-oss, DeepSeek-V2/V3.",
     ),
     out_path: Path = typer.Option(None, "--out", help="Write the ModelSpec as TOML here."),
     as_json: bool = JsonOption,
@@ -105,10 +108,11 @@ def import_config(
         raise ConfigError(f"{config}: expected a config.json file")
     m = model_from_file(config)
     fields = {k: v for k, v in m.model_dump().items() if v is not None}
+    notes = import_notes(read_mapping(config))
     if out_path:
         write_atomic(out_path, _to_toml(fields))
     if as_json:
-        print_json(fields)
+        print_json({"spec": fields, "notes": notes})
     else:
         out.print(
             rich_table(
@@ -116,6 +120,7 @@ def import_config(
                     f"Imported from {config}",
                     ["field", "value"],
                     [[k, str(v)] for k, v in fields.items()],
+                    note="\n".join(f"not modeled: {n}" for n in notes),
                 )
             )
         )

@@ -82,7 +82,9 @@ def _baseline_table(p: Placement) -> Table:
 def place(
     model: str = typer.Argument(..., help="Model catalog id or model file."),
     devices: Path = typer.Option(
-        ..., "--devices", help="Devices TOML: \\[\\[devices]], \\[\\[links]], optional \\[pins] tables."
+        ...,
+        "--devices",
+        help="Devices TOML: \\[\\[devices]], \\[\\[links]], optional \\[pins] tables.",
     ),
     phase: str = typer.Option(
         "decode", "--phase", help="decode (one token per sequence) or prefill."
