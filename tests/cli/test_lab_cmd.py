@@ -100,6 +100,8 @@ def test_train_table_output_on_a_user_file(cli, tmp_path):
         ("\n[optim]\nlearning_rate = 1.0\n", ["optim.learning_rate", "unknown field"]),
         ('\n[data]\npath = "missing.txt"\n', ["data.path", "missing.txt"]),
         ("\n[data]\nval_frac = 0.0002\n", ["run.toml", "seq_len"]),
+        ("\n[optim]\nlr = nan\n", ["run.toml", "optim.lr", "finite"]),
+        ("\n[optim]\nlr = inf\n", ["run.toml", "optim.lr", "finite"]),
     ],
 )
 def test_bad_run_files_are_one_line_errors(cli, tmp_path, extra, needles):
@@ -159,3 +161,54 @@ def test_help_works_and_train_explains_without_torch(tmp_path):
     train = subprocess.run([sys.executable, "-c", script, "train", str(_run_file(tmp_path))],
                            capture_output=True, text=True, timeout=120)  # fmt: skip
     _one_line_error(train.returncode, train.stderr, "'lab' extra")
+
+
+def test_divergence_is_one_line_error(cli, tmp_path):
+    code, _, err = cli("train", str(_run_file(tmp_path, RUN + "\n[optim]\nlr = 1e30\n")))
+    _one_line_error(code, err, "training diverged", "no checkpoint was written", "optim.lr")
+    assert not (tmp_path / "out" / "checkpoints").exists()
+
+
+def test_every_damaged_checkpoint_file_is_one_line_error(cli, tmp_path):
+    import shutil
+
+    run = _run_file(tmp_path)
+    assert cli("train", str(run), "--stop-after", "2")[0] == 0
+    ckpt = tmp_path / "out" / "checkpoints" / "step_00000002"
+    pristine = tmp_path / "pristine"
+    shutil.copytree(ckpt, pristine)
+    for f in sorted(pristine.iterdir()):
+        shutil.rmtree(ckpt)
+        shutil.copytree(pristine, ckpt)
+        data = bytearray((ckpt / f.name).read_bytes())
+        data[len(data) // 2] ^= 0x01
+        (ckpt / f.name).write_bytes(bytes(data))
+        code, _, err = cli("train", str(run), "--resume")
+        _one_line_error(code, err, "step_00000002")
+    shutil.rmtree(ckpt)
+    shutil.copytree(pristine, ckpt)
+    assert cli("train", str(run), "--resume")[0] == 0  # undamaged, it resumes
+
+
+def test_resume_tolerates_a_metrics_row_cut_off_by_a_kill(cli, tmp_path):
+    run = _run_file(tmp_path)
+    assert cli("train", str(run), "--stop-after", "2")[0] == 0
+    metrics = tmp_path / "out" / "metrics.csv"
+    metrics.write_text(metrics.read_text() + "3,train/lo")
+    code, _, err = cli("train", str(run), "--resume")
+    assert code == 0, err
+    assert "train/lo\n" not in metrics.read_text() and metrics.read_text().endswith("\n")
+
+
+def test_out_flag_to_a_file_in_place_of_a_folder_is_one_line_error(cli, tmp_path):
+    (tmp_path / "taken").write_text("x")
+    code, _, err = cli("train", str(_run_file(tmp_path)), "--out", str(tmp_path / "taken"))
+    _one_line_error(code, err, "taken")
+
+
+@pytest.mark.parametrize(
+    "flags", [["--nproc", "100000"], ["--nproc", "2", "--max-restarts", "1000"]]
+)
+def test_process_counts_are_bounded(cli, tmp_path, flags):
+    code, _, err = cli("train", str(_run_file(tmp_path, RUN + "\n[parallel]\n")), *flags)
+    _one_line_error(code, err, flags[-2])

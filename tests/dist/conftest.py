@@ -41,3 +41,4 @@ def tiny_run(out_dir: Path | None = None, **tables: dict[str, Any]) -> dict[str,
 @pytest.fixture(scope="session")
 def make_run():
     return tiny_run
+

@@ -1,5 +1,6 @@
-"""Kill one rank with SIGKILL mid-run under `torchrun --max-restarts 1`: the job restarts from
-the last distributed checkpoint and ends with exactly the weights of an uninterrupted run."""
+"""Kill one rank with SIGKILL mid-run under `scalelab train --nproc 2 --max-restarts 1` and under
+`torchrun --max-restarts 1`: the job restarts from the last distributed checkpoint and ends with
+exactly the weights of an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 
 import pytest
 import torch
@@ -16,6 +18,8 @@ from scalelab.lab.models.transformer import Transformer, TransformerConfig
 from scalelab.lab.parallel.dcp import latest_checkpoint, load_full_model
 from scalelab.lab.parallel.launch import torchrun_command
 from scalelab.lab.parallel.train_dist import FAULT_ENV, SUMMARY, spawn_training
+
+from dist_cli import CLI
 
 pytestmark = [pytest.mark.dist, pytest.mark.slow]
 
@@ -40,28 +44,44 @@ def _run_job(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
     return proc.returncode, stderr
 
 
-def test_sigkill_one_rank_restarts_from_checkpoint_with_identical_weights(make_run, tmp_path):
-    train = {"steps": 8, "checkpoint_every": 2}
-    faulty = make_run(tmp_path / "faulty", train=train, parallel={"dp": 2})
+TRAIN = {"steps": 8, "checkpoint_every": 2}
+
+
+@pytest.fixture(scope="module")
+def clean_weights(make_run, tmp_path_factory) -> dict[str, torch.Tensor]:
+    """The final weights of the same job run without a fault."""
+    out = tmp_path_factory.mktemp("clean")
+    clean = make_run(out / "run", train=TRAIN, parallel={"dp": 2})
+    spawn_training(clean, 2)
+    weights = _final_weights(clean, out / "run")
+    initial = Transformer(TransformerConfig(**clean["model"])).state_dict()
+    assert not torch.equal(initial["blocks.0.attn.q.weight"], weights["blocks.0.attn.q.weight"])
+    return weights
+
+
+def _command(launcher: str, run_file: str) -> list[str]:
+    if launcher == "torchrun":  # what the README shows for several machines
+        return torchrun_command(run_file, 2, max_restarts=1)
+    return [sys.executable, "-c", CLI, "train", run_file, "--nproc", "2", "--max-restarts", "1"]
+
+
+# The same machine and thread count on both sides (one thread per worker), so the restarted
+# job's weights are bit-identical to the clean one's: a determinism check, not a cross-CPU one.
+@pytest.mark.parametrize("launcher", ["scalelab", "torchrun"])
+def test_sigkill_one_rank_restarts_from_checkpoint_with_identical_weights(
+    make_run, tmp_path, clean_weights, launcher
+):
+    faulty = make_run(tmp_path / "faulty", train=TRAIN, parallel={"dp": 2})
     run_file = tmp_path / "run.toml"
     run_file.write_text(dumps_toml(faulty))
     marker = tmp_path / "killed-once"
     env = {**os.environ, FAULT_ENV: f"1:5:{marker}", "OMP_NUM_THREADS": "1"}
-    cmd = torchrun_command(str(run_file), 2, max_restarts=1)
-    code, stderr = _run_job(cmd, env)
+    code, stderr = _run_job(_command(launcher, str(run_file)), env)
     assert code == 0, stderr[-12000:]
     assert marker.exists(), "rank 1 was never killed"
     summary = json.loads((tmp_path / "faulty" / SUMMARY).read_text())
     assert summary["start_step"] == 4  # the restarted job resumed at the step-4 checkpoint
-
-    clean = make_run(tmp_path / "clean", train=train, parallel={"dp": 2})
-    spawn_training(clean, 2)
-    got, want = (
-        _final_weights(faulty, tmp_path / "faulty"),
-        _final_weights(clean, tmp_path / "clean"),
-    )
-    assert got.keys() == want.keys()
-    for name in want:
-        assert torch.equal(got[name], want[name]), name
-    initial = Transformer(TransformerConfig(**clean["model"])).state_dict()
-    assert not torch.equal(initial["blocks.0.attn.q.weight"], want["blocks.0.attn.q.weight"])
+    got = _final_weights(faulty, tmp_path / "faulty")
+    assert got.keys() == clean_weights.keys()
+    for name in clean_weights:
+        assert torch.equal(got[name], clean_weights[name]), name

@@ -90,7 +90,9 @@ def test_other_model_shape_is_an_error(tmp_path):
 
 def test_manifest_lists_every_file(tmp_path):
     *_, path = _save(tmp_path)
-    files = json.loads((path / "manifest.json").read_text())["files"]
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["kind"] == "single-process" and manifest["step"] == 7
+    files = manifest["files"]
     expected = {
         "model.safetensors",
         "optimizer.safetensors",
@@ -99,3 +101,82 @@ def test_manifest_lists_every_file(tmp_path):
         "trainer.json",
     }
     assert set(files) == expected
+
+
+FILE_KINDS = [
+    "model.safetensors",
+    "optimizer.safetensors",
+    "rng.safetensors",
+    "optimizer.json",
+    "trainer.json",
+]
+
+
+@pytest.mark.parametrize("name", FILE_KINDS)
+def test_one_flipped_byte_in_any_file_is_one_line_error(tmp_path, name):
+    *_, path = _save(tmp_path)
+    f = path / name
+    data = bytearray(f.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    f.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=f"{name} is corrupted") as info:
+        load_checkpoint(path, *_trained())
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (lambda p: (p / "rng.safetensors").unlink(), "rng.safetensors is missing"),
+        (lambda p: (p / "stray.safetensors").write_bytes(b"x"), "not listed"),
+        (lambda p: (p / "manifest.json").write_text("{"), "unreadable manifest.json"),
+        (lambda p: (p / "manifest.json").write_text('{"files": {}}'), "not a scalelab"),
+        (lambda p: _flip_hash(p / "manifest.json"), "is corrupted"),
+        (lambda p: _flip(p / "manifest.json", 15), "not a scalelab-checkpoint"),
+    ],
+)
+def test_damaged_folder_or_manifest_is_one_line_error(tmp_path, damage, needle):
+    *_, path = _save(tmp_path)
+    damage(path)
+    with pytest.raises(CheckpointError, match=needle) as info:
+        load_checkpoint(path, *_trained())
+    assert "\n" not in str(info.value)
+
+
+def _flip_hash(f):
+    text = f.read_text()
+    at = text.index('"sha256": "') + len('"sha256": "')
+    f.write_text(text[:at] + ("1" if text[at] == "0" else "0") + text[at + 1 :])
+
+
+def _flip(f, at):
+    data = bytearray(f.read_bytes())
+    data[at] ^= 0x01
+    f.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("pointer", ["../../etc", "step_1", "step_00000007/../x"])
+def test_latest_must_name_a_step_folder(tmp_path, pointer):
+    _save(tmp_path)
+    (tmp_path / "latest").write_text(pointer)
+    with pytest.raises(CheckpointError, match="expected a name like"):
+        latest_checkpoint(tmp_path)
+
+
+def test_latest_moves_only_after_a_verified_write(tmp_path, monkeypatch):
+    import scalelab.lab.checkpoint as ckpt
+
+    _, _, rng, first = _save(tmp_path, step=2)
+    real = ckpt.write_manifest
+
+    def manifest_then_bit_rot(folder, step, kind):
+        out = real(folder, step, kind)
+        _flip(folder / "model.safetensors", 100)  # damaged between hashing and publishing
+        return out
+
+    monkeypatch.setattr(ckpt, "write_manifest", manifest_then_bit_rot)
+    model, opt = _trained()
+    with pytest.raises(CheckpointError, match="corrupted"):
+        save_checkpoint(tmp_path, 4, model, opt, rng, {})
+    assert latest_checkpoint(tmp_path) == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "step_00000002"]

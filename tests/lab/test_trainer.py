@@ -130,3 +130,38 @@ def test_crash_after_a_checkpoint_resumes_exactly_and_drops_stale_rows(tiny_run)
     assert read_metrics(cfg.output.dir / "metrics.csv") == read_metrics(
         whole.out_dir / "metrics.csv"
     )
+
+
+def test_divergence_stops_before_a_checkpoint_and_keeps_the_last_good_one(tiny_run):
+    from scalelab.lab.trainer import DivergenceError
+
+    path = tiny_run(8, "nan", extra="")
+    good = load_run_config(path, {"train": {"checkpoint_every": 2}})
+    train_language_model(good, stop_after=2)
+    ckpts = good.output.dir / "checkpoints"
+    assert (ckpts / "latest").read_text() == "step_00000002"
+    blown = load_run_config(path, {"train": {"checkpoint_every": 2}, "optim": {"lr": 1e30}})
+    with pytest.raises(DivergenceError, match="diverged") as info:
+        train_language_model(blown, resume=True)
+    message = str(info.value)
+    assert "\n" not in message and "step_00000002 stays the latest" in message
+    assert (ckpts / "latest").read_text() == "step_00000002"
+    assert sorted(p.name for p in ckpts.iterdir()) == ["latest", "step_00000002"]
+
+
+def test_divergence_from_the_first_step_writes_no_checkpoint(tiny_run):
+    from scalelab.lab.trainer import DivergenceError
+
+    cfg = load_run_config(tiny_run(6, "nan0"), {"optim": {"lr": 1e30}})
+    with pytest.raises(DivergenceError, match="no checkpoint was written"):
+        train_language_model(cfg)
+    assert not (cfg.output.dir / "checkpoints").exists()
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tiny_run):
+    from scalelab.lab.runlock import RunLock
+
+    cfg = load_run_config(tiny_run(2, "locked"))
+    with RunLock(cfg.output.dir), pytest.raises(ConfigError, match="in use by another"):
+        train_language_model(cfg)
+    train_language_model(cfg)  # released: the run goes ahead

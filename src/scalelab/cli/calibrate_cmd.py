@@ -1,5 +1,5 @@
 """`scalelab calibrate`: measure this machine and write a hardware profile the analytic model reads;
-and `scalelab train RUN.toml --nproc N`: torchrun, then measured vs predicted step time.
+and `scalelab train RUN.toml --nproc N`: local workers, then measured vs predicted step time.
 
 torch is imported inside the command only, so `scalelab --help` works without the lab extra.
 """
@@ -136,14 +136,13 @@ def train_distributed(
     hardware: Path | None = None,
     as_json: bool = False,
 ) -> None:
-    """`scalelab train RUN.toml --nproc N`: torchrun on this machine, then the measured step time
-    next to the analytic prediction for the same model, plan and calibrated profile."""
+    """`scalelab train RUN.toml --nproc N`: N local workers (`lab/parallel/local.py`), then the
+    measured step time next to the analytic prediction for the same model, plan and profile."""
     import json
 
-    from scalelab.core.errors import ScalelabError
     from scalelab.lab.parallel.config import load_dist_run
     from scalelab.lab.parallel.dims import ParallelDims
-    from scalelab.lab.parallel.launch import run_torchrun, torchrun_command
+    from scalelab.lab.parallel.local import run_local
     from scalelab.lab.parallel.train_dist import SUMMARY
 
     run = load_dist_run(run_file, overrides)
@@ -155,11 +154,7 @@ def train_distributed(
     extra += ["--out", str(run.out_dir)]
     if "train" in overrides:
         extra += ["--steps", str(run.run.train.steps)]
-    code = run_torchrun(
-        torchrun_command(str(run_file), nproc, max_restarts=max_restarts, extra_args=extra)
-    )
-    if code:
-        raise ScalelabError(f"torchrun exited with code {code}; the workers' messages are above")
+    run_local([str(run_file), *extra], nproc, max_restarts)  # one-line ScalelabError on failure
     summary = json.loads((run.out_dir / SUMMARY).read_text())
     comparison = _compare(run, summary, nproc, hardware) if hardware is not None else None
     if as_json:

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from scalelab.cli.common import JsonOption, err, examples, out, print_json, require_lab, rich_table
-from scalelab.core.errors import ConfigError
+from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.io import build, read_mapping, write_atomic
 from scalelab.report.section import Table
 from scalelab.report.sections.training_dynamics import overfitting_table
@@ -110,13 +110,15 @@ def train(
         None,
         "--nproc",
         min=1,
-        help="Train on N local processes under RUN.toml's \\[parallel] plan (torchrun); "
+        max=256,
+        help="Train on N local processes (at most 256) under RUN.toml's \\[parallel] plan; "
         "see docs/distributed.md.",
     ),
     max_restarts: int = typer.Option(
         0,
         "--max-restarts",
         min=0,
+        max=100,
         help="With --nproc: restart from the last checkpoint on failure.",
     ),
     hardware: Path = typer.Option(
@@ -154,6 +156,10 @@ def train(
             )
         except ConfigError as exc:  # data and shape problems surface here: name the run file
             raise ConfigError(f"{run_file}: {exc}") from None
+        except KeyboardInterrupt:
+            raise ScalelabError(
+                f"{run_file}: interrupted; --resume continues from the last checkpoint"
+            ) from None
     if as_json:
         print_json(result.to_dict())
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import tomli_w
 import typer
 
 from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
@@ -127,15 +128,8 @@ def import_config(
 
 
 def _to_toml(fields: dict[str, object]) -> str:
-    lines = []
-    for k, v in fields.items():
-        if isinstance(v, bool):
-            lines.append(f"{k} = {'true' if v else 'false'}")
-        elif isinstance(v, int | float):
-            lines.append(f"{k} = {v}")
-        else:
-            lines.append(f'{k} = "{v}"')
-    return "\n".join(lines) + "\n"
+    """TOML through a real writer: a quote or newline in a name stays inside its string."""
+    return tomli_w.dumps(fields)
 
 
 def register(app: typer.Typer) -> None:

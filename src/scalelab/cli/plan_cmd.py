@@ -25,7 +25,7 @@ from scalelab.core.site import Site
 from scalelab.core.specs import TrainWorkload
 from scalelab.core.units import parse_count, sequences_in_batch
 from scalelab.hw.scaleout import apply_topology
-from scalelab.plan.explain import describe_plan
+from scalelab.plan.explain import describe_plan, near_memory_limit
 from scalelab.plan.hardware import HardwareChoice, choose_hardware
 from scalelab.plan.search import OBJECTIVES, RankedPlan, TrainSearch, search_train
 from scalelab.plan.search_dict import ranked_plan_dict
@@ -71,12 +71,14 @@ def plan_tables(r: TrainSearch) -> list[Table]:
         q = p.prediction
         run = f"{q.run_time_s / 86400:,.1f}" if q.run_time_s else "-"
         cost = f"{q.cost_usd / 1e6:,.2f}" if q.cost_usd else "-"
+        same = f" (+{p.num_equivalent:,} equivalent)" if p.num_equivalent else ""
+        near = " (near limit)" if near_memory_limit(p) else ""
         return [
             str(p.rank),
-            describe_plan(q.plan, p.num_devices),
+            describe_plan(q.plan, p.num_devices) + same,
             f"{q.step_time_s:,.2f}",
             pct(q.mfu),
-            gib(q.memory_per_device_bytes),
+            gib(q.memory_per_device_bytes) + near,
             run,
             cost,
         ]
@@ -120,7 +122,12 @@ def hardware_table(h: HardwareChoice) -> Table:
             "meets limits",
         ],
         rows,
-        note=h.message,
+        note=h.message
+        + (
+            f"\n{len(h.skipped)} cluster sizes cannot be built: " + "; ".join(h.skipped[:3])
+            if h.skipped
+            else ""
+        ),
     )
 
 
@@ -226,6 +233,7 @@ def _hardware(
                 },
                 "message": h.message,
                 "search_s": h.search_s,
+                "skipped": h.skipped,
                 "options": [
                     {
                         "accelerator": o.accelerator,

@@ -1,11 +1,17 @@
-"""Reading user files (TOML, JSON, YAML) and turning pydantic errors into one-line ConfigErrors."""
+"""Reading user files (TOML, JSON, YAML), turning pydantic errors into one-line ConfigErrors, and
+writing outputs atomically (temp file + rename, cleaned up on every exit path)."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import signal
 import tempfile
+import threading
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,18 +65,91 @@ def build(model: type[M], data: dict[str, Any], where: str) -> M:
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> None:
-    """Write to a temp file in the same folder, then rename: a reader never sees half a file."""
+    """Write to a temp file in the same folder, then rename: a reader never sees half a file.
+
+    The temp file is removed on every way out (error, Ctrl-C, SIGTERM/SIGHUP while writing);
+    one left by a SIGKILLed writer is removed by the next write to the same path. A path that
+    is a folder, or a folder that cannot be written, is a one-line ConfigError."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory; give a file name")
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with _signals_raise():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(path)
+            fd, tmp = tempfile.mkstemp(
+                dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot write ({_reason(exc, path)})") from None
+        try:
+            _write_and_rename(fd, tmp, raw, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise ConfigError(f"{path}: cannot write ({_reason(exc, path)})") from None
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _reason(exc: OSError, path: Path) -> str:
+    """strerror and the path it concerns (the folder, rather than our temp file's name)."""
+    where = exc.filename
+    if where and Path(str(where)).name.startswith(f".{path.name}."):
+        where = path.parent
+    return f"{exc.strerror or type(exc).__name__}" + (f": {where}" if where else "")
+
+
+def _write_and_rename(fd: int, tmp: str, raw: bytes, path: Path) -> None:
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(raw)
+        fh.flush()
+        os.fsync(fh.fileno())
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual mode
+    os.replace(tmp, path)
+
+
+class _Terminated(BaseException):
+    """A termination signal arrived while a temp file existed (converted to SystemExit)."""
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn SIGTERM/SIGHUP into an exception for the duration, so `except` cleans up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated(signum)
+
+    sigs = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, handler) for s in sigs}
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        yield
+    except _Terminated as exc:
+        raise SystemExit(128 + int(exc.args[0])) from None
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete `.NAME.PID.*.tmp` siblings whose writer process no longer exists."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True

@@ -1,13 +1,13 @@
 """Checkpoints a run can resume from bit-exactly: weights, optimizer and RNG state, written atomically.
 
 Layout: DIR/step_00000100/{model,optimizer,rng}.safetensors + optimizer.json + trainer.json +
-manifest.json (sha256 and size of every file, written last), and DIR/latest naming the newest.
-Nothing is pickled; a checkpoint that fails verification raises CheckpointError, never restarts.
+manifest.json (sha256 and size of every file, written last; `lab/manifest.py`), and DIR/latest
+naming the newest, moved only after the new folder verified. Nothing is pickled; a checkpoint
+that fails verification raises CheckpointError, never restarts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,18 +20,21 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from scalelab.core.errors import CheckpointError
-from scalelab.core.io import write_atomic
+from scalelab.lab.manifest import (
+    LATEST,
+    MANIFEST,
+    latest_checkpoint,
+    publish,
+    remove_stale_temps,
+    step_dir_name,
+    write_manifest,
+)
+from scalelab.lab.manifest import verify_checkpoint as verify_manifest
 
-MANIFEST = "manifest.json"
-LATEST = "latest"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+__all__ = ["LATEST", "MANIFEST", "latest_checkpoint", "load_checkpoint", "save_checkpoint"]
+KIND = "single-process"
+# What a damaged or crafted file can make the loaders raise (never BaseException-only errors).
+LOAD_ERRORS = (SafetensorError, ValueError, KeyError, TypeError, IndexError, RuntimeError, OSError)
 
 
 def split_optimizer_state(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -87,61 +90,29 @@ def save_checkpoint(
     rng: dict[str, torch.Tensor],
     trainer_state: dict[str, Any],
 ) -> Path:
-    """Write step `step` into a temp folder, verify nothing, rename it into place, then point `latest`."""
+    """Write step `step` into a temp folder with its manifest, verify it, rename it into place,
+    then point `latest` at it (a crash at any point leaves the previous checkpoint as latest)."""
     root.mkdir(parents=True, exist_ok=True)
-    final = root / f"step_{step:08d}"
-    tmp = root / f".{final.name}.tmp-{os.getpid()}"
+    remove_stale_temps(root)  # a killed writer's; the run lock keeps live writers out
+    tmp = root / f".{step_dir_name(step)}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    opt_tensors, opt_meta = split_optimizer_state(optimizer.state_dict())
-    save_file(_model_tensors(model), str(tmp / "model.safetensors"))
-    save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
-    save_file({k: v.contiguous() for k, v in rng.items()}, str(tmp / "rng.safetensors"))
-    (tmp / "optimizer.json").write_text(json.dumps(opt_meta))
-    (tmp / "trainer.json").write_text(json.dumps({**trainer_state, "step": step}))
-    files = sorted(p.name for p in tmp.iterdir())
-    manifest = {
-        f: {"sha256": _sha256(tmp / f), "size_bytes": (tmp / f).stat().st_size} for f in files
-    }
-    write_atomic(tmp / MANIFEST, json.dumps({"step": step, "files": manifest}, indent=1))
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    write_atomic(root / LATEST, final.name)
-    return final
-
-
-def latest_checkpoint(root: Path) -> Path | None:
-    """The folder `latest` names, or None when `root` holds no checkpoint at all."""
-    pointer = root / LATEST
-    if not pointer.exists():
-        return None
-    path = root / pointer.read_text().strip()
-    if not path.is_dir():
-        raise CheckpointError(f"{pointer} names {path.name}, which does not exist")
-    return path
+    try:
+        opt_tensors, opt_meta = split_optimizer_state(optimizer.state_dict())
+        save_file(_model_tensors(model), str(tmp / "model.safetensors"))
+        save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
+        save_file({k: v.contiguous() for k, v in rng.items()}, str(tmp / "rng.safetensors"))
+        (tmp / "optimizer.json").write_text(json.dumps(opt_meta))
+        (tmp / "trainer.json").write_text(json.dumps({**trainer_state, "step": step}))
+        write_manifest(tmp, step, KIND)
+        return publish(root, tmp, step, KIND)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def verify_checkpoint(path: Path) -> dict[str, Any]:
-    """Check every file against the manifest; returns the manifest."""
-    try:
-        manifest = json.loads((path / MANIFEST).read_text())
-        files = manifest["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise CheckpointError(
-            f"{path}: missing or unreadable {MANIFEST}; checkpoint is incomplete"
-        ) from None
-    for name, info in files.items():
-        f = path / name
-        if not f.is_file():
-            raise CheckpointError(f"{path}: {name} is missing")
-        if f.stat().st_size != info["size_bytes"]:
-            raise CheckpointError(
-                f"{path}: {name} is truncated or padded ({f.stat().st_size} bytes, expected {info['size_bytes']})"
-            )
-        if _sha256(f) != info["sha256"]:
-            raise CheckpointError(f"{path}: {name} is corrupted (sha256 mismatch)")
-    return manifest
+    """Check every file of a single-process checkpoint against its manifest; returns it."""
+    return verify_manifest(path, KIND)
 
 
 def load_checkpoint(
@@ -163,6 +134,12 @@ def load_checkpoint(
         optimizer.load_state_dict(opt_state)
         rng = load_file(str(path / "rng.safetensors"))
         trainer_state = json.loads((path / "trainer.json").read_text())
-    except (SafetensorError, ValueError, KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: cannot be loaded: {str(exc).splitlines()[0]}") from None
+    except LOAD_ERRORS as exc:
+        raise CheckpointError(f"{path}: cannot be loaded: {first_line(exc)}") from None
     return rng, trainer_state
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__

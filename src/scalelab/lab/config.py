@@ -19,7 +19,7 @@ from scalelab.lab.trainer import TrainConfig
 class DataConfig(BaseModel):
     """A built-in corpus by name, or any text file (read as bytes); the tail is validation."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     corpus: str | None = None
     path: Path | None = None
@@ -35,7 +35,7 @@ class DataConfig(BaseModel):
 class OutputConfig(BaseModel):
     """Where the run writes, and the text sample printed at the end."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     dir: Path = Path("runs/lm")
     tensorboard: bool = True
@@ -48,7 +48,7 @@ class OutputConfig(BaseModel):
 class RunConfig(BaseModel):
     """Everything `scalelab train` needs; every table is optional and has defaults."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     model: TransformerConfig = TransformerConfig()
     data: DataConfig = DataConfig()

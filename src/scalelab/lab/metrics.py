@@ -1,4 +1,8 @@
-"""Run metrics to CSV (long format: step,name,value) and, optionally, TensorBoard event files."""
+"""Run metrics to CSV (long format: step,name,value) and, optionally, TensorBoard event files.
+
+Rows are flushed at every logged step, so a killed run keeps all it logged; a last row cut off
+mid-write (the process died inside it) is dropped when the file is read back.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from scalelab.core.errors import ConfigError
 from scalelab.core.io import write_atomic
 
 COLUMNS = ["step", "name", "value"]
@@ -35,10 +40,12 @@ class MetricsWriter:
             self._tb = SummaryWriter(log_dir=str(out_dir / "tensorboard"), purge_step=purge)
 
     def log(self, step: int, values: dict[str, float]) -> None:
+        """Append one step's values and flush them to the OS (readable while training runs)."""
         for name, value in values.items():
             self._csv.writerow([step, name, repr(float(value))])
             if self._tb is not None and math.isfinite(value):
                 self._tb.add_scalar(name, value, step)
+        self._fh.flush()
 
     def flush(self) -> None:
         self._fh.flush()
@@ -60,9 +67,21 @@ def _truncate_after(path: Path, step: int) -> None:
 
 
 def read_metrics(path: Path) -> list[tuple[int, str, float]]:
-    """All rows of a metrics.csv as (step, name, value)."""
-    with path.open(newline="") as fh:
-        return [(int(r["step"]), r["name"], float(r["value"])) for r in csv.DictReader(fh)]
+    """All rows of a metrics.csv as (step, name, value); an unterminated last row (a run killed
+    while writing it) is ignored, any other malformed row is a ConfigError naming the line."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = text.split("\n")
+    lines = lines[:-1]  # after the final newline: "" — or the row a killed run left unfinished
+    if not lines or lines[0].strip() != ",".join(COLUMNS):
+        raise ConfigError(f"{path}: not a scalelab metrics file (header {','.join(COLUMNS)})")
+    rows = []
+    for number, row in enumerate(csv.reader(lines[1:]), start=2):
+        try:
+            step, name, value = row
+            rows.append((int(step), name, float(value)))
+        except ValueError:
+            raise ConfigError(f"{path}: line {number} is not step,name,value") from None
+    return rows
 
 
 def series(rows: list[tuple[int, str, float]], name: str) -> list[tuple[int, float]]:

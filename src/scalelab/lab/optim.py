@@ -18,7 +18,7 @@ from torch import nn
 class OptimConfig(BaseModel):
     """Optimizer and schedule; `lr` is the peak learning rate after warmup."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: Literal["adamw", "sgd"] = "adamw"
     lr: float = Field(1e-3, gt=0)

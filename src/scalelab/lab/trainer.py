@@ -1,5 +1,7 @@
 """The training loop around `train_step`: schedule, logging (CSV/TensorBoard), evaluation with
 early stopping, diagnostics hooks every N steps, and checkpoints that resume bit-exactly on CPU.
+One writer per output folder (`lab/runlock.py`); a non-finite loss, gradient norm or weight stops
+the run before a checkpoint is written, so `latest` always names finite weights.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from scalelab.core.errors import CheckpointError, ConfigError
+from scalelab.core.errors import CheckpointError, ConfigError, ScalelabError
 from scalelab.lab.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from scalelab.lab.diagnostics.gradflow import (
     GradientFlowVerdict,
@@ -26,14 +28,19 @@ from scalelab.lab.diagnostics.gradflow import (
 from scalelab.lab.diagnostics.overfit import EarlyStopping
 from scalelab.lab.metrics import MetricsWriter
 from scalelab.lab.optim import OptimConfig, lr_at, set_lr
+from scalelab.lab.runlock import RunLock
 from scalelab.lab.seeding import capture_rng_state, restore_rng_state
 from scalelab.lab.step import Batch, autocast_dtype, train_step
+
+
+class DivergenceError(ScalelabError):
+    """The loss (or the gradient norm, or a weight) became NaN or infinite."""
 
 
 class TrainConfig(BaseModel):
     """How long and how to train; `*_every` counts optimizer steps, 0 switches a feature off."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     steps: int = Field(300, gt=0)
     batch_size: int = Field(16, gt=0)
@@ -110,6 +117,9 @@ class Trainer:
         self.val_loss = math.nan
         self._metrics: MetricsWriter | None = None
         self.history: list[tuple[int, str, float]] = []
+        # Device-side: no host sync per step; read when logging or before a checkpoint.
+        self._finite = torch.ones((), dtype=torch.bool, device=self.device)
+        self._last_lr = optim_cfg.lr
 
     @property
     def checkpoint_dir(self) -> Path | None:
@@ -121,10 +131,13 @@ class Trainer:
         if path is None:
             raise CheckpointError(f"nothing to resume: no checkpoint under {ckpt_root}")
         rng, state = load_checkpoint(path, self.model, self.optimizer)
-        restore_rng_state(rng, self.generator)
-        self.stopper.load_state_dict(state["early_stopping"])
-        self.train_loss, self.val_loss = state["train_loss"], state["val_loss"]
-        return int(state["step"])
+        try:
+            restore_rng_state(rng, self.generator)
+            self.stopper.load_state_dict(state["early_stopping"])
+            self.train_loss, self.val_loss = float(state["train_loss"]), float(state["val_loss"])
+            return int(state["step"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(f"{path}: trainer state is damaged ({exc!r:.200})") from None
 
     def _check_fresh(self) -> None:
         root = self.checkpoint_dir
@@ -159,6 +172,10 @@ class Trainer:
             dtype=self.dtype,
             l2=self.optim_cfg.l2,
         )
+        self._last_lr = lr
+        self._finite &= torch.isfinite(out.loss.detach())
+        if out.grad_norm is not None:
+            self._finite &= torch.isfinite(out.grad_norm.detach())
         # Rows are keyed by optimizer steps done (step + 1), like evaluations and checkpoints, so
         # a resume from checkpoint N keeps exactly the rows with step <= N.
         if armed and self.monitor is not None:
@@ -169,6 +186,26 @@ class Trainer:
             if out.grad_norm is not None:
                 values["train/grad_norm"] = out.grad_norm.item()
             self._log(step + 1, values)
+            self._check_finite(step + 1)
+
+    @torch.no_grad()
+    def _check_finite(self, done: int, weights: bool = False) -> None:
+        """Raise DivergenceError if a loss or gradient norm since the start (or, with `weights`,
+        a parameter) is not finite."""
+        ok = bool(self._finite)
+        if ok and weights:
+            ok = all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+        if ok:
+            return
+        root = self.checkpoint_dir
+        last = latest_checkpoint(root) if root is not None else None
+        kept = f"{last} stays the latest checkpoint" if last else "no checkpoint was written"
+        raise DivergenceError(
+            f"training diverged: a non-finite loss or gradient by step {done} (last logged "
+            f"loss {self.train_loss:.4g}, lr {self._last_lr:.3g}); stopped before writing a "
+            f"checkpoint, {kept}; "
+            "lower optim.lr or set train.clip_grad_norm"
+        )
 
     def _log(self, step: int, values: dict[str, float]) -> None:
         self.history.extend((step, k, float(v)) for k, v in values.items())
@@ -199,9 +236,8 @@ class Trainer:
             stop = self.stopper.update(done, self.val_loss)
         every = self.cfg.checkpoint_every
         if (every and done % every == 0) or done == end or stop:
+            self._check_finite(done, weights=True)
             self._save(done)
-            if self._metrics is not None:  # readable (tail -f, TensorBoard) while training runs
-                self._metrics.flush()
         if self.on_progress is not None:
             val = None if math.isnan(self.val_loss) else self.val_loss
             self.on_progress(Progress(done, self.cfg.steps, self.train_loss, val))
@@ -209,7 +245,16 @@ class Trainer:
 
     def fit(self, resume: bool = False, stop_after: int | None = None) -> FitResult:
         """Train to `cfg.steps` (or to `stop_after`, as if interrupted there); `resume` continues
-        from the latest checkpoint and raises CheckpointError if it is missing or damaged."""
+        from the latest checkpoint and raises CheckpointError if it is missing or damaged.
+        Holds OUT/.lock throughout: a second writer to the same folder is refused."""
+        lock = RunLock(self.out_dir).acquire() if self.out_dir is not None else None
+        try:
+            return self._fit(resume, stop_after)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _fit(self, resume: bool, stop_after: int | None) -> FitResult:
         start = self._restore() if resume else 0
         if not resume:
             self._check_fresh()

@@ -27,7 +27,7 @@ from scalelab.lab.trainer import Progress, TrainConfig, Trainer
 class GradientFlowConfig(BaseModel):
     """One configuration of the experiment; the defaults are the plain 50-layer tanh MLP."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     model: Literal["mlp", "transformer"] = "mlp"
     depth: int = Field(50, gt=1)

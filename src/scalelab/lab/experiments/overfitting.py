@@ -28,7 +28,7 @@ REGIMES: tuple[Regime, ...] = ("none", "dropout", "weight_decay", "l2")
 class OverfittingConfig(BaseModel):
     """The experiment; regularizer strengths apply one at a time, never combined."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     dataset: Literal["digits", "text"] = "digits"
     seeds: int = Field(3, gt=0)

@@ -21,7 +21,7 @@ NormKind = Literal["layer", "rms"]
 class MLPConfig(BaseModel):
     """Shape and switches of a DeepMLP."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     in_features: int = Field(64, gt=0)
     num_classes: int = Field(10, gt=1)

@@ -22,7 +22,7 @@ from scalelab.lab.models.mlp import NormKind, NormPosition, make_norm
 class TransformerConfig(BaseModel):
     """Shape and switches; `d_ff` defaults to 4*d_model (gelu) or its 2/3 (swiglu, same FLOPs)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     vocab_size: int = Field(256, gt=1)
     seq_len: int = Field(128, gt=0, description="context length in tokens")

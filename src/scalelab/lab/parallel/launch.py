@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ import torch
 import torch.distributed as dist
 
 from scalelab.core.errors import ConfigError
+from scalelab.lab.parallel.local import TRAIN_MODULE, localhost_store, worker_env
 
-TRAIN_MODULE = "scalelab.lab.parallel.train_dist"
 TIMEOUT_ENV = "SCALELAB_DIST_TIMEOUT_S"
 
 
@@ -65,13 +64,16 @@ def init_distributed(device: str = "auto") -> DistEnv:
     dev = torch.device(device_type, local_rank) if device_type == "cuda" else torch.device("cpu")
     if device_type == "cuda":
         torch.cuda.set_device(dev)
+    store = _agent_store()
+    if store is None and world == 1:
+        store = dist.HashStore()  # one process needs no TCP listener at all
     if not dist.is_initialized():
         dist.init_process_group(
             backend,
             rank=rank,
             world_size=world,
             device_id=_device_id(dev),
-            store=_agent_store(),
+            store=store,
             timeout=_timeout(),
         )
     return DistEnv(rank, world, local_rank, dev, backend)
@@ -110,14 +112,7 @@ def shutdown_distributed() -> None:
 def _spawned(
     local_rank: int, fn: Callable[..., Any], world: int, port: int, threads: int, args: tuple
 ) -> None:
-    os.environ.update(
-        RANK=str(local_rank),
-        LOCAL_RANK=str(local_rank),
-        WORLD_SIZE=str(world),
-        LOCAL_WORLD_SIZE=str(world),
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-    )
+    os.environ.update(worker_env(local_rank, world, port, attempt=0))
     torch.set_num_threads(threads)
     fn(*args)
 
@@ -125,10 +120,10 @@ def _spawned(
 def spawn(fn: Callable[..., Any], world_size: int, *args: Any, threads: int = 1) -> None:
     """Run `fn(*args)` in `world_size` fresh processes on this machine (torch.multiprocessing),
     each with torchrun's environment variables and `threads` intra-op threads; raises if any fails.
-    `fn` must be importable (a module-level function)."""
+    The rendezvous store is this process's, on 127.0.0.1. `fn` must be importable."""
     import torch.multiprocessing as mp
 
-    port = free_port()
+    store, port = localhost_store(world_size)
     mp.spawn(_spawned, args=(fn, world_size, port, threads, args), nprocs=world_size, join=True)
 
 
@@ -153,8 +148,3 @@ def torchrun_command(
         cmd += ["--rdzv-endpoint", rdzv_endpoint]
     cmd += ["--nproc-per-node", str(nproc_per_node), "--max-restarts", str(max_restarts)]
     return [*cmd, "-m", TRAIN_MODULE, run_file, *extra_args]
-
-
-def run_torchrun(cmd: Sequence[str], env: dict[str, str] | None = None) -> int:
-    """Run a torchrun command in the foreground (environment plus `env`); returns its exit code."""
-    return subprocess.call(list(cmd), env={**os.environ, **(env or {})})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import statistics
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
+from torch.distributed.tensor import DTensor
 
 from scalelab.core.errors import CheckpointError, ConfigError, ScalelabError
 from scalelab.core.io import write_atomic
@@ -29,7 +31,10 @@ from scalelab.lab.metrics import MetricsWriter
 from scalelab.lab.parallel.config import DistRun, dist_run_from_mapping, load_dist_run
 from scalelab.lab.parallel.dcp import latest_checkpoint
 from scalelab.lab.parallel.job import Job, build_job, global_mean_loss, train_step
-from scalelab.lab.parallel.launch import init_distributed, shutdown_distributed, spawn
+from scalelab.lab.parallel.launch import DistEnv, init_distributed, shutdown_distributed, spawn
+from scalelab.lab.parallel.local import die_with_parent, report_error
+from scalelab.lab.runlock import RunLock
+from scalelab.lab.trainer import DivergenceError
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +102,32 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+@torch.no_grad()
+def _all_finite(job: Job, loss: torch.Tensor, norm: torch.Tensor | None) -> bool:
+    """Whether every rank's loss, the gradient norm and every local weight are finite (one
+    all-reduce, so all ranks decide alike)."""
+    bad = torch.zeros((), device=job.env.device)
+    local = [p.to_local() if isinstance(p, DTensor) else p for p in job.module.parameters()]
+    finite = [torch.isfinite(loss).all()] + [torch.isfinite(p).all() for p in local]
+    if norm is not None:
+        finite.append(torch.isfinite(norm).all())
+    bad += (~torch.stack(finite).all()).float()
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(bad)
+    return float(bad) == 0.0
+
+
+def _diverged(job: Job, step: int, value: float) -> DivergenceError:
+    lr = job.optimizer.param_groups[0]["lr"]
+    last = latest_checkpoint(job.run.checkpoint_dir)
+    kept = f"{last} stays the latest checkpoint" if last else "no checkpoint was written"
+    return DivergenceError(
+        f"training diverged: a non-finite loss, gradient norm or weight by step {step} (loss "
+        f"{value:.4g}, lr {lr:.3g}); stopped before writing a checkpoint, {kept}; "
+        "lower optim.lr or set train.clip_grad_norm"
+    )
+
+
 def _loop(job: Job, start: int, end: int, result: DistResult, writer: MetricsWriter | None):
     cfg = job.run.run.train
     every = cfg.checkpoint_every
@@ -106,7 +137,9 @@ def _loop(job: Job, start: int, end: int, result: DistResult, writer: MetricsWri
         loss, norm = train_step(job, step)
         _sync(job.env.device)
         result.step_times_s.append(time.perf_counter() - t0)
-        if step % cfg.log_every == 0 or step == end - 1:
+        done = step + 1
+        save = (every and done % every == 0) or done == end
+        if step % cfg.log_every == 0 or step == end - 1 or save:
             value = global_mean_loss(job, loss)
             result.losses[step] = value
             if writer is not None:
@@ -115,14 +148,42 @@ def _loop(job: Job, start: int, end: int, result: DistResult, writer: MetricsWri
                     values["train/grad_norm"] = float(norm)
                 writer.log(step, values)
                 log.info("step %d loss %.4f", step, value)
-        done = step + 1
-        if (every and done % every == 0) or done == end:
+            if not (math.isfinite(value) and _all_finite(job, loss, norm)):
+                raise _diverged(job, done, value)
+        if save:
             result.checkpoint = str(job.checkpointer.save(done))
+
+
+def _lock_run(run: DistRun, env: DistEnv) -> RunLock | None:
+    """Rank 0 holds OUTPUT/.lock for the whole run; every rank learns whether it got it."""
+    lock, problem = None, None
+    if env.rank == 0:
+        try:
+            lock = RunLock(run.out_dir).acquire()
+        except ConfigError as exc:
+            problem = exc
+    refused = torch.tensor([0.0 if problem is None else 1.0], device=env.device)
+    if env.world_size > 1:
+        dist.broadcast(refused, src=0)
+    if problem is not None:
+        raise problem
+    if float(refused) > 0:
+        raise ConfigError(f"{run.out_dir} is in use by another scalelab run (see rank 0)")
+    return lock
 
 
 def train_distributed(run: DistRun, resume: bool = False, stop_after: int | None = None):
     """Train `run` in this process's place of the job (torchrun/spawn set the environment)."""
     env = init_distributed(run.run.train.device)
+    lock = _lock_run(run, env)
+    try:
+        return _train_locked(run, env, resume, stop_after)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _train_locked(run: DistRun, env: DistEnv, resume: bool, stop_after: int | None):
     job = build_job(run, env)
     start = _start_step(job, resume)
     end = min(run.run.train.steps, stop_after or run.run.train.steps)
@@ -175,13 +236,15 @@ def main(argv: list[str] | None = None) -> int:
         overrides["train"] = {"steps": args.steps}
     if args.out is not None:
         overrides["output"] = {"dir": str(args.out.resolve())}
+    die_with_parent()
     rank = int(os.environ.get("RANK", "0"))
     logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING, format="%(message)s")
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     try:
         train_distributed(load_dist_run(args.run_file, overrides), resume=args.resume)
     except ScalelabError as exc:
-        log.error("error: %s", exc)
+        if not report_error(rank, str(exc)):  # under `scalelab train --nproc` it prints once
+            log.error("error: %s", exc)
         return 1
     finally:
         shutdown_distributed()
