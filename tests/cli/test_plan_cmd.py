@@ -113,7 +113,7 @@ def _plan_json(cli, *args):
 
 
 def test_counts_add_up_and_tied_plans_share_a_rank(cli):
-    data = _plan_json(cli, "--cluster", "h100x64", "--batch-tokens", "4M", "--top", "10")
+    data = _plan_json(cli, "--cluster", "h100x64", "--batch-tokens", "4Mi", "--top", "10")
     rejected = sum(data["num_rejected_by_reason"].values())
     assert data["num_candidates"] == data["num_evaluated"] + rejected
     over = data["num_rejected_after_evaluation"].get("memory", 0)
@@ -125,7 +125,7 @@ def test_counts_add_up_and_tied_plans_share_a_rank(cli):
 
 
 def test_a_tpu_pod_is_planned_as_one_ici_torus(cli):
-    data = _plan_json(cli, "--cluster", "tpu-v5px256", "--batch-tokens", "2M", "--top", "2")
+    data = _plan_json(cli, "--cluster", "tpu-v5px256", "--batch-tokens", "2Mi", "--top", "2")
     assert data["plans"] and data["plans"][0]["fits_in_memory"]
     assert data["plans"][0]["hbm_bytes"] == 95 * 2**30
 
@@ -136,7 +136,7 @@ def test_hardware_any_includes_tpu_pods(cli):
         "--hardware",
         "any",
         "--batch-tokens",
-        "4M",
+        "4Mi",
         "--train-tokens",
         "1T",
         "--objective",

@@ -5,16 +5,60 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import re
 from typing import Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 
 from scalelab.core.errors import ConfigError
 from scalelab.core.site import CO2_FLAG, PRICE_FLAG, Site
 from scalelab.core.specs import TrainWorkload
-from scalelab.report.render import rich_table
+from scalelab.report import render
+from scalelab.report.section import Table
+
+WHOLE_BUDGET = 40  # characters of an 80-column line that never-cut id columns may claim
+
+
+_NUMBER = re.compile(r"^[~<>≈]?[$+\-−]?\d[\d,.]*(e[+-]?\d+)?\s?[%xkMGTB]?( ?[A-Za-z/]{1,4})?$")
+
+
+def _is_number(cell: str) -> bool:
+    """A figure with at most a short unit ("2,048", "43.9%", "$4.99M", "74.5 GiB") or "-"."""
+    return cell.strip() in ("-", "") or bool(_NUMBER.match(cell.strip()))
+
+
+def rich_table(table: Table) -> Any:
+    """report.render's table for the terminal, with the names users type (case and catalog ids,
+    plan labels: a column of one-token cells, the first line of each cell) never cut: those
+    columns keep their width while WHOLE_BUDGET lasts, every other cell folds onto more lines."""
+    rt = render.rich_table(table)
+    rt.box = box.SIMPLE_HEAD  # no vertical rules: two more characters per column for content
+    rt.pad_edge = False
+    budget = WHOLE_BUDGET
+    for j, column in enumerate(rt.columns):
+        heads = [row[j].split("\n")[0] for row in table.rows if j < len(row) and row[j]]
+        width = max(map(len, heads), default=0)
+        names = [h for h in heads if h != "-"]
+        whole = (
+            bool(names)
+            and all(" " not in h and any(c.isalpha() for c in h) for h in names)
+            and width <= budget
+        )
+        numeric = bool(heads) and all(map(_is_number, heads))
+        if whole:
+            budget -= width
+            column.min_width = width
+            # one-line cells may not wrap at all; a second line (details) wraps under the name
+            column.no_wrap = all("\n" not in row[j] for row in table.rows if j < len(row))
+        elif numeric:
+            column.min_width = width  # a figure is never split; its header may wrap instead
+        column.overflow = "fold"
+        column.justify = "right" if numeric else "left"
+    return rt
+
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

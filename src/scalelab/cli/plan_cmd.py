@@ -29,7 +29,7 @@ from scalelab.plan.explain import describe_plan, near_memory_limit
 from scalelab.plan.hardware import HardwareChoice, choose_hardware
 from scalelab.plan.search import OBJECTIVES, RankedPlan, TrainSearch, search_train
 from scalelab.plan.search_dict import ranked_plan_dict
-from scalelab.report.fmt import gib, pct
+from scalelab.report.fmt import pct, plan_label, plan_options
 from scalelab.report.section import Table
 
 
@@ -71,19 +71,19 @@ def plan_tables(r: TrainSearch) -> list[Table]:
         q = p.prediction
         run = f"{q.run_time_s / 86400:,.1f}" if q.run_time_s else "-"
         cost = f"{q.cost_usd / 1e6:,.2f}" if q.cost_usd else "-"
-        same = f" (+{p.num_equivalent:,} equivalent)" if p.num_equivalent else ""
+        same = f" · +{p.num_equivalent:,} equivalent" if p.num_equivalent else ""
         near = " (near limit)" if near_memory_limit(p) else ""
         return [
             str(p.rank),
-            describe_plan(q.plan, p.num_devices) + same,
+            f"{plan_label(q.plan)}\n{plan_options(q.plan)} · {p.num_devices:,} GPUs{same}",
             f"{q.step_time_s:,.2f}",
             pct(q.mfu),
-            gib(q.memory_per_device_bytes) + near,
+            f"{q.memory_per_device_bytes / 2**30:,.1f}" + near,
             run,
             cost,
         ]
 
-    cols = ["#", "plan", "step (s)", "MFU", "memory/device", "run (days)", "cost ($M)"]
+    cols = ["#", "plan", "step s", "MFU", "GiB/GPU", "days", "$M"]
     tables = [
         Table(
             f"Best plans by {r.objective} ({r.num_evaluated:,} evaluated in {r.search_s:,.2f} s)",

@@ -23,7 +23,7 @@ from scalelab.core.scenario import Scenario, load_scenario, resolve_cluster
 from scalelab.core.specs import TrainWorkload
 from scalelab.hw.scaleout import apply_topology
 from scalelab.perf.train.predict import TrainPrediction, predict_train
-from scalelab.report.fmt import gib, pct
+from scalelab.report.fmt import gib, pct, plan_label, plan_options
 from scalelab.report.section import Table
 
 predict_app = typer.Typer(
@@ -56,8 +56,7 @@ def train_tables(p: TrainPrediction) -> list[Table]:
     head = [
         [
             "plan",
-            f"dp {plan.dp} tp {plan.tp} pp {plan.pp} ep {plan.ep} cp {plan.cp}, "
-            f"ZeRO-{plan.zero_stage}, {plan.schedule}, {plan.precision}, recompute {plan.recompute}",
+            f"{plan_label(plan)} · {plan_options(plan)}",
         ],
         ["step time", f"{p.step_time_s:,.3f} s ({p.num_micro_batches} micro-batches)"],
         [
