@@ -89,7 +89,9 @@ def experiment_table(r: Any) -> Table:
             f"{r.num_duplicates_dropped} duplicate rows dropped first; paired t-test on macro-F1, "
             f"alpha 0.05; {r.seconds:.0f} s. Reproduce: scalelab data experiment {cfg.kind} "
             f"--dataset {r.dataset} --labels-per-class {','.join(map(str, cfg.labels_per_class))} "
-            f"--seeds {cfg.seeds}")  # fmt: skip
+            f"--seeds {cfg.seeds} --test-size {cfg.test_size}" + (f" --techniques "
+            f"{','.join(cfg.techniques)} --per-example {cfg.per_example}"
+            if cfg.kind == "augmentation" else ""))  # fmt: skip
     cols = ["technique", "labels/class", "baseline macro-F1 (%)", "F1 gain (points)",
             "accuracy gain (points)", "p", "verdict"]  # fmt: skip
     return Table(
@@ -116,6 +118,8 @@ def experiment_figure(r: Any) -> bytes:
                     [100 * np.std(c.technique_f1, ddof=1) for c in cs], label=technique,
                     marker="s", capsize=3)  # fmt: skip
     ax.set_xscale("log")
+    ax.set_xticks(xs, [str(x) for x in xs])
+    ax.minorticks_off()
     label_axes(ax, "labels per class", "macro-F1 (%)", f"{r.config.kind} on {r.dataset}")
     return to_png(fig)
 
@@ -220,8 +224,7 @@ def _experiments(quick: bool) -> tuple[list[Any], list[str]]:
             "augmentation", budgets, seeds=5, techniques=techniques, test_size=500, per_example=1
         ),
     )
-    st = run_experiment(data, ExperimentConfig("self-training", budgets, seeds=5, test_size=500,
-                                               pool_size=1500))  # fmt: skip
+    st = run_experiment(data, ExperimentConfig("self-training", budgets, seeds=5, test_size=500))
     return [aug, st], notes
 
 
