@@ -53,8 +53,6 @@ def rich_table(table: Table) -> Any:
             column.min_width = width
             # one-line cells may not wrap at all; a second line (details) wraps under the name
             column.no_wrap = all("\n" not in row[j] for row in table.rows if j < len(row))
-        elif numeric:
-            column.min_width = width  # a figure is never split; its header may wrap instead
         column.overflow = "fold"
         column.justify = "right" if numeric else "left"
     return rt
