@@ -14,7 +14,10 @@ from scalelab.validate.runner import load_cases
 
 @pytest.fixture
 def narrow(cli, monkeypatch):
+    from scalelab.cli import common
+
     monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(common.out, "width", 80)  # also where the console fixed its width earlier
 
     def run(*args: str) -> str:
         code, out, err = cli(*args)

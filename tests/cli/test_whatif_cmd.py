@@ -31,8 +31,9 @@ def test_train_json_rows_and_ratios(cli):
 
 
 def test_infer_tables_list_assumptions(cli, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")  # headers read whole (at 80 columns they wrap)
-    monkeypatch.setenv("TERM", "xterm")  # rich ignores COLUMNS on a dumb terminal
+    from scalelab.cli import common
+
+    monkeypatch.setattr(common.out, "width", 200)  # headers read whole (at 80 columns they wrap)
     code, out, err = cli(
         "whatif", "mixtral-8x7b", "--baseline", "h100x16", "--vs", "photonic,cim",
         "--phase", "infer", "--prompt", "1024", "--output", "256",
