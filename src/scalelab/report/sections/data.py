@@ -99,9 +99,10 @@ def experiment_table(r: Any) -> Table:
     )
 
 
-def experiment_figure(r: Any) -> bytes:
-    """Macro-F1 vs labels per class: baseline and each technique, mean ± std over seeds."""
-    from scalelab.report.plots import label_axes, new_figure, to_png
+def experiment_figure(r: Any, fmt: str = "png") -> bytes:
+    """Macro-F1 vs labels per class: baseline and each technique, mean ± std over seeds (PNG for
+    `--plot`, SVG for the report)."""
+    from scalelab.report.plots import label_axes, new_figure, to_image, to_png
 
     fig, ax = new_figure()
     by_technique: dict[str, list[Any]] = {}
@@ -121,7 +122,7 @@ def experiment_figure(r: Any) -> bytes:
     ax.set_xticks(xs, [str(x) for x in xs])
     ax.minorticks_off()
     label_axes(ax, "labels per class", "macro-F1 (%)", f"{r.config.kind} on {r.dataset}")
-    return to_png(fig)
+    return to_image(fig) if fmt == "svg" else to_png(fig)
 
 
 def need_costs(model: ModelSpec, token_counts: dict[str, float], cluster_id: str) -> dict[str, Any]:
@@ -256,7 +257,7 @@ def build(ctx: ReportContext) -> Section:
     for r in experiments:
         tables.append(experiment_table(r))
         figures.append(Figure(f"Macro-F1 vs labels per class on {r.dataset}: {r.config.kind} "
-                              "(mean ± std over 5 seeds)", experiment_figure(r)))  # fmt: skip
+                              "(mean ± std over 5 seeds)", experiment_figure(r, "svg")))  # fmt: skip
         data[r.config.kind] = {
             t: {"gain_f1": g, "p": p, "verdict": v} for t, (g, p, v) in r.overall.items()
         }
