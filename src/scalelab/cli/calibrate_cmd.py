@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, err, out, print_json, require_lab, rich_table
+from scalelab.cli.common import JsonOption, err, examples, out, print_json, require_lab, rich_table
 from scalelab.report.section import Table
 
 
@@ -88,7 +88,13 @@ def calibrate(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("calibrate")(calibrate)
+    app.command(
+        "calibrate",
+        epilog=examples(
+            "scalelab calibrate --quick --out cpu-profile.toml",
+            "scalelab predict train examples/llama3-405b-train.toml --hardware cpu-profile.toml",
+        ),
+    )(calibrate)
 
 
 def _dist_rows(summary: dict[str, Any], comparison: Any) -> list[list[str]]:

@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from scalelab.cli.common import JsonOption, err, out, print_json, require_lab, rich_table
+from scalelab.cli.common import JsonOption, err, examples, out, print_json, require_lab, rich_table
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.io import build, read_mapping, write_atomic
 from scalelab.report.section import Table
@@ -91,7 +91,7 @@ def _save_png(path: Path | None, png: bytes) -> None:
 
 def train(
     run_file: Path = typer.Argument(
-        ..., help="RUN.toml with [model] [data] [train] [optim] [output]."
+        ..., help="RUN.toml with \\[model] \\[data] \\[train] \\[optim] \\[output] tables."
     ),
     resume: bool = typer.Option(
         False,
@@ -111,7 +111,7 @@ def train(
         "--nproc",
         min=1,
         max=256,
-        help="Train on N local processes (at most 256) under RUN.toml's [parallel] plan; "
+        help="Train on N local processes (at most 256) under RUN.toml's \\[parallel] plan; "
         "see docs/distributed.md.",
     ),
     max_restarts: int = typer.Option(
@@ -308,7 +308,24 @@ def overfitting(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("train")(train)
-    diagnose_app.command("gradient-flow")(gradient_flow)
-    diagnose_app.command("overfitting")(overfitting)
+    app.command(
+        "train",
+        epilog=examples(
+            "scalelab train examples/run-tiny.toml --stop-after 10",
+            "scalelab train examples/run-tiny.toml --resume",
+        ),
+    )(train)
+    diagnose_app.command(
+        "gradient-flow",
+        epilog=examples(
+            "scalelab diagnose gradient-flow --depth 50 --residual off",
+            "scalelab diagnose gradient-flow --depth 50 --residual on --norm pre --plot flow.png",
+        ),
+    )(gradient_flow)
+    diagnose_app.command(
+        "overfitting",
+        epilog=examples(
+            "scalelab diagnose overfitting --dataset digits --seeds 1 --steps 300",
+        ),
+    )(overfitting)
     app.add_typer(diagnose_app, name="diagnose")

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
 from scalelab.hw.topology import (
     SWITCH_HOP_LATENCY_S,
     TOPOLOGIES,
@@ -104,4 +104,11 @@ def network(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("network")(network)
+    app.command(
+        "network",
+        epilog=examples(
+            "scalelab network fat-tree-2 --radix 64",
+            "scalelab network multi-plane-fat-tree --radix 64 --planes 8 --json",
+            "scalelab network slim-fly --radix 64",
+        ),
+    )(network)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
 from scalelab.core.scenario import resolve_model
 from scalelab.hw.devices import Machine, load_machine
 from scalelab.hw.opgraph import OpGraph, build_graph
@@ -82,7 +82,9 @@ def _baseline_table(p: Placement) -> Table:
 def place(
     model: str = typer.Argument(..., help="Model catalog id or model file."),
     devices: Path = typer.Option(
-        ..., "--devices", help="Devices TOML: [[devices]], [[links]], optional [pins]."
+        ...,
+        "--devices",
+        help="Devices TOML: \\[\\[devices]], \\[\\[links]], optional \\[pins] tables.",
     ),
     phase: str = typer.Option(
         "decode", "--phase", help="decode (one token per sequence) or prefill."
@@ -115,4 +117,10 @@ def place(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("place")(place)
+    app.command(
+        "place",
+        epilog=examples(
+            "scalelab place llama-3.1-8b --devices examples/devices-gpu-cpu.toml",
+            "scalelab place llama-3.1-8b --devices examples/devices-gpu-cpu.toml --phase decode --json",
+        ),
+    )(place)

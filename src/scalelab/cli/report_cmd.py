@@ -8,8 +8,7 @@ from pathlib import Path
 
 import typer
 
-from scalelab.cli.common import envelope, err, out
-from scalelab.core.envelope import clean_json
+from scalelab.cli.common import _clean, envelope, err, examples, out
 from scalelab.core.io import write_atomic
 from scalelab.report.builder import iter_report, new_context
 from scalelab.report.document import headline, lead_sentence, overview_tables, results_document
@@ -65,11 +64,17 @@ def report(
     doc = envelope(results_document(ctx, sections, provenance, elapsed), "report",
                    {"model": model, "out_path": str(out_path), "full": full})  # fmt: skip
     json_path = results_path or out_path.with_name("results.json")
-    write_atomic(json_path, json.dumps(clean_json(doc), indent=1, default=str) + "\n")
+    write_atomic(json_path, json.dumps(_clean(doc), indent=1, default=str) + "\n")
     out.print(
         f"\nHTML report written to [bold]{out_path}[/bold]; every number in [bold]{json_path}[/bold]"
     )
 
 
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.command(
+        "report",
+        epilog=examples(
+            "scalelab report deepseek-v3 --out report.html",
+            "scalelab report llama-3.1-70b --out llama-70b.html",
+        ),
+    )(report)

@@ -3,17 +3,23 @@ clusters, networks and device classes, against a baseline, every row with its as
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import (
+    Co2Option,
+    JsonOption,
+    PriceOption,
+    examples,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.core import flags
 from scalelab.core.errors import ConfigError
 from scalelab.core.scenario import resolve_model
 from scalelab.plan.hardware import SWEEP_SPACE
-from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, WhatIf, whatif
+from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, whatif
 from scalelab.plan.whatif_specs import PRESETS
 from scalelab.report.sections.hardware_whatif import assumption_table, result_tables
 
@@ -22,17 +28,6 @@ SPEC_HELP = (
     f"{', '.join(PRESETS)} (photonic = the baseline with its scale-out network replaced by the "
     "photonic-link interconnect; cim/fpga = serving on that device class, hw/emerging.py)."
 )
-
-
-def _json(w: WhatIf) -> dict[str, Any]:
-    rows = []
-    for r in w.rows:
-        data = asdict(r)
-        if data.get("plan") is not None:
-            data["plan"] = r.plan.model_dump()  # type: ignore[union-attr]
-        data["assumptions"] = list(r.assumptions)
-        rows.append(data)
-    return {"model": w.model, "phase": w.phase, "setting": w.setting, "rows": rows}
 
 
 def whatif_cmd(
@@ -78,6 +73,8 @@ def whatif_cmd(
         "--serve-devices",
         help="infer: serve on this many devices of each cluster (whole nodes).",
     ),
+    price: str = PriceOption,
+    co2: float = Co2Option,
     as_json: bool = JsonOption,
 ) -> None:
     """Compare training time, cost and energy (or decode TPOT, $ and J per token) across hardware."""
@@ -96,9 +93,10 @@ def whatif_cmd(
         serve=flags.serve_workload(prompt, output, precision, ttft_ms, tpot_ms, "whatif"),
         opts=SWEEP_SPACE if quick else None,
         serve_devices=serve_devices,
+        site=site_from_flags(price, co2),
     )
     if as_json:
-        print_json(_json(result))
+        print_json(result.to_dict())
         return
     for table in result_tables(result):
         out.print(rich_table(table))
@@ -106,4 +104,12 @@ def whatif_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("whatif")(whatif_cmd)
+    app.command(
+        "whatif",
+        epilog=examples(
+            "scalelab whatif deepseek-v3 --baseline h800x2048 --vs h200x2048,gb200x2048,photonic "
+            "--quick",
+            "scalelab whatif llama-3.1-70b --baseline h100x64 --vs b200x64,cim --phase infer "
+            "--price-usd-per-hour h100=2,b200=3.5",
+        ),
+    )(whatif_cmd)

@@ -1,36 +1,15 @@
-"""The values users type (counts like `16M` or `14.8T`, batches in sequences or tokens, latency
-targets in ms) turned into workloads; the CLI and the web page share these, so a bad value gets
-the same one-line ConfigError naming the flag in both."""
+"""The values users type (counts like `16M`, `14.8T` or `16Mi` — core/units.parse_count —,
+batches in sequences or tokens, latency targets in ms) turned into workloads; the CLI and the web
+page share these, so a bad value gets the same one-line ConfigError naming the flag in both."""
 
 from __future__ import annotations
-
-import re
 
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build
 from scalelab.core.specs import InferenceWorkload, TrainWorkload
+from scalelab.core.units import parse_count, sequences_in_batch
 
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "b": 1e9, "t": 1e12}
-_BINARY = {"": 1.0, "k": 2.0**10, "m": 2.0**20, "g": 2.0**30, "b": 2.0**30, "t": 2.0**40}
-_NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmgbt]?)\s*$", re.IGNORECASE)
 TRAIN_PRECISIONS = ("fp8", "bf16")
-
-
-def parse_count(text: str, flag: str, binary: bool = False) -> float:
-    """`16M` -> 1.6e7 (2^24 if `binary`), `14.8T` -> 1.48e13, `2048` -> 2048.0; else a ConfigError."""
-    match = _NUMBER.match(text)
-    if match is None:
-        raise ConfigError(f"{flag}: expected a number like 2048, 16M or 14.8T, got '{text}'")
-    return float(match.group(1)) * (_BINARY if binary else _SUFFIX)[match.group(2).lower()]
-
-
-def batch_from_tokens(text: str, seq: int) -> float:
-    """Sequences per step from --batch-tokens: decimal suffixes, or binary ones (Llama 3's "16M" is
-    2048 x 8192 = 2^24) when only those give a whole number of sequences."""
-    gbs = parse_count(text, "--batch-tokens") / seq
-    if abs(gbs - round(gbs)) > 1e-6:
-        gbs = parse_count(text, "--batch-tokens", binary=True) / seq
-    return gbs
 
 
 def train_workload(
@@ -49,7 +28,7 @@ def train_workload(
     gbs = (
         parse_count(global_batch, "--global-batch")
         if global_batch
-        else batch_from_tokens(batch_tokens or "", seq)
+        else sequences_in_batch(batch_tokens or "", seq)
     )
     if gbs < 1 or abs(gbs - round(gbs)) > 1e-6:
         raise ConfigError(f"the global batch must be a whole number of sequences >= 1, got {gbs:g}")

@@ -77,7 +77,7 @@
       out.push(panel("No plan fits", note(r.explanation.join("\n"))));
       return { headline, out };
     }
-    const q = p.prediction;
+    const q = p;
     const tag = `plan #${p.rank} of ${r.num_evaluated.toLocaleString("en-US")} evaluated`;
     headline.push(
       card("hl-step", "step time (s)", fixed(q.step_time_s, 2), tag),
@@ -90,12 +90,12 @@
     const cols = [
       ["#", (x) => String(x.rank)],
       ["plan", (x) => x.label + (x.num_equivalent ? ` (+${x.num_equivalent.toLocaleString("en-US")} equivalent)` : "")],
-      ["step (s)", (x) => fixed(x.prediction.step_time_s, 2), true],
-      ["MFU", (x) => F.pct(x.prediction.mfu), true],
-      ["memory/device (GiB)", (x) => F.gib(x.prediction.memory_per_device_bytes) + (x.near_memory_limit ? " (near limit)" : ""), true],
-      ["run (days)", (x) => F.days(x.prediction.run_time_s), true],
-      ["cost ($M)", (x) => F.musd(x.prediction.cost_usd), true],
-      ["energy (GWh)", (x) => (ok(x.prediction.energy_kwh) ? fixed(x.prediction.energy_kwh / 1e6, 2) : dash), true],
+      ["step (s)", (x) => fixed(x.step_time_s, 2), true],
+      ["MFU", (x) => F.pct(x.mfu), true],
+      ["memory/device (GiB)", (x) => F.gib(x.memory_per_device_bytes) + (x.near_memory_limit ? " (near limit)" : ""), true],
+      ["run (days)", (x) => F.days(x.run_time_s), true],
+      ["cost ($M)", (x) => F.musd(x.cost_usd), true],
+      ["energy (GWh)", (x) => (ok(x.energy_kwh) ? fixed(x.energy_kwh / 1e6, 2) : dash), true],
     ];
     out.push(panel(`Best plans by ${r.objective} (${r.num_evaluated.toLocaleString("en-US")} evaluated in ${fixed(r.search_s, 2)} s) — click a plan for its details`,
       table(cols, plans, { id: "plans", rowKey: (x) => x.rank, selected: p.rank, onPick: (x) => ctx.set({ pick: String(x.rank) }) }),
@@ -115,10 +115,10 @@
       ["energy per token (J)", F.sig(q.joules_per_token)], ["tokens/s", F.int(q.tokens_per_s)],
       ["micro-batches per step", String(q.num_micro_batches)],
     ];
-    const front = r.pareto.filter((x) => ok(x.prediction.run_time_s) && ok(x.prediction.cost_usd));
+    const front = r.pareto.filter((x) => ok(x.run_time_s) && ok(x.cost_usd));
     out.push(h("div", { class: "grid2" },
       panel(`Whole run, plan #${p.rank}`, table([["quantity", (x) => x[0]], ["value", (x) => x[1], true]], run, { id: "run" })),
-      panel("Pareto front: time vs cost", Charts.scatter(front.map((x) => ({ x: x.prediction.run_time_s / 86400, y: x.prediction.cost_usd / 1e6, label: `#${x.rank} ${x.label}`, highlight: x.rank === p.rank })),
+      panel("Pareto front: time vs cost", Charts.scatter(front.map((x) => ({ x: x.run_time_s / 86400, y: x.cost_usd / 1e6, label: `#${x.rank} ${x.label}`, highlight: x.rank === p.rank })),
         { title: "pareto", xlabel: "days to train", ylabel: "cost ($M)", xfmt: (t) => sig(t, 3), yfmt: (t) => sig(t, 3), line: true }))));
     return { headline, out };
   }

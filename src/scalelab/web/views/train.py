@@ -9,8 +9,9 @@ from typing import Any
 
 from scalelab.core import flags
 from scalelab.core.specs import ClusterSpec, ModelSpec, TrainWorkload
-from scalelab.plan.explain import LABELS, describe_plan, near_memory_limit
+from scalelab.plan.explain import LABELS
 from scalelab.plan.search import OBJECTIVES, RankedPlan, search_train
+from scalelab.report.fmt import plan_label, plan_options
 from scalelab.web.inputs import FieldError, Params, on_flags, read_cluster, read_model
 from scalelab.web.jobs import Progress
 from scalelab.web.views.common import Csv, cluster_json, model_json
@@ -83,19 +84,10 @@ def cli_line(used: dict[str, Any], model_id: str | None) -> str:
     return " ".join(parts)
 
 
-def _plan(p: RankedPlan) -> dict[str, Any]:
-    q = p.prediction
-    return {
-        "rank": p.rank,
-        "label": describe_plan(q.plan, p.num_devices),
-        "num_devices": p.num_devices,
-        "time_s_per_token": p.time_s_per_token,
-        "cost_usd_per_token": p.cost_usd_per_token,
-        "energy_j_per_token": p.energy_j_per_token,
-        "num_equivalent": p.num_equivalent,
-        "near_memory_limit": near_memory_limit(p),
-        "prediction": q.to_dict(),
-    }
+def _label(p: RankedPlan) -> str:
+    """As `scalelab plan` prints it: `TP1·PP4·EP256·DP256 · DualPipe · ZeRO-1 · ... · 2,048 GPUs`."""
+    plan = p.prediction.plan
+    return f"{plan_label(plan)} · {plan_options(plan)} · {p.num_devices:,} GPUs"
 
 
 def compute(req: TrainRequest, progress: Progress) -> dict[str, Any]:
@@ -113,24 +105,18 @@ def compute(req: TrainRequest, progress: Progress) -> dict[str, Any]:
         scale_down=req.scale_down,
     )
     progress.step("done", 1, 1)
-    return {
-        "model": model_json(req.model, req.model_id),
-        "cluster": cluster_json(req.cluster),
-        "workload": req.workload.model_dump(),
-        "objective": r.objective,
-        "plans": [_plan(p) for p in r.plans],
-        "pareto": [_plan(p) for p in r.pareto],
-        "num_candidates": r.num_candidates,
-        "num_evaluated": r.num_evaluated,
-        "num_fitting": r.num_fitting,
-        "num_rejected_by_reason": r.num_rejected_by_reason,
-        "num_rejected_after_evaluation": r.num_rejected_after_evaluation,
-        "search_s": r.search_s,
-        "explanation": r.explanation,
-        "no_fit": r.no_fit_message,
-        "breakdown_labels": LABELS,
-        "cli": req.cli,
-    }
+    data = r.to_dict()  # the results of `scalelab plan --json` (plan/search_dict.py), as they are
+    for key, ranked in (("plans", r.plans), ("pareto", r.pareto)):
+        for entry, p in zip(data[key], ranked, strict=True):
+            entry["label"] = _label(p)
+    data.update(
+        model=model_json(req.model, req.model_id),
+        cluster=cluster_json(req.cluster),
+        workload=req.workload.model_dump(),
+        breakdown_labels=LABELS,
+        cli=req.cli,
+    )
+    return data
 
 
 _PLAN_COLUMNS = ["dp", "tp", "pp", "ep", "cp", "zero_stage", "schedule", "microbatch_size"]
@@ -145,8 +131,8 @@ def tables(results: dict[str, Any]) -> dict[str, Csv]:
     def rows(plans: list[dict[str, Any]]) -> list[list[Any]]:
         return [
             [p["rank"], p["num_devices"]]
-            + [p["prediction"]["plan"][k] for k in _PLAN_COLUMNS]
-            + [p["prediction"][k] for k in _METRICS]
+            + [p["plan"][k] for k in _PLAN_COLUMNS]
+            + [p[k] for k in _METRICS]
             + [p["time_s_per_token"], p["cost_usd_per_token"], p["energy_j_per_token"]]
             + [p["num_equivalent"]]
             for p in plans
@@ -155,14 +141,8 @@ def tables(results: dict[str, Any]) -> dict[str, Csv]:
     head = ["rank", "num_devices", *_PLAN_COLUMNS, *_METRICS]
     head += ["time_s_per_token", "cost_usd_per_token", "energy_j_per_token", "num_equivalent"]
     plans = results["plans"]
-    breakdown = [
-        [p["rank"], k, v] for p in plans for k, v in p["prediction"]["breakdown_s"].items()
-    ]
-    memory = [
-        [p["rank"], k, v]
-        for p in plans
-        for k, v in p["prediction"]["memory_breakdown_bytes"].items()
-    ]
+    breakdown = [[p["rank"], k, v] for p in plans for k, v in p["breakdown_s"].items()]
+    memory = [[p["rank"], k, v] for p in plans for k, v in p["memory_breakdown_bytes"].items()]
     return {
         "plans": (head, rows(plans)),
         "pareto": (head, rows(results["pareto"])),
