@@ -123,9 +123,7 @@ def test_train_exports(client):
     assert c.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(c.text)))
     assert len(rows) == len(data["results"]["plans"])
-    assert _close(
-        float(rows[0]["step_time_s"]), data["results"]["plans"][0]["step_time_s"]
-    )
+    assert _close(float(rows[0]["step_time_s"]), data["results"]["plans"][0]["step_time_s"])
     b = client.get("/api/train", params={**SMALL_TRAIN, "format": "csv", "table": "breakdown"})
     parts = list(csv.DictReader(io.StringIO(b.text)))
     first = data["results"]["plans"][0]["breakdown_s"]
@@ -335,3 +333,23 @@ def test_claims_view_is_the_ledger(client, monkeypatch):
     assert client.get("/api/progress/ledger-1").json()["finished"]
     rows = client.get("/api/claims", params={"format": "csv"}).text.splitlines()
     assert rows[0].split(",")[:3] == ["id", "claim", "measured"] and len(rows) == len(CLAIMS) + 1
+
+
+def test_site_price_and_carbon_as_the_cli(client, cli_error, error_of):
+    base = client.get("/api/train", params=SMALL_TRAIN).json()["results"]["plans"][0]
+    priced = {**SMALL_TRAIN, "price-usd-per-hour": "h100=10", "co2-kg-per-kwh": "0.02"}
+    r = client.get("/api/train", params=priced).json()["results"]
+    best = r["plans"][0]
+    catalog_price = r["cluster"]["price_usd_per_device_hour"]
+    assert catalog_price == 10.0
+    assert best["co2_kg"] < base["co2_kg"] / 10  # 0.02 vs the 0.45 world average
+    assert "--price-usd-per-hour h100=10" in r["cli"]
+    field, msg = error_of(
+        client.get("/api/train", params={**SMALL_TRAIN, "price-usd-per-hour": "cheap"})
+    )
+    args = ("plan", "--model", "llama-3.1-8b", "--cluster", "h100x16", "--global-batch", "8")
+    assert field == "price-usd-per-hour" and msg == cli_error(
+        *args, "--price-usd-per-hour", "cheap"
+    )
+    field, msg = error_of(client.get("/api/train", params={**SMALL_TRAIN, "co2-kg-per-kwh": "-1"}))
+    assert field == "co2-kg-per-kwh" and msg == cli_error(*args, "--co2-kg-per-kwh", "-1")

@@ -12,6 +12,7 @@ from typing import Any
 from scalelab.core import catalog
 from scalelab.core.errors import ScalelabError
 from scalelab.core.io import build
+from scalelab.core.site import Site
 from scalelab.core.specs import AcceleratorSpec, ClusterSpec, NetworkSpec
 from scalelab.core.units import to_si_key
 from scalelab.hw.emerging import emerging_params
@@ -84,12 +85,12 @@ def _source_value(si_value: float | None, key: str) -> float | None:
     return None if si_value is None else si_value / to_si_key(key)[1]
 
 
-def editable(t: Target, edits: dict[str, float]) -> list[dict[str, Any]]:
+def editable(t: Target, edits: dict[str, float], site: Site | None = None) -> list[dict[str, Any]]:
     """The parameters of one what-if row that the page lets a user change, with their sources
     and current values (`t` already carries its cluster edits; a device class gets `edits`)."""
     edited = set(edits)
     if t.cluster is None:
-        acc = emerging_accelerator(t, edits)
+        acc = emerging_accelerator(t, edits, site)
         raw = catalog.load_raw("accelerators", acc.id).get("emerging", {})
         rows = [
             _param(
@@ -147,9 +148,12 @@ def _cluster(c: ClusterSpec, edits: dict[str, float], where: str) -> ClusterSpec
     return build(ClusterSpec, data, where)
 
 
-def emerging_accelerator(t: Target, edits: dict[str, float]) -> AcceleratorSpec:
-    """The device class of an emerging row with its edited parameters (validated by its class)."""
-    acc = catalog.load_accelerator(t.emerging_accelerator or "")
+def emerging_accelerator(
+    t: Target, edits: dict[str, float], site: Site | None = None
+) -> AcceleratorSpec:
+    """The device class of an emerging row: the site's price (as plan/whatif applies it), then
+    the row's edited parameters (validated by its class)."""
+    acc = (site or Site()).accelerator(catalog.load_accelerator(t.emerging_accelerator or ""))
     table = {
         to_si_key(k)[0]: v * to_si_key(k)[1]
         for k, v in edits.items()

@@ -19,6 +19,7 @@ from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.hf_import import is_hf_config, model_from_hf_config
 from scalelab.core.io import build
 from scalelab.core.scenario import cluster_from_string, resolve_cluster
+from scalelab.core.site import Site
 from scalelab.core.specs import ClusterSpec, ModelSpec
 from scalelab.hw.scaleout import apply_topology
 
@@ -187,7 +188,19 @@ def read_model(p: Params) -> tuple[ModelSpec, str | None]:
         return catalog.load_model(model_id), model_id
 
 
-def read_cluster(p: Params, name: str = "cluster") -> ClusterSpec:
+SITE_FLAGS = ("price-usd-per-hour", "co2-kg-per-kwh")
+
+
+def read_site(p: Params, co2: bool = True) -> Site:
+    """--price-usd-per-hour (one price or ID=PRICE,...) and --co2-kg-per-kwh, as the CLI reads
+    them (core/site.py); blank: the catalog's prices and the world-average grid."""
+    price = p.text("price-usd-per-hour")
+    carbon = p.number("co2-kg-per-kwh") if co2 else None
+    with on_flags(SITE_FLAGS, "price-usd-per-hour"):
+        return Site.from_flags(price, carbon)
+
+
+def read_cluster(p: Params, name: str = "cluster", site: Site | None = None) -> ClusterSpec:
     """`ACCELERATORxCOUNT` as the CLI's --cluster (never a file), with an optional `network`
     (a scale-out interconnect id) in place of the accelerator's default; topology applied."""
     text = (p.text(name) or "").lower()
@@ -212,4 +225,4 @@ def read_cluster(p: Params, name: str = "cluster") -> ClusterSpec:
         with on_field("network"):
             cluster = resolve_cluster(table, f"network '{network}'")
     with on_field(name):
-        return apply_topology(cluster)
+        return apply_topology(site.cluster(cluster) if site is not None else cluster)

@@ -19,6 +19,8 @@
       ["number", "seq", "sequence length (tokens)"], ["text", "train-tokens", "tokens to train (e.g. 14.8T)"],
       ["check", "fp8", "FP8 where the device has it"],
       ["legend", "Search"], ["select", "objective", "rank by", "objectives"], ["number", "top", "plans to list"],
+      ["legend", "Site"], ["text", "price-usd-per-hour", "USD per device-hour (2.5, or h800=2,h200=3; blank = catalog)"],
+      ["text", "co2-kg-per-kwh", "grid kg CO2 per kWh (blank = 0.45, world average)"],
     ],
     serve: [
       ["legend", "Model"], ["model"],
@@ -27,6 +29,7 @@
       ["select", "dtype", "weight dtype", "serve_dtypes"],
       ["text", "ttft-ms", "TTFT target (ms, blank = none)"], ["text", "tpot-ms", "TPOT target (ms, blank = none)"],
       ["number", "top", "deployments to list"],
+      ["text", "price-usd-per-hour", "USD per device-hour (blank = catalog)"],
     ],
     whatif: [
       ["legend", "Model"], ["model"], ["select", "phase", "phase", "phases"],
@@ -37,6 +40,8 @@
       ["legend", "Serving (phase infer)"], ["number", "prompt", "prompt tokens"], ["number", "output", "output tokens"],
       ["text", "ttft-ms", "TTFT target (ms)"], ["text", "tpot-ms", "TPOT target (ms)"], ["number", "serve-devices", "devices per cluster"],
       ["legend", "Both"], ["select", "precision", "precision", null, ["fp8", "bf16"]],
+      ["text", "price-usd-per-hour", "USD per device-hour (2.5, or h100=2,gb200=4; blank = catalog)"],
+      ["text", "co2-kg-per-kwh", "grid kg CO2 per kWh (blank = 0.45)"],
     ],
     claims: [["legend", "The claims ledger"], ["note", "The seed article's twelve claims about DeepSeek-V3 and AI hardware, each set against a measurement, a validated model prediction or a datasheet, judged by one written rule. Nothing to choose: it takes a few seconds (gradient flow is measured with PyTorch)."]],
   };

@@ -23,6 +23,7 @@ from scalelab.web.inputs import (
     on_flags,
     read_cluster,
     read_model,
+    read_site,
 )
 from scalelab.web.jobs import Progress
 from scalelab.web.views.common import Csv, cluster_json, model_json
@@ -58,7 +59,7 @@ class ServeRequest:
 def parse(p: Params) -> ServeRequest:
     """The page's fields through the CLI's parsers (`p` falls back to DEFAULTS)."""
     model, model_id = read_model(p)
-    cluster = read_cluster(p)
+    cluster = read_cluster(p, site=read_site(p, co2=False))
     prompt = p.integer("prompt", MAX_TOKENS)
     output = p.integer("output", MAX_TOKENS)
     dtype = p.choice("dtype", DTYPES)
@@ -71,6 +72,8 @@ def parse(p: Params) -> ServeRequest:
     parts += [f"--dtype {dtype}", f"--top {top}"]
     parts += [f"--ttft-ms {ttft_ms:g}"] if ttft_ms is not None else []
     parts += [f"--tpot-ms {tpot_ms:g}"] if tpot_ms is not None else []
+    price = p.used.get("price-usd-per-hour")
+    parts += [f"--price-usd-per-hour {price}"] if price else []
     return ServeRequest(model, model_id, cluster, workload, top, " ".join(parts))
 
 

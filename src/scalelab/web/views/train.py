@@ -12,7 +12,7 @@ from scalelab.core.specs import ClusterSpec, ModelSpec, TrainWorkload
 from scalelab.plan.explain import LABELS
 from scalelab.plan.search import OBJECTIVES, RankedPlan, search_train
 from scalelab.report.fmt import plan_label, plan_options
-from scalelab.web.inputs import FieldError, Params, on_flags, read_cluster, read_model
+from scalelab.web.inputs import FieldError, Params, on_flags, read_cluster, read_model, read_site
 from scalelab.web.jobs import Progress
 from scalelab.web.views.common import Csv, cluster_json, model_json
 
@@ -49,7 +49,8 @@ class TrainRequest:
 def parse(p: Params) -> TrainRequest:
     """The page's fields through the CLI's parsers (`p` falls back to DEFAULTS)."""
     model, model_id = read_model(p)
-    cluster = read_cluster(p)
+    site = read_site(p)
+    cluster = read_cluster(p, site=site)
     batch_tokens = p.text("batch-tokens")
     global_batch = p.text("global-batch", use_default=batch_tokens is None)
     seq = p.integer("seq")
@@ -81,6 +82,9 @@ def cli_line(used: dict[str, Any], model_id: str | None) -> str:
         parts.append("--fp8")
     if used.get("scale-down"):
         parts.append(f"--scale-down {used['scale-down']}")
+    for name in ("price-usd-per-hour", "co2-kg-per-kwh"):
+        if used.get(name) is not None:
+            parts.append(f"--{name} {used[name]}")
     return " ".join(parts)
 
 

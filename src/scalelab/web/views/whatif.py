@@ -5,10 +5,11 @@ assumptions listed and the editable ones (web/edits.py) changeable from the page
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from scalelab.core import flags
+from scalelab.core.site import Site
 from scalelab.core.specs import InferenceWorkload, ModelSpec, TrainWorkload
 from scalelab.hw.emerging import TokenEstimate, estimate_inference
 from scalelab.perf.serve.predict import decode_context
@@ -31,11 +32,13 @@ from scalelab.web.inputs import (
     CLUSTER,
     MAX_DEVICES,
     MAX_TOKENS,
+    SITE_FLAGS,
     FieldError,
     Params,
     on_field,
     on_flags,
     read_model,
+    read_site,
 )
 from scalelab.web.jobs import Progress
 from scalelab.web.views.common import Csv, model_json
@@ -77,6 +80,7 @@ class WhatIfRequest:
     quick: bool
     serve_devices: int | None
     cli: str
+    site: Site = field(default_factory=Site)
 
 
 def _spec(text: str, field: str) -> str:
@@ -90,7 +94,7 @@ def _spec(text: str, field: str) -> str:
     )
 
 
-def _targets(p: Params) -> list[Target]:
+def _targets(p: Params, site: Site) -> list[Target]:
     baseline = _spec(p.text("baseline") or "", "baseline")
     with on_field("vs"):
         specs = [_spec(s, "vs") for s in flags.split_specs(p.text("vs") or "")]
@@ -99,14 +103,19 @@ def _targets(p: Params) -> list[Target]:
     with on_field("baseline"):
         base = resolve_targets(baseline, [])[0]
     with on_field("vs"):
-        return [base, *(resolve_target(s, base) for s in specs)]
+        targets = [base, *(resolve_target(s, base) for s in specs)]
+    # as plan/whatif.whatif applies --price-usd-per-hour / --co2-kg-per-kwh to every cluster
+    return [
+        t if t.cluster is None else replace(t, cluster=site.cluster(t.cluster)) for t in targets
+    ]
 
 
 def parse(p: Params) -> WhatIfRequest:
     """The page's fields through the CLI's parsers (`p` falls back to DEFAULTS)."""
     model, model_id = read_model(p)
     phase = p.choice("phase", PHASES)
-    targets = _targets(p)
+    site = read_site(p)
+    targets = _targets(p, site)
     global_batch = p.integer("global-batch")
     seq = p.integer("seq")
     train_tokens = p.text("train-tokens") or ""
@@ -127,6 +136,7 @@ def parse(p: Params) -> WhatIfRequest:
         f"scalelab whatif {model_id or 'config.json'} --baseline {targets[0].label} "
         f"--vs {','.join(t.label for t in targets[1:])} --phase {phase}"
         + (" --quick" if quick else "")
+        + "".join(f" --{n} {p.used[n]}" for n in SITE_FLAGS if p.used.get(n) is not None)
         + ("  # plus the assumptions edited on the page" if edit_list else "")
     )
     return WhatIfRequest(
@@ -141,6 +151,7 @@ def parse(p: Params) -> WhatIfRequest:
         quick,
         serve_devices,
         cli,
+        site,
     )
 
 
@@ -150,7 +161,7 @@ def _emerging_row(
     """An edited device class, decoded as plan/whatif's emerging rows are (the batch with the
     most tokens/s within the TPOT target, else the fastest; J/token = chip energy x PUE), with
     the edited parameters. tests/web/test_web_parts.py holds it equal to plan/whatif's row unedited."""
-    acc = editing.emerging_accelerator(t, edits)
+    acc = editing.emerging_accelerator(t, edits, req.site)
     w = req.serve
     ctx = int(decode_context(w))
     ests = [estimate_inference(req.model, acc, "decode", b, ctx) for b in EMERGING_BATCHES]
@@ -210,7 +221,7 @@ def compute(req: WhatIfRequest, progress: Progress) -> dict[str, Any]:
     if req.phase == "train":
         w = whatif_train(req.model, targets, req.train, SWEEP_SPACE if req.quick else None)
     else:
-        w = whatif_infer(req.model, targets, req.serve, req.serve_devices)
+        w = whatif_infer(req.model, targets, req.serve, req.serve_devices, req.site)
     w = _with_edited_emerging(req, w)
     progress.step("done", 1, 1)
     edited: dict[str, dict[str, float]] = {}
@@ -223,7 +234,7 @@ def compute(req: WhatIfRequest, progress: Progress) -> dict[str, Any]:
         plan = row.plan if isinstance(row, TrainRow) else None
         data["plan"] = plan.model_dump() if plan is not None else None
         data["assumptions"] = list(row.assumptions)
-        data["editable"] = editing.editable(t, edited.get(t.label, {}))
+        data["editable"] = editing.editable(t, edited.get(t.label, {}), req.site)
         rows.append(data)
     return {
         "model": model_json(req.model, req.model_id),
