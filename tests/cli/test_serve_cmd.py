@@ -131,3 +131,22 @@ def test_bound_socket_gets_nodelay_from_asyncio():
 
     asyncio.run(main())
     assert flags and flags[0] != 0
+
+
+def test_check_fetches_from_the_running_server(cli):
+    code, out, err = cli("serve", "--port", "0", "--check")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("scalelab serve: http://127.0.0.1:") and "checking it" in lines[0]
+    assert sum(line.startswith("  200 GET ") for line in lines) == 4 and lines[-1].endswith(
+        "stopped"
+    )
+
+
+def test_check_failure_is_one_line(cli, monkeypatch):
+    from scalelab.cli import serve_cmd
+
+    monkeypatch.setattr(serve_cmd, "CHECKS", ("/", "/static/nothing.js"))
+    code, out, err = cli("serve", "--port", "0", "--check")
+    assert code == 1 and "  404 GET /static/nothing.js" in out
+    assert err.strip() == "error: serve --check: /static/nothing.js answered 404"

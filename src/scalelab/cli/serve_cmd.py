@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import errno
+import http.client
 import socket
+import threading
+import time
+from typing import Any
 
 import typer
 
-from scalelab.cli.common import err, out
-from scalelab.core.errors import ConfigError
+from scalelab.cli.common import err, examples, out
+from scalelab.core.errors import ConfigError, ScalelabError
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -43,9 +47,16 @@ def serve(
     workers: int = typer.Option(
         2, "--workers", help="Searches computed at the same time (more queue)."
     ),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Start, fetch the page, its script, the options and one small plan search from "
+        "this very server over HTTP, print what came back, and stop (an installation check).",
+    ),
 ) -> None:
     """Serve the interactive what-if page: train, serve, what-if and claims views over the same
-    model as the CLI, with shareable links and JSON/CSV export. Ctrl+C stops it."""
+    model as the CLI, with shareable links and JSON/CSV export. Open the printed address in a
+    browser (`scalelab serve`, or `scalelab serve --port 9000`); Ctrl+C stops it."""
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     import uvicorn
@@ -63,8 +74,12 @@ def serve(
                 markup=False,
             )
         url = f"http://{shown}:{sock.getsockname()[1]}/"
-        out.print(f"scalelab serve: {url}  (Ctrl+C to stop)", markup=False)
-        uvicorn.Server(config).run(sockets=[sock])
+        stop = "checking it" if check else "Ctrl+C to stop"
+        out.print(f"scalelab serve: {url}  ({stop})", markup=False)
+        if check:
+            _self_check(uvicorn.Server(config), sock, host)
+        else:
+            uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:  # Ctrl+C before uvicorn took the signal, or re-raised by it after
         pass
     finally:
@@ -72,5 +87,49 @@ def serve(
     out.print("scalelab serve: stopped")
 
 
+# What --check fetches: the page, its script, the catalog options and a small plan search.
+CHECKS = (
+    "/",
+    "/static/app.js",
+    "/api/options",
+    "/api/train?model=llama-3.1-8b&cluster=h100x8&global-batch=64&seq=4096&train-tokens=1T&top=1",
+)
+
+
+def _self_check(server: Any, sock: socket.socket, host: str) -> None:
+    """Run the server in a thread, GET each of CHECKS from it, print the answers, stop it."""
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+    failed = []
+    try:
+        conn = http.client.HTTPConnection(target, sock.getsockname()[1], timeout=60)
+        for path in CHECKS:
+            t0 = time.perf_counter()
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            size = len(resp.read())
+            ms = (time.perf_counter() - t0) * 1e3
+            line = f"  {resp.status} GET {path} ({size:,} bytes, {ms:,.0f} ms)"
+            out.print(line, markup=False, soft_wrap=True)
+            if resp.status != 200:
+                failed.append(f"{path} answered {resp.status}")
+    except OSError as exc:
+        failed.append(f"no answer ({exc})")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    if failed:
+        raise ScalelabError("serve --check: " + "; ".join(failed))
+
+
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
+    app.command(
+        "serve",
+        epilog=examples(
+            "scalelab serve --port 0 --check", "scalelab serve --port 0 --workers 1 --check"
+        ),
+    )(serve)
