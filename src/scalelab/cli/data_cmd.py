@@ -361,7 +361,7 @@ def need(
     as_json: bool = JsonOption,
 ) -> None:  # fmt: skip
     """Compute-optimal tokens, bytes of text, repeated-epoch options, time and cost to train."""
-    from scalelab.cli.plan_cmd import parse_count
+    from scalelab.core.units import parse_count
     from scalelab.core.scenario import resolve_model
     from scalelab.data.need import data_need, dense_model_for_params
     from scalelab.perf.model.params import count_params
