@@ -1,0 +1,116 @@
+"""Run one `scalelab` command line in-process through the console entry point, with a time bound,
+and judge the outcome: exit 0 or 1, never a traceback, never a hang, impossible input rejected."""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+import time
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Case:
+    """One generated command line. `files` are written (name -> text or bytes) into the example's
+    folder first; `{dir}` in an argument is replaced by that folder. `impossible` names the value
+    that no correct run can accept (empty: every value is possible, though it may still fail)."""
+
+    args: tuple[str, ...]
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    impossible: str = ""
+    # A file whose content alone holds the impossible value: the error must name it.
+    names_file: str = ""
+    # name -> how the session's checkpoint is copied there (fuzz_checkpoints.py)
+    checkpoints: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int | None  # None: still running at the time bound
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def invoke(args: list[str], timeout_s: float) -> Outcome:
+    """`scalelab ARGS` in a worker thread; an exception escaping `run()` is printed the way the
+    console script would print it (a traceback), so the checks below see it."""
+    from scalelab.cli.main import run
+
+    out, err = io.StringIO(), io.StringIO()
+    result: dict[str, int] = {}
+
+    def target() -> None:
+        old_argv = sys.argv
+        sys.argv = ["scalelab", *args]
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                try:
+                    run()
+                    result["code"] = 0
+                except SystemExit as exc:
+                    code = exc.code
+                    result["code"] = code if isinstance(code, int) else (0 if code is None else 1)
+                except BaseException:  # noqa: BLE001 - what a user would see as a traceback
+                    traceback.print_exc(file=err)
+                    result["code"] = 1
+        finally:
+            sys.argv = old_argv
+
+    start = time.perf_counter()
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    elapsed = time.perf_counter() - start
+    return Outcome(result.get("code"), out.getvalue(), err.getvalue(), elapsed)
+
+
+def materialize(case: Case, folder: Path, resources: dict[str, Path]) -> list[str]:
+    """Write the case's files into `folder`; its arguments with `{dir}` filled in."""
+    from fuzz_checkpoints import materialize_checkpoint
+
+    for name, mutation in case.checkpoints.items():
+        materialize_checkpoint(mutation, resources, folder / name)
+    for name, content in case.files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return [a.replace("{dir}", str(folder)) for a in case.args]
+
+
+def judge(case: Case, outcome: Outcome, quiet_exit: bool = False) -> tuple[str, str] | None:
+    """None when the outcome is acceptable, else (kind, detail): kind is one of hang, traceback,
+    exit-code, accepted-impossible, unnamed-file, not-one-line."""
+    if outcome.code is None:
+        return "hang", f"still running after {outcome.seconds:.0f} s"
+    if "Traceback" in outcome.stderr or "Traceback" in outcome.stdout:
+        return "traceback", _last_frames(outcome.stderr + outcome.stdout)
+    if outcome.code not in (0, 1):
+        return "exit-code", f"exit {outcome.code}: {outcome.stderr[-300:]}"
+    if outcome.code == 0 and case.impossible:
+        return "accepted-impossible", case.impossible
+    if outcome.code == 1:
+        lines = [ln for ln in outcome.stderr.strip().splitlines() if ln.strip()]
+        if not lines or not lines[-1].startswith("error:"):
+            if quiet_exit and not lines:
+                return None
+            return "not-one-line", outcome.stderr[-300:]
+        # an error about the file names it (another argument's error names its --flag)
+        if case.names_file and case.names_file not in lines[-1] and "--" not in lines[-1]:
+            return "unnamed-file", lines[-1][:300]
+    return None
+
+
+def _last_frames(text: str) -> str:
+    """The innermost frame and the exception line of a printed traceback."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    frames = [ln.strip() for ln in lines if ln.strip().startswith('File "')]
+    where = frames[-1] if frames else "?"
+    return f"{where} | {lines[-1].strip() if lines else ''}"
