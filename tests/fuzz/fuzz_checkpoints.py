@@ -46,7 +46,9 @@ def checkpoint_mutations(must_be_bad: bool) -> st.SearchStrategy[tuple[str, ...]
     )
 
 
-def materialize_checkpoint(mutation: tuple[str, ...], resources: dict[str, Path], dest: Path) -> None:
+def materialize_checkpoint(
+    mutation: tuple[str, ...], resources: dict[str, Path], dest: Path
+) -> None:
     """Write the checkpoint `mutation` describes at `dest` (a folder or a file)."""
     kind = mutation[0]
     if kind == "onnx-garbage":

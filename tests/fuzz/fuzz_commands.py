@@ -163,14 +163,24 @@ add(
             model_arg("--model", required=True),
             pick("--cluster", CLUSTERS, BAD_CLUSTERS, p=0.9),
             opt("--global-batch", Int(1, 2**30, 4096), p=0.7),
-            pick("--batch-tokens", ("524288", "1M", "4Mi", "2k"), ("1e30", "0", "-1", "nan", "x"), p=0.2),
+            pick(
+                "--batch-tokens",
+                ("524288", "1M", "4Mi", "2k"),
+                ("1e30", "0", "-1", "nan", "x"),
+                p=0.2,
+            ),
             opt("--seq", TOKENS),
             pick("--train-tokens", TRAIN_TOKENS, BAD_TRAIN_TOKENS),
             opt("--objective", Choice(("time", "cost", "energy"))),
             opt("--top", Int(1, 10**6, 20)),
             switch("--fp8"),
             opt("--scale-down", Int(0, 24, 3)),
-            pick("--hardware", ("h100-sxm5-80gb", "h100-sxm5-80gb,b200"), ("nope", ",", "[/]"), p=0.15),
+            pick(
+                "--hardware",
+                ("h100-sxm5-80gb", "h100-sxm5-80gb,b200"),
+                ("nope", ",", "[/]"),
+                p=0.15,
+            ),
             opt("--deadline-days", Float(0, 1e6, lo_open=True), p=0.2),
             opt("--budget-usd", Float(0, 1e15, lo_open=True), p=0.2),
             switch("--require-fit"),
@@ -202,7 +212,12 @@ add(
         (
             model_arg(required=True),
             pick("--baseline", ("h100x8", "h800x16"), BAD_CLUSTERS),
-            pick("--vs", ("h200x8", "b200x8,h200x8", "cim", "fpga"), ("", ",", "nope", "h100x0"), required=True),
+            pick(
+                "--vs",
+                ("h200x8", "b200x8,h200x8", "cim", "fpga"),
+                ("", ",", "nope", "h100x0"),
+                required=True,
+            ),
             opt("--phase", Choice(("train", "infer"))),
             pick("--train-tokens", TRAIN_TOKENS, BAD_TRAIN_TOKENS),
             opt("--global-batch", Int(1, 2**30, 2048)),
@@ -301,7 +316,12 @@ add(
     Command(
         "hardware show",
         (
-            pick("HW_ID", (*docs.ACCELERATORS, "nvlink4", "ib-ndr"), ("nope", "../x", "", "[/]"), required=True),
+            pick(
+                "HW_ID",
+                (*docs.ACCELERATORS, "nvlink4", "ib-ndr"),
+                ("nope", "../x", "", "[/]"),
+                required=True,
+            ),
             JSON,
         ),
         examples=40,
@@ -311,8 +331,15 @@ add(
     Command(
         "predict train",
         (
-            Arg("SCENARIO", files=named("scenario.toml", docs.scenario_file("train")), required=True),
-            pick("--hardware", ("h200-sxm-141gb", "b200"), ("nope", "[bold]", "{dir}/missing.toml"), p=0.2),
+            Arg(
+                "SCENARIO", files=named("scenario.toml", docs.scenario_file("train")), required=True
+            ),
+            pick(
+                "--hardware",
+                ("h200-sxm-141gb", "b200"),
+                ("nope", "[bold]", "{dir}/missing.toml"),
+                p=0.2,
+            ),
             JSON,
         ),
         examples=400,
@@ -322,7 +349,9 @@ add(
     Command(
         "predict infer",
         (
-            Arg("SCENARIO", files=named("scenario.toml", docs.scenario_file("infer")), required=True),
+            Arg(
+                "SCENARIO", files=named("scenario.toml", docs.scenario_file("infer")), required=True
+            ),
             opt("--ttft-ms", MS, p=0.2),
             opt("--tpot-ms", MS, p=0.2),
             JSON,
@@ -350,7 +379,20 @@ add(
         ),
         examples=60,
         fail_fast=True,
-        valid_runs=(("--depth", "2", "--width", "4", "--steps", "1", "--every", "1", "--plot", "{dir}/g.png"),),
+        valid_runs=(
+            (
+                "--depth",
+                "2",
+                "--width",
+                "4",
+                "--steps",
+                "1",
+                "--every",
+                "1",
+                "--plot",
+                "{dir}/g.png",
+            ),
+        ),
     )
 )
 add(
@@ -368,7 +410,9 @@ add(
         ),
         examples=60,
         fail_fast=True,
-        valid_runs=(("--seeds", "1", "--num-train", "10", "--steps", "1", "--plot", "{dir}/o.png"),),
+        valid_runs=(
+            ("--seeds", "1", "--num-train", "10", "--steps", "1", "--plot", "{dir}/o.png"),
+        ),
     )
 )
 add(
@@ -376,7 +420,12 @@ add(
         "data augment",
         (
             Arg("IN_FILE", files=DATA_IN, p=0.9),
-            out_arg("--out", ("{dir}/o.csv", "{dir}/o.jsonl", "{dir}/o.tsv"), DATA_OUT_BAD, required=True),
+            out_arg(
+                "--out",
+                ("{dir}/o.csv", "{dir}/o.jsonl", "{dir}/o.tsv"),
+                DATA_OUT_BAD,
+                required=True,
+            ),
             opt("--method", Choice(("synonym", "eda"))),
             opt("--per-example", Int(1, 1000, 2)),
             pick("--seed", ("0", "3"), ("x",)),
@@ -451,7 +500,12 @@ add(
     Command(
         "data need",
         (
-            pick("--params", ("1B", "7e9", "70B", "100M"), ("0", "-1", "nan", "inf", "abc", "1e40"), p=0.6),
+            pick(
+                "--params",
+                ("1B", "7e9", "70B", "100M"),
+                ("0", "-1", "nan", "inf", "abc", "1e40"),
+                p=0.6,
+            ),
             model_arg("--model", p=0.4),
             opt("--bytes-per-token", Float(0, 100, lo_open=True)),
             pick("--cluster", CLUSTERS, BAD_CLUSTERS),
@@ -599,7 +653,9 @@ def _value(
     """(value, impossible reason, file name whose content alone is impossible)."""
     if a.checkpoint and (not is_bad or draw(st.booleans())):
         mutation = draw(checkpoint_mutations(must_be_bad=is_bad))
-        suffix = {"quantized": ".safetensors", "quantized-flip": ".safetensors"}.get(mutation[0], "")
+        suffix = {"quantized": ".safetensors", "quantized-flip": ".safetensors"}.get(
+            mutation[0], ""
+        )
         name = f"ck{len(checkpoints)}{'.onnx' if mutation[0] == 'onnx-garbage' else suffix}"
         checkpoints[name] = mutation
         reason = f"checkpoint {' '.join(mutation)} [file]" if is_bad else ""

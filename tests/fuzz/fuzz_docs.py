@@ -182,7 +182,11 @@ MODEL_VALUE = Fixed(
 
 TRAIN_SCENARIO = {
     "model": {"catalog_id": "llama-3.1-8b"},
-    "hardware": {"accelerator": "h100-sxm5-80gb", "num_devices": 16, "scale_up": {"kind": "nvlink4"}},
+    "hardware": {
+        "accelerator": "h100-sxm5-80gb",
+        "num_devices": 16,
+        "scale_up": {"kind": "nvlink4"},
+    },
     "parallel": {"tp": 2, "pp": 2, "dp": 4, "zero_stage": 1, "recompute": "selective"},
     "workload": {"global_batch_size": 64, "seq_len": 4096, "train_tokens": 1e12},
 }
@@ -331,7 +335,8 @@ def case_file() -> st.SearchStrategy[FileDraw]:
     for path, dom in {**CASE_HEAD, **scenario_fields("train"), **NETWORK_HW}.items():
         fields[("cases", 0, *path)] = dom
     bases = tuple(
-        {"schema": "scalelab-validation/1", "cases": [c]} for c in (MODEL_CASE, TRAIN_CASE, NETWORK_CASE)
+        {"schema": "scalelab-validation/1", "cases": [c]}
+        for c in (MODEL_CASE, TRAIN_CASE, NETWORK_CASE)
     )
     tables = (("cases",), ("cases", 0), ("cases", 0, "expect")) + tuple(
         ("cases", 0, *t) for t in SCENARIO_TABLES

@@ -56,7 +56,9 @@ def leaf_commands() -> dict[str, tuple[set[str], set[str]]]:
 def test_every_command_is_fuzzed():
     """A command without a fuzz entry (e.g. one that landed later) is listed here."""
     uncovered = sorted(set(leaf_commands()) - set(COMMANDS))
-    assert not uncovered, f"commands without a fuzz strategy in tests/fuzz/fuzz_commands.py: {uncovered}"
+    assert not uncovered, (
+        f"commands without a fuzz strategy in tests/fuzz/fuzz_commands.py: {uncovered}"
+    )
     stale = sorted(set(COMMANDS) - set(leaf_commands()))
     assert not stale, f"fuzz entries for commands that no longer exist: {stale}"
 
@@ -132,7 +134,9 @@ def run_case(
                     "detail": verdict[1],
                     "args": [a.replace(str(folder), "DIR") for a in args],
                     "impossible": case.impossible,
-                    "files": {k: v if isinstance(v, str) else repr(v) for k, v in case.files.items()},
+                    "files": {
+                        k: v if isinstance(v, str) else repr(v) for k, v in case.files.items()
+                    },
                 }
             )
         return verdict, outcome
@@ -159,7 +163,9 @@ def test_fuzz_command(path: str, fuzz_resources: dict[str, Path]) -> None:
         count[0] += 1
         verdict, _ = run_case(cmd, case, fuzz_resources)
         if not SURVEY:
-            assert verdict is None, f"{verdict[0]}: {verdict[1]}\n  args: {case.args}\n  impossible: {case.impossible!r}"
+            assert verdict is None, (
+                f"{verdict[0]}: {verdict[1]}\n  args: {case.args}\n  impossible: {case.impossible!r}"
+            )
 
     if SEED is not None:
         check = seed(int(SEED))(check)
@@ -172,8 +178,12 @@ VALID_RUNS = [(path, run) for path, cmd in sorted(COMMANDS.items()) for run in c
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("path", "extra"), VALID_RUNS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(VALID_RUNS)])
-def test_valid_tiny_runs(path: str, extra: tuple[str, ...], fuzz_resources: dict[str, Path]) -> None:
+@pytest.mark.parametrize(
+    ("path", "extra"), VALID_RUNS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(VALID_RUNS)]
+)
+def test_valid_tiny_runs(
+    path: str, extra: tuple[str, ...], fuzz_resources: dict[str, Path]
+) -> None:
     """The expensive commands, fuzzed above with inputs that fail fast, run once with a tiny
     valid input: exit 0 and no traceback."""
     import fuzz_docs
