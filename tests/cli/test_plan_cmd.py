@@ -104,3 +104,44 @@ def test_hardware_choice(cli):
         "h100-sxm5-80gb",
         "a100-sxm4-80gb",
     )
+
+
+def _plan_json(cli, *args):
+    code, out, err = cli("plan", "--model", "llama-3.1-8b", "--seq", "4096", *args, "--json")
+    assert code == 0, err
+    return json.loads(out)["results"]
+
+
+def test_counts_add_up_and_tied_plans_share_a_rank(cli):
+    data = _plan_json(cli, "--cluster", "h100x64", "--batch-tokens", "4M", "--top", "10")
+    rejected = sum(data["num_rejected_by_reason"].values())
+    assert data["num_candidates"] == data["num_evaluated"] + rejected
+    over = data["num_rejected_after_evaluation"].get("memory", 0)
+    assert data["num_evaluated"] == data["num_fitting"] + over
+    keys = [(p["step_time_s"], p["memory_per_device_bytes"], p["cost_usd"]) for p in data["plans"]]
+    assert len(set(keys)) == len(keys)  # no two rows with the same time, memory and cost
+    for p in data["plans"]:
+        assert p["near_memory_limit"] == (p["memory_per_device_bytes"] > 0.9 * p["hbm_bytes"])
+
+
+def test_a_tpu_pod_is_planned_as_one_ici_torus(cli):
+    data = _plan_json(cli, "--cluster", "tpu-v5px256", "--batch-tokens", "2M", "--top", "2")
+    assert data["plans"] and data["plans"][0]["fits_in_memory"]
+    assert data["plans"][0]["hbm_bytes"] == 95 * 2**30
+
+
+def test_hardware_any_includes_tpu_pods(cli):
+    data = _plan_json(
+        cli,
+        "--hardware",
+        "any",
+        "--batch-tokens",
+        "4M",
+        "--train-tokens",
+        "1T",
+        "--objective",
+        "cost",
+    )
+    accelerators = {o["accelerator"] for o in data["options"]}
+    assert {"tpu-v5p", "tpu-v4"} <= accelerators and "h100-sxm5-80gb" in accelerators
+    assert all("tpu" not in s for s in data["skipped"])  # every TPU pod size can be built

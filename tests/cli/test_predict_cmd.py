@@ -165,3 +165,13 @@ def test_hardware_profile_rates_drive_the_prediction(tmp_path):
         steps[rate] = json.loads(result.output)["results"]["breakdown_s"]["compute"]
     # matmuls dominate this model's compute: half the measured GEMM rate, about twice the time
     assert 1.6 < steps[25e9] / steps[50e9] <= 2.0
+
+
+def test_unknown_optimization_exits_1_with_the_valid_names(cli, tmp_path):
+    parallel = (
+        "dp = 128\npp = 16\nep = 64\nschedule = 'dualpipe'\noptimizations = ['tp-comm-overlapp']"
+    )
+    code, out, err = cli("predict", "train", _write(tmp_path, parallel=parallel))
+    assert code == 1
+    assert "unknown optimization 'tp-comm-overlapp'" in err and "tp-comm-overlap," in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -61,7 +61,7 @@ def test_every_entry_loads():
 def test_units_converted_on_load():
     h800 = catalog.load_accelerator("h800-sxm5-80gb")
     assert h800.peak_bf16_flops_per_s == pytest.approx(989.4e12)
-    assert h800.hbm_bytes == 80 * 2**30
+    assert h800.hbm_bytes == 81559 * 2**20  # nvidia-smi's MiB, not the datasheet's '80GB'
     assert h800.scale_up_bandwidth_bytes_per_s_per_direction == pytest.approx(200e9)
     assert catalog.load_network("ib-ndr").nic_bytes_per_s == pytest.approx(50e9)
 
@@ -69,3 +69,16 @@ def test_units_converted_on_load():
 def test_unknown_id_names_the_known_ones():
     with pytest.raises(CatalogError, match="unknown model 'gpt5'.*deepseek-v3"):
         catalog.load_model("gpt5")
+
+
+def test_hbm_capacity_in_the_unit_its_source_states():
+    """One capacity key per accelerator, and the note it cites names the same unit (GB = 1e9 B,
+    GiB = 2^30 B, MiB = 2^20 B), so a datasheet "80GB" is never read as 80 GiB or the reverse."""
+    units = {"hbm_gb": "GB", "hbm_gib": "GiB", "hbm_mib": "MiB"}
+    for cid in catalog.list_ids("accelerators"):
+        raw = catalog.load_raw("accelerators", cid)
+        keys = [k for k in units if k in raw]
+        assert len(keys) == 1, (cid, keys)
+        notes = {**raw.get("sources", {}), **raw.get("assumptions", {})}
+        note = notes.get(keys[0]) or notes.get("hbm", "")
+        assert units[keys[0]] in note.replace("GBps", ""), (cid, note)

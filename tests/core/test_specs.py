@@ -48,3 +48,18 @@ def test_specs_are_frozen():
     m = ModelSpec(**BASE)
     with pytest.raises(ValidationError):
         m.num_layers = 3
+
+
+def test_unknown_optimization_is_rejected_with_the_valid_list():
+    from scalelab.core.specs import OPTIMIZATIONS
+
+    with pytest.raises(ValidationError, match="unknown optimization 'tp-comm-overlapp'.*valid"):
+        ParallelPlan(optimizations=["tp-comm-overlapp"])
+    plan = ParallelPlan(optimizations=list(OPTIMIZATIONS))
+    assert tuple(plan.optimizations) == OPTIMIZATIONS
+
+
+def test_default_micro_batch_is_the_local_batch_without_pipelining():
+    assert ParallelPlan(dp=4).micro_batch(64, 4) == 16  # no gradient accumulation
+    assert ParallelPlan(dp=4, pp=2, schedule="1f1b").micro_batch(64, 8) == 1
+    assert ParallelPlan(dp=4, microbatch_size=2).micro_batch(64, 4) == 2

@@ -26,22 +26,49 @@ T = CommTiers(
 )
 
 
+# NCCL ring constants (tuning.cc): Simple protocol 8.4 us launch, 3.4 us per NVLink step, 9.6 us
+# per network step; LL 3.6 / 0.47 / 2.7 us at a quarter of the bandwidth
+SIMPLE, NVL, NET = 8.4e-6, 3.4e-6, 9.6e-6
+
+
 def test_ring_all_reduce_inside_one_node():
-    # 2 (p-1)/p S / B + 2 (p-1) alpha for p = 8
+    # 2 (p-1)/p S / B for p = 8, NCCL Simple latency: one launch, 2 (p-1) steps
     t = float(all_reduce_time_s(1e9, 8, 8, T))
-    assert t == pytest.approx(2 * 7 / 8 * 1e9 / 100e9 + 2 * 7 * 1e-6)
+    assert t == pytest.approx(2 * 7 / 8 * 1e9 / 100e9 + SIMPLE + 2 * 7 * NVL)
 
 
-def test_hierarchical_all_gather_two_tiers():
-    # 4 nodes x 8: scale-out phase on 1/8 shards among 4 nodes, then scale-up among 8
+def test_small_messages_take_the_low_latency_protocol():
+    t = float(all_reduce_time_s(16e3, 8, 8, T))  # a decode-sized all-reduce
+    ll = 3.6e-6 + 2 * 7 * 0.47e-6 + 2 * 7 / 8 * 16e3 / (100e9 * 0.25)
+    assert t == pytest.approx(ll)
+
+
+def test_all_gather_across_nodes_pays_both_tiers_and_a_latency_per_ring_step():
+    # 4 nodes x 8: the NICs carry 1/8 shards among 4 nodes, NVLink the rest inside each node;
+    # the ring has 32 - 4 NVLink hops and 4 - 1 network hops
     t = float(all_gather_time_s(8e9, 32, 8, T))
-    expected = 3 / 4 * 1e9 / 10e9 + 3 * 5e-6 + 7 / 8 * 8e9 / 100e9 + 7 * 1e-6
+    expected = 3 / 4 * 1e9 / 10e9 + 7 / 8 * 8e9 / 100e9 + SIMPLE + 28 * NVL + 3 * NET
     assert t == pytest.approx(expected)
+
+
+def test_ring_latency_grows_with_the_ranks_so_small_messages_get_slower_at_scale():
+    small = [float(all_gather_time_s(1e6, g, 8, T)) for g in (64, 512, 4096)]
+    assert small[0] < small[1] < small[2]
+    assert small[2] > (4096 - 512) * 0.47e-6  # NVLink hops alone, at the fastest protocol
+
+
+def test_torus_all_gather_uses_every_dimension_the_group_spans():
+    torus = CommTiers(600e9, 2e-6, 600e9, 2e-6, 2048, (8, 16, 16))
+    link = 600e9 / 6  # 6 links per chip on a 3D torus
+    one_dim = float(all_gather_time_s(1e9, 8, 8, torus))
+    assert one_dim == pytest.approx(7 / 8 * 1e9 / (2 * link) + 7 * 2e-6)
+    three = float(all_gather_time_s(1e9, 2048, 2048, torus))
+    assert three == pytest.approx(2047 / 2048 * 1e9 / (6 * link) + (7 + 15 + 15) * 2e-6)
 
 
 def test_one_rank_per_node_uses_only_the_network():
     t = float(all_reduce_time_s(1e9, 4, 1, T))
-    assert t == pytest.approx(2 * 3 / 4 * 1e9 / 10e9 + 2 * 3 * 5e-6)
+    assert t == pytest.approx(2 * 3 / 4 * 1e9 / 10e9 + SIMPLE + 2 * 3 * NET)
 
 
 def test_all_to_all_splits_traffic_by_destination():

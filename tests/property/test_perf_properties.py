@@ -87,7 +87,7 @@ def test_more_flops_or_bandwidth_never_slows_a_step(model_id, f, h, u, o):
 def test_zero_shards_sum_to_unsharded(params, ranks, zero):
     p, r = np.array([params]), np.array([float(ranks)])
     sharded = state_bytes(p, r, np.array([zero]))
-    whole = state_bytes(p, r, np.array([0]))
+    whole = state_bytes(p, np.array([1.0]), np.array([zero]))  # the same state on one rank
     total = sum(
         float(s[0]) * (ranks if is_sh else 1)
         for s, is_sh in zip(sharded, (zero >= 3, zero >= 2, zero >= 1), strict=True)

@@ -82,12 +82,22 @@ def test_every_shipped_case_is_reported():
         )
 
 
-def test_shipped_copy_matches_shared_file():
+@pytest.mark.parametrize("name", ["public.yaml", "calculon-t5.yaml"])
+def test_shipped_copy_matches_shared_file(name):
     from pathlib import Path
 
     from scalelab.validate.runner import default_cases_path
 
-    shared = Path(__file__).resolve().parents[3] / "shared" / "validation" / "public.yaml"
+    shared = Path(__file__).resolve().parents[3] / "shared" / "validation" / name
     if not shared.is_file():
         pytest.skip("shared/ not beside the checkout")
-    assert default_cases_path().read_bytes() == shared.read_bytes()
+    assert default_cases_path(name).read_bytes() == shared.read_bytes()
+
+
+def test_both_shipped_files_run_by_default():
+    from scalelab.validate.runner import DEFAULT_CASE_FILES
+
+    assert DEFAULT_CASE_FILES[:2] == ("public.yaml", "calculon-t5.yaml")
+    results = run_cases(kind="train")
+    assert {"public.yaml", "calculon-t5.yaml"} <= {r.file for r in results}
+    assert sum(r.id.startswith("korthikanti22-t5-") for r in results) == 8

@@ -13,7 +13,7 @@ from scalelab.core.io import build
 from scalelab.core.scenario import resolve_cluster, resolve_model
 from scalelab.core.specs import TrainWorkload
 from scalelab.hw.scaleout import apply_topology
-from scalelab.plan.explain import describe_plan
+from scalelab.plan.explain import describe_plan, near_memory_limit
 from scalelab.plan.hardware import HardwareChoice, choose_hardware
 from scalelab.plan.search import OBJECTIVES, RankedPlan, TrainSearch, search_train
 from scalelab.report.fmt import gib, pct
@@ -80,6 +80,8 @@ def _plan_json(p: RankedPlan) -> dict[str, Any]:
         time_s_per_token=p.time_s_per_token,
         cost_usd_per_token=p.cost_usd_per_token,
         energy_j_per_token=p.energy_j_per_token,
+        num_equivalent=p.num_equivalent,
+        near_memory_limit=near_memory_limit(p),
     )
     return data
 
@@ -91,12 +93,14 @@ def plan_tables(r: TrainSearch) -> list[Table]:
         q = p.prediction
         run = f"{q.run_time_s / 86400:,.1f}" if q.run_time_s else "-"
         cost = f"{q.cost_usd / 1e6:,.2f}" if q.cost_usd else "-"
+        same = f" (+{p.num_equivalent:,} equivalent)" if p.num_equivalent else ""
+        near = " (near limit)" if near_memory_limit(p) else ""
         return [
             str(p.rank),
-            describe_plan(q.plan, p.num_devices),
+            describe_plan(q.plan, p.num_devices) + same,
             f"{q.step_time_s:,.2f}",
             pct(q.mfu),
-            gib(q.memory_per_device_bytes),
+            gib(q.memory_per_device_bytes) + near,
             run,
             cost,
         ]
@@ -140,7 +144,12 @@ def hardware_table(h: HardwareChoice) -> Table:
             "meets limits",
         ],
         rows,
-        note=h.message,
+        note=h.message
+        + (
+            f"\n{len(h.skipped)} cluster sizes cannot be built: " + "; ".join(h.skipped[:3])
+            if h.skipped
+            else ""
+        ),
     )
 
 
@@ -209,7 +218,9 @@ def plan(
                 "pareto": [_plan_json(p) for p in result.pareto],
                 "num_candidates": result.num_candidates,
                 "num_evaluated": result.num_evaluated,
+                "num_fitting": result.num_fitting,
                 "num_rejected_by_reason": result.num_rejected_by_reason,
+                "num_rejected_after_evaluation": result.num_rejected_after_evaluation,
                 "search_s": result.search_s,
                 "explanation": result.explanation,
                 "no_fit": result.no_fit_message,
@@ -250,6 +261,7 @@ def _hardware(
                 },
                 "message": h.message,
                 "search_s": h.search_s,
+                "skipped": h.skipped,
                 "options": [
                     {
                         "accelerator": o.accelerator,

@@ -71,7 +71,14 @@ def train_tables(p: TrainPrediction) -> list[Table]:
         for k, v in p.breakdown_s.items()
     ]
     tables.append(Table("Step time breakdown", ["component", "s", "share"], rows))
-    mem = [[k.replace("_", " "), gib(v)] for k, v in p.memory_breakdown_bytes.items()]
+    mem = []
+    for k, v in p.memory_breakdown_bytes.items():
+        mem.append([k.replace("_", " "), gib(v)])
+        if k == "activations":
+            mem += [
+                [f"  {t.replace('_', ' ')}", gib(b)]
+                for t, b in p.activation_breakdown_bytes.items()
+            ]
     tables.append(Table(f"Memory per device ({p.memory_device})", ["part", "GiB"], mem))
     if p.device_hours is not None:
         run = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
 from scalelab.report.validation import validation_tables
@@ -15,7 +16,7 @@ def validate(
     cases: Path = typer.Option(
         None,
         "--cases",
-        help="A case file in the scalelab-validation/1 schema (default: the shipped public.yaml).",
+        help="A case file in the scalelab-validation/1 schema (default: the shipped public.yaml and calculon-t5.yaml).",
     ),
     kind: str = typer.Option(
         None, "--kind", help="Only cases of this kind: model, train, inference, network, energy."
@@ -31,6 +32,9 @@ def validate(
     else:
         for table in validation_tables(results, report["median_rel_error"]):
             out.print(rich_table(table))
+        for name, medians in report["median_rel_error_by_file"].items():
+            parts = ", ".join(f"{k} {100 * v:.1f}%" for k, v in medians.items() if v is not None)
+            out.print(f"median relative error in {escape(name)}: {parts}", highlight=False)
     if strict and report["summary"]["pass"] != len(results):
         raise typer.Exit(1)
 

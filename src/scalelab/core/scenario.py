@@ -102,11 +102,20 @@ def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> Clu
     with located(f"{where}: accelerator"):
         acc = resolve_accelerator(fields.pop("accelerator"), f"{where}: accelerator")
     num_devices = _count(fields, "num_devices", acc.default_devices_per_node, where)
-    per_node = _count(
-        fields, "devices_per_node", min(acc.default_devices_per_node, num_devices), where
-    )
     scale_up = _scale_up(fields.pop("scale_up", {}), acc, where)
-    scale_out = _scale_out(fields.pop("scale_out", None), acc, num_devices, per_node, where)
+    # an explicit scale_out table models the fabric between hosts; without one a torus link
+    # (TPU ICI) is the network itself
+    torus = _torus(scale_up) and "scale_out" not in fields
+    per_node = _count(
+        fields,
+        "devices_per_node",
+        _slice(scale_up, num_devices) if torus else min(acc.default_devices_per_node, num_devices),
+        where,
+    )
+    out_table = fields.pop("scale_out", None)
+    if out_table is None and torus and num_devices > per_node:
+        out_table = {"kind": TORUS_SCALE_OUT}
+    scale_out = _scale_out(out_table, acc, num_devices, per_node, where)
     data = {
         "accelerator": acc,
         "num_devices": num_devices,
@@ -117,6 +126,26 @@ def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> Clu
     }
     data.setdefault("name", f"{acc.id}x{num_devices}")
     return build(ClusterSpec, data, where)
+
+
+# Network between TPU slices when a job spans more chips than one ICI torus joins (multislice).
+TORUS_SCALE_OUT = "dcn-tpu"
+
+
+def _torus(scale_up: Any) -> bool:
+    return bool(getattr(scale_up, "torus_dims", 0)) and bool(getattr(scale_up, "max_devices", None))
+
+
+def _slice(scale_up: Any, num_devices: int) -> int:
+    """Chips one torus (TPU ICI) slice joins: all of them up to the link's largest slice, beyond
+    it the largest power of two within that cap dividing the count (slices joined by DCN)."""
+    cap = int(scale_up.max_devices)
+    if num_devices <= cap:
+        return num_devices
+    slice_ = 1 << (cap.bit_length() - 1)  # largest power of two within the cap
+    while slice_ > 1 and num_devices % slice_:
+        slice_ //= 2
+    return slice_
 
 
 def _scale_up(value: Any, acc: AcceleratorSpec, where: str) -> Any:
@@ -142,7 +171,7 @@ def _scale_out(
         if num_devices <= per_node or acc.default_scale_out is None:
             return None
         return catalog.load_network(acc.default_scale_out, nics_per_node=per_node)
-    # One NIC per device unless the table says otherwise (HGX and NVL72 trays alike).
+    # One NIC per device unless the table says otherwise (HGX and NVL72 trays alike; TPU DCN per chip).
     fields = {
         "nics_per_node": per_node,
         **normalize_units(dict(table(value, f"{where}: scale_out"))),

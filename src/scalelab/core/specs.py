@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Activation = Literal["swiglu", "geglu", "gelu", "relu"]
 Dtype = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 Schedule = Literal["none", "gpipe", "1f1b", "interleaved-1f1b", "zero-bubble", "dualpipe"]
 Recompute = Literal["none", "selective", "full"]
+# Named optimizations a plan may list; docs/perf-model.md ("Optimization flags") gives each one's
+# effect and source. Any other name is a ConfigError that lists these.
+Optimization = Literal[
+    "tp-comm-overlap",
+    "cuda-graphs",
+    "moe-loop",
+    "dp-comm-overlap",
+    "flash-attention",
+    "no-reshard-after-forward",
+    "no-reshard-after-backward",
+    # read by the serving model (perf/serve/layout.py, docs/inference.md)
+    "shared-expert-local",
+    "dense-ffn-local",
+    "eager",
+]
+OPTIMIZATIONS: tuple[str, ...] = get_args(Optimization)
 
 
 class Spec(BaseModel):
@@ -151,6 +167,13 @@ class AcceleratorSpec(Spec):
     peak_fp4_flops_per_s: float | None = Field(default=None, gt=0)
     hbm_bytes: float = Field(gt=0)
     hbm_bandwidth_bytes_per_s: float = Field(gt=0)
+    # Published kernel rates that set this device's efficiency curves (perf/kernels/devices.py):
+    # achievable large-matmul FLOP/s per dtype (the H200's from the same benchmark is the
+    # reference), and fused flash-attention forward FLOP/s at batch 1, 32 heads, seq 4096, head
+    # dim 128, causal. None: the H200's fractions of peak.
+    matmul_bf16_flops_per_s: float | None = Field(default=None, gt=0)
+    matmul_fp8_flops_per_s: float | None = Field(default=None, gt=0)
+    flash_fwd_flops_per_s: float | None = Field(default=None, gt=0)
     scale_up_bandwidth_bytes_per_s_per_direction: float | None = Field(default=None, gt=0)
     scale_up_kind: str | None = None
     num_compute_units: int | None = Field(default=None, gt=0)
@@ -187,11 +210,14 @@ class AcceleratorSpec(Spec):
 
 
 class LinkSpec(Spec):
-    """A scale-up link (NVLink, PCIe, ICI): bandwidth per device per direction."""
+    """A scale-up link (NVLink, PCIe, ICI): bandwidth per device per direction. A torus link (TPU
+    ICI) joins up to `max_devices` chips directly, `torus_dims` links each way per chip."""
 
     kind: str
     bandwidth_bytes_per_s_per_direction: float = Field(gt=0)
     latency_s: float = Field(default=1e-6, ge=0)
+    torus_dims: int = Field(default=0, ge=0, le=3)  # 0: switched (NVLink, PCIe)
+    max_devices: int | None = Field(default=None, gt=0)  # largest domain the link can join
     # Fraction of the nominal bandwidth collectives reach; None = perf.comm's default for
     # datasheet links; 1.0 for a bandwidth that was itself measured (scalelab calibrate).
     achievable_frac: float | None = Field(default=None, gt=0, le=1)
@@ -254,20 +280,40 @@ class ParallelPlan(Spec):
     zero_stage: Literal[0, 1, 2, 3] = 0
     schedule: Schedule = "1f1b"
     virtual_stages: int | None = Field(default=None, gt=0)
-    microbatch_size: int = Field(default=1, gt=0)
+    # None: the whole per-rank batch without pipelining (no gradient accumulation, as DeepSpeed's
+    # default gradient_accumulation_steps = 1 and plain DDP/FSDP loops), 1 with pipelining.
+    microbatch_size: int | None = Field(default=None, gt=0)
     recompute: Recompute = "none"
     precision: Dtype = "bf16"
     sequence_parallel: bool = True
     comm_sms: int = Field(default=0, ge=0)
     dual_microbatch_overlap: bool = False
     one_expert_per_device: bool = False
-    optimizations: list[str] = Field(default_factory=list)
+    optimizations: list[Optimization] = Field(default_factory=list)
+
+    @field_validator("optimizations", mode="before")
+    @classmethod
+    def _known_optimizations(cls, value: Any) -> Any:
+        for name in value if isinstance(value, list) else []:
+            if name not in OPTIMIZATIONS:
+                raise ValueError(
+                    f"unknown optimization {name!r} (valid: {', '.join(OPTIMIZATIONS)})"
+                )
+        return value
 
     def data_parallel_degree(self, num_devices: int) -> int:
         """dp, derived from the device count when not given."""
         if self.dp is not None:
             return self.dp
         return max(1, num_devices // (self.tp * self.pp * self.cp))
+
+    def micro_batch(self, global_batch_size: int, num_devices: int) -> int:
+        """microbatch_size, or its default: the per-rank batch when pp = 1, else 1."""
+        if self.microbatch_size is not None:
+            return self.microbatch_size
+        if self.pp > 1:
+            return 1
+        return max(1, global_batch_size // self.data_parallel_degree(num_devices))
 
 
 class TrainWorkload(Spec):

@@ -1,11 +1,19 @@
-"""Collective communication: latency-bandwidth (alpha-beta) costs on two tiers, hierarchical algorithms.
+"""Collective communication: latency-bandwidth (alpha-beta) costs on two tiers, and on a torus.
 
 A group of `group_size` ranks has `ranks_per_node` members inside each node (scale-up: NVLink/PCIe)
-and spans `group_size / ranks_per_node` nodes (scale-out: NICs). Collectives on groups that span
-nodes run hierarchically: the scale-up phase moves the full volume, the scale-out phase moves a
-1/ranks_per_node shard per device, each device using its own share of the node's NICs (NCCL ring
-and tree algorithms; Thakur et al. IJHPCA 2005 for the alpha-beta costs). All functions accept
-numpy arrays and return seconds; bytes are the full tensor size per device unless stated.
+and spans `group_size / ranks_per_node` nodes (scale-out: NICs). All-gather, reduce-scatter and
+all-reduce are NCCL rings (NCCL src/graph/tuning.cc models them so; Thakur et al. IJHPCA 2005 for
+the alpha-beta costs). Bandwidth: a node's r ranks share its NICs, each carrying 1/r of the volume
+that crosses nodes, plus the volume moved inside the node over NVLink; the two are charged one
+after the other, as a hierarchical collective would (measured DP synchronization, e.g. DeepSeek-V3's
+0.29 s optimizer phase, is not faster than that). Latency: a ring pays one step latency per hop,
+p - n NVLink hops and n - 1 network hops for p ranks on n nodes, which is what makes collectives
+over thousands of ranks latency-bound; launch and step latencies and each protocol's bandwidth share
+are NCCL's own (tuning.cc), the fastest protocol for the size taken. On a torus scale-up domain (TPU ICI) a group forms a sub-torus
+and runs bidirectional rings along each of its dimensions at once (Chan et al., "Collective
+communication: theory, practice, and experience", CCPE 2007, the bucket algorithm on a d-D torus).
+All functions accept numpy arrays and return seconds; bytes are the full tensor size per device
+unless stated.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ class CommTiers:
     out_bytes_per_s: float
     out_latency_s: float
     devices_per_node: int
+    torus: tuple[int, ...] = ()  # dimension sizes of a torus scale-up domain (TPU ICI), else ()
 
 
 def comm_tiers(
@@ -53,7 +62,22 @@ def comm_tiers(
         per_device = net.nic_bytes_per_s * net.nics_per_node / cluster.devices_per_node
         out = per_device * (net.achievable_frac or out_frac) / net.oversubscription_ratio
         out_lat = net.latency_s
-    return CommTiers(up, cluster.scale_up.latency_s, out, out_lat, cluster.devices_per_node)
+    link = cluster.scale_up
+    shape = torus_shape(cluster.devices_per_node, link.torus_dims) if link.torus_dims else ()
+    return CommTiers(up, link.latency_s, out, out_lat, cluster.devices_per_node, shape)
+
+
+def torus_shape(num_devices: int, dims: int) -> tuple[int, ...]:
+    """Sizes of a `dims`-D torus of `num_devices` chips, as close to a cube as powers of two allow
+    (TPU slices: 4x4x4, 8x16x16, ...), smallest first."""
+    sizes = [1] * dims
+    n = max(int(num_devices), 1)
+    while n > 1:
+        i = sizes.index(min(sizes))
+        factor = 2 if n % 2 == 0 else n
+        sizes[i] *= factor
+        n //= factor
+    return tuple(sorted(sizes))
 
 
 def group_layout(
@@ -66,21 +90,65 @@ def group_layout(
     return per_node, np.ceil(g / per_node)
 
 
-def _phase(nbytes: Array, members: Array, bw: float, lat: float) -> Array:
-    """Ring reduce-scatter or all-gather among `members` ranks of `nbytes` total: (p-1)/p * S / bw."""
-    return np.where(members > 1, (members - 1) / members * nbytes / bw + (members - 1) * lat, 0.0)
+# NCCL's own ring model (src/graph/tuning.cc, v2.8: baseLat and hwLat of the Ring algorithm), per
+# protocol: (launch latency, per-step latency inside a node over NVLink, per-step latency across
+# the network, share of the link bandwidth the protocol reaches). NCCL picks the fastest protocol
+# for each size: LL for small messages, Simple for large ones.
+NCCL_RING_PROTOCOLS = (
+    (3.6e-6, 0.47e-6, 2.7e-6, 0.25),  # LL: 8-byte flag per 8 bytes of data
+    (10.0e-6, 1.9e-6, 4.0e-6, 0.92),  # LL128
+    (8.4e-6, 3.4e-6, 9.6e-6, 1.0),  # Simple
+)
+
+
+def _ring(
+    nbytes: Array, group: Array, ranks_per_node: Array, tiers: CommTiers, passes: float = 1.0
+) -> Array:
+    """`passes` ring all-gather (or reduce-scatter) passes producing `nbytes` per device."""
+    g = np.maximum(group, 1.0)
+    r = np.minimum(np.maximum(ranks_per_node, 1.0), g)
+    n = g / r
+    nvlink = (r - 1.0) / r * nbytes / tiers.up_bytes_per_s
+    nic = np.where(n > 1, (n - 1.0) / n * nbytes / r, 0.0) / tiers.out_bytes_per_s
+    timed = tiers.up_latency_s > 0 or tiers.out_latency_s > 0  # 0: latency deliberately ignored
+    best = np.full(np.broadcast(nbytes, g).shape, np.inf)
+    for base, intra, inter, share in NCCL_RING_PROTOCOLS:
+        latency = (base + passes * ((g - n) * intra + (n - 1.0) * inter)) * timed
+        best = np.minimum(best, passes * (nvlink + nic) / share + latency)
+    if tiers.torus:
+        torus = passes * _torus_pass(nbytes, g, tiers)
+        best = np.where(n > 1, best, torus)
+    return np.where(g > 1, best, 0.0)
+
+
+def _torus_dims_of(group: Array, tiers: CommTiers) -> tuple[Array, Array]:
+    """(dimensions spanned, ring steps along them) of a group laid out as a compact sub-torus."""
+    dims, steps, covered = np.zeros_like(group), np.zeros_like(group), np.ones_like(group)
+    for size in tiers.torus:
+        use = np.clip(group / covered, 1.0, float(size))
+        grow = use > 1.0
+        dims = dims + grow
+        steps = steps + np.where(grow, use - 1.0, 0.0)
+        covered = covered * use
+    return np.maximum(dims, 1.0), steps
+
+
+def _torus_pass(nbytes: Array, group: Array, tiers: CommTiers) -> Array:
+    """Bucket all-gather on a sub-torus: bidirectional rings along each spanned dimension share
+    the volume, two links per dimension (each chip has 2 x torus-dims links)."""
+    dims, steps = _torus_dims_of(group, tiers)
+    link = tiers.up_bytes_per_s / (2.0 * len(tiers.torus))
+    bw = 2.0 * dims * link
+    return (group - 1.0) / group * nbytes / bw + steps * tiers.up_latency_s
 
 
 def all_gather_time_s(
     nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike, tiers: CommTiers
 ) -> Array:
-    """All-gather producing `nbytes` per device: scale-out phase on 1/ranks_per_node shards, then scale-up."""
+    """All-gather producing `nbytes` per device (a ring; on a torus domain, the bucket algorithm)."""
     s = np.asarray(nbytes, dtype=float)
-    r = np.asarray(ranks_per_node, dtype=float)
-    nodes = np.asarray(group_size, dtype=float) / r
-    return _phase(s / r, nodes, tiers.out_bytes_per_s, tiers.out_latency_s) + _phase(
-        s, r, tiers.up_bytes_per_s, tiers.up_latency_s
-    )
+    g = np.asarray(group_size, dtype=float)
+    return _ring(s, g, np.asarray(ranks_per_node, dtype=float), tiers)
 
 
 def reduce_scatter_time_s(
@@ -93,8 +161,10 @@ def reduce_scatter_time_s(
 def all_reduce_time_s(
     nbytes: ArrayLike, group_size: ArrayLike, ranks_per_node: ArrayLike, tiers: CommTiers
 ) -> Array:
-    """All-reduce = reduce-scatter + all-gather: 2 (p-1)/p S / bw per tier (bandwidth-optimal ring)."""
-    return 2.0 * all_gather_time_s(nbytes, group_size, ranks_per_node, tiers)
+    """All-reduce = reduce-scatter + all-gather: one launch of two ring passes (bandwidth-optimal)."""
+    s = np.asarray(nbytes, dtype=float)
+    g = np.asarray(group_size, dtype=float)
+    return _ring(s, g, np.asarray(ranks_per_node, dtype=float), tiers, passes=2.0)
 
 
 def all_to_all_time_s(
@@ -113,7 +183,14 @@ def all_to_all_time_s(
     inter = s * (g - r) / g if scale_out_bytes is None else np.asarray(scale_out_bytes, dtype=float)
     intra = s * (r - 1) / g
     lat = np.where(g > r, tiers.out_latency_s, 0.0) + np.where(r > 1, tiers.up_latency_s, 0.0)
-    t = np.maximum(intra / tiers.up_bytes_per_s, inter / tiers.out_bytes_per_s) + lat
+    up = intra / tiers.up_bytes_per_s + lat
+    if tiers.torus:
+        # on a torus a message crosses a quarter of each spanned ring on average (bidirectional)
+        dims, steps = _torus_dims_of(np.maximum(r, 1.0), tiers)
+        hops = np.maximum(steps / dims / 4.0, 1.0)
+        link = tiers.up_bytes_per_s / (2.0 * len(tiers.torus))
+        up = intra * hops / (2.0 * dims * link) + hops * dims * tiers.up_latency_s
+    t = np.maximum(up, inter / tiers.out_bytes_per_s + lat)
     return np.where(g > 1, t, 0.0)
 
 

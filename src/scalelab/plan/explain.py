@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from scalelab.plan.search import RankedPlan, TrainSearch
 
 GIB = 2**30
+# One rule for every row: a plan above this share of the device memory is near the limit (the
+# model's runtime reserve is an assumption; fragmentation and spikes use the rest).
+NEAR_MEMORY_LIMIT_FRAC = 0.9
 LABELS = {
     "compute": "compute",
     "tp_comm": "TP collectives",
@@ -22,6 +25,7 @@ LABELS = {
     "optimizer": "optimizer",
 }
 REASON_TEXT = {
+    "memory-after-evaluation": "evaluated, does not fit in memory",
     "degrees": "degrees do not multiply to the device count",
     "ep-experts": "EP does not divide the experts",
     "ep-group": "EP does not divide the ranks of a stage",
@@ -30,7 +34,7 @@ REASON_TEXT = {
     "cp-seq": "CP does not split the sequence",
     "batch": "global batch not divisible by dp x micro-batch",
     "schedule": "schedule needs other micro-batch counts",
-    "memory": "does not fit in memory",
+    "memory": "model states alone exceed memory",
 }
 
 
@@ -42,6 +46,23 @@ def describe_plan(plan: ParallelPlan, num_devices: int | None = None) -> str:
         f"mb {plan.microbatch_size}, recompute {plan.recompute}, {plan.precision}"
     )
     return text + (f" on {num_devices:,} devices" if num_devices else "")
+
+
+def near_memory_limit(p: RankedPlan) -> bool:
+    """The one rule that flags a plan as near the memory limit (NEAR_MEMORY_LIMIT_FRAC of HBM)."""
+    q = p.prediction
+    return q.memory_per_device_bytes > NEAR_MEMORY_LIMIT_FRAC * q.hbm_bytes
+
+
+def memory_note(p: RankedPlan) -> str:
+    """`; near the memory limit (X GiB of Y)` where the rule flags the plan, else ''."""
+    if not near_memory_limit(p):
+        return ""
+    q = p.prediction
+    return (
+        f"; near the memory limit ({q.memory_per_device_bytes / GIB:,.1f} of "
+        f"{q.hbm_bytes / GIB:,.1f} GiB)"
+    )
 
 
 def _dominant(p: RankedPlan) -> str:
@@ -60,9 +81,7 @@ def loss_line(winner: RankedPlan, other: RankedPlan, objective: str) -> str:
     }
     worst = max(deltas, key=lambda k: deltas[k])
     total = other.time_s_per_token / winner.time_s_per_token - 1.0
-    mem = ""
-    if other.prediction.memory_per_device_bytes > 0.9 * other.prediction.hbm_bytes:
-        mem = f"; near the memory limit ({other.prediction.memory_per_device_bytes / GIB:,.1f} GiB)"
+    mem = memory_note(other)
     head = (
         f"{100 * total:+.1f}% time per token"
         if objective == "time"
@@ -80,22 +99,32 @@ def explain(result: TrainSearch) -> list[str]:
     lines = []
     if result.plans:
         w = result.plans[0]
+        same = f" (and {w.num_equivalent:,} equivalent plans)" if w.num_equivalent else ""
         lines.append(
-            f"winner: {describe_plan(w.prediction.plan, w.num_devices)} — step "
+            f"winner: {describe_plan(w.prediction.plan, w.num_devices)}{same} — step "
             f"{w.prediction.step_time_s:,.2f} s, MFU {100 * w.prediction.mfu:.1f}%; its time goes to "
-            f"{_dominant(w)}"
+            f"{_dominant(w)}{memory_note(w)}"
         )
         lines += [loss_line(w, o, result.objective) for o in result.plans[1:5]]
-    total = sum(result.num_rejected_by_reason.values())
-    if total:
-        parts = ", ".join(
-            f"{REASON_TEXT.get(k, k)}: {v:,}"
-            for k, v in sorted(result.num_rejected_by_reason.items(), key=lambda kv: -kv[1])
-        )
-        lines.append(f"rejected {total:,} of {result.num_candidates:,} candidate plans ({parts})")
+    lines.append(count_line(result))
     if result.no_fit_message:
         lines.append(result.no_fit_message)
     return lines
+
+
+def count_line(result: TrainSearch) -> str:
+    """`N candidates = E evaluated (F fit, M over memory) + R rejected (reasons)`: adds up."""
+    rejected = sum(result.num_rejected_by_reason.values())
+    over = result.num_rejected_after_evaluation.get("memory", 0)
+    parts = ", ".join(
+        f"{REASON_TEXT.get(k, k)}: {v:,}"
+        for k, v in sorted(result.num_rejected_by_reason.items(), key=lambda kv: -kv[1])
+    )
+    return (
+        f"{result.num_candidates:,} candidate plans = {result.num_evaluated:,} evaluated "
+        f"({result.num_fitting:,} fit, {over:,} evaluated over memory) + {rejected:,} rejected"
+        + (f" ({parts})" if parts else "")
+    )
 
 
 def no_fit_message(shortfall: tuple[float, ParallelPlan, int]) -> str:

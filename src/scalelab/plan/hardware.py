@@ -4,7 +4,7 @@ sizes for training `train_tokens`, under an optional deadline and budget, ranked
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError, ScalelabError
@@ -53,13 +53,21 @@ class HardwareChoice:
     answer: HardwareOption | None
     message: str
     search_s: float
+    skipped: list[str] = field(
+        default_factory=list
+    )  # "accelerator x count: why" per cluster left out
 
 
 def accelerator_ids(spec: str) -> list[str]:
-    """`any` = every GPU/TPU in the catalog; otherwise a comma-separated list of ids or prefixes."""
+    """`any` = every GPU/TPU product in the catalog (not the emerging-device class models such as
+    `systolic-tpu-v4`, which hw/emerging prices); otherwise a comma-separated list of ids or prefixes."""
     ids = catalog.list_ids("accelerators")
     if spec.strip().lower() == "any":
-        return [i for i in ids if catalog.load_accelerator(i).kind in HARDWARE_KINDS]
+        return [
+            i
+            for i in ids
+            if (acc := catalog.load_accelerator(i)).kind in HARDWARE_KINDS and not acc.emerging
+        ]
     out = []
     for item in (s.strip() for s in spec.split(",") if s.strip()):
         match = [i for i in ids if i == item] or [i for i in ids if i.startswith(item)]
@@ -102,12 +110,13 @@ def choose_hardware(
     if workload.train_tokens is None:
         raise ConfigError("choosing hardware needs --train-tokens (the run to price)")
     t0 = time.perf_counter()
-    options = []
+    options, skipped = [], []
     for acc in accelerator_ids(hardware):
         for n in counts:
             try:
                 cluster = cluster_from_string(f"{acc}x{n}")
-            except ScalelabError:
+            except ScalelabError as exc:
+                skipped.append(f"{acc} x {n}: {exc}")
                 continue
             found = search_train(model, cluster, workload, objective, top=1, opts=SWEEP_SPACE)
             if found.plans:
@@ -126,6 +135,7 @@ def choose_hardware(
         answer,
         _message(answer, options, deadline_days, budget_usd),
         time.perf_counter() - t0,
+        skipped,
     )
 
 

@@ -6,7 +6,7 @@ alone overflow memory, evaluate the rest with the vectorized step model (the sam
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -23,6 +23,7 @@ from scalelab.plan.space import SpaceOptions, enumerate_plans
 Objective = Literal["time", "cost", "energy"]
 OBJECTIVES: tuple[str, ...] = ("time", "cost", "energy")
 NO_FIT_PROBES = 256  # plans re-evaluated in full to measure the smallest memory shortfall
+AFTER_EVALUATION = "memory-after-evaluation"  # key of `rejected` for evaluated plans that overflow
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RankedPlan:
     time_s_per_token: float
     cost_usd_per_token: float
     energy_j_per_token: float
+    num_equivalent: int = 0  # other plans with the same time, memory and cost per token
 
 
 @dataclass
@@ -50,7 +52,11 @@ class Evaluated:
 
 @dataclass
 class TrainSearch:
-    """The answer of the planner."""
+    """The answer of the planner. The counts add up: num_candidates = num_evaluated + the plans
+    rejected before evaluation (num_rejected_by_reason: impossible degrees, or model states alone
+    above HBM); of the evaluated, num_fitting fit in memory and the others are counted in
+    num_rejected_after_evaluation["memory"]. Plans that tie on time, memory and cost share one
+    rank (`RankedPlan.num_equivalent` counts the others)."""
 
     objective: str
     plans: list[RankedPlan]
@@ -62,6 +68,8 @@ class TrainSearch:
     no_fit_message: str | None = None
     explanation: list[str] = field(default_factory=list)
     scatter: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    num_fitting: int = 0
+    num_rejected_after_evaluation: dict[str, int] = field(default_factory=dict)
 
     def rank_of(self, value: float) -> int:
         """1 + the number of fitting plans strictly better than `value` on the objective."""
@@ -75,10 +83,10 @@ def states_lower_bound_bytes(model: ModelSpec, plans: PlanArrays) -> NDArray[np.
     layers = np.floor(model.num_layers / plans.pp) * np.where(
         plans.schedule == SCHED_DUALPIPE, 2.0, 1.0
     )
-    zero = plans.zero.astype(float)
-    dense = state_bytes(layers * lp.dense, (plans.dp * plans.cp).astype(float), zero)
+    zero, fp8 = plans.zero.astype(float), plans.fp8
+    dense = state_bytes(layers * lp.dense, (plans.dp * plans.cp).astype(float), zero, fp8)
     expert = state_bytes(
-        layers * lp.expert, (plans.dp * plans.tp * plans.cp / plans.ep).astype(float), zero
+        layers * lp.expert, (plans.dp * plans.tp * plans.cp / plans.ep).astype(float), zero, fp8
     )
     return np.asarray(sum(dense) + sum(expert) + RUNTIME_RESERVE_BYTES, dtype=float)
 
@@ -106,7 +114,9 @@ def _search_one(
     opts: SpaceOptions,
     rejected: dict[str, int],
 ) -> tuple[Evaluated, int, int, tuple[float, ParallelPlan] | None]:
-    """Evaluate one cluster size; returns fitting plans, candidates, evaluated, smallest shortfall."""
+    """Evaluate one cluster size; returns fitting plans, candidates, evaluated, smallest shortfall.
+    `rejected` counts the plans dropped before evaluation; "memory-after-evaluation" counts
+    evaluated plans that do not fit (kept apart so candidates = evaluated + rejected)."""
     plans = enumerate_plans(model, cluster, workload, opts)
     codes = check_codes(model, workload, cluster.num_devices, plans)
     for code, count in zip(*np.unique(codes, return_counts=True), strict=True):
@@ -120,7 +130,7 @@ def _search_one(
     run = ok.take(small)
     res = evaluate_train(model, cluster, workload, run) if run.size else None
     fits = res.fits_in_memory if res is not None else np.zeros(0, dtype=bool)
-    rejected["memory"] += int(np.sum(~fits))
+    rejected[AFTER_EVALUATION] = rejected.get(AFTER_EVALUATION, 0) + int(np.sum(~fits))
     shortfall = None
     if not fits.any():
         shortfall = _smallest_shortfall(model, cluster, workload, ok, lower)
@@ -185,7 +195,10 @@ def search_train(
             shortfalls.append((short[0], short[1], n))
     result = _rank(model, workload, groups, objective, top)
     result.num_candidates, result.num_evaluated = candidates, evaluated
+    after = rejected.pop(AFTER_EVALUATION, 0)
     result.num_rejected_by_reason = {k: v for k, v in sorted(rejected.items()) if v}
+    result.num_rejected_after_evaluation = {"memory": after} if after else {}
+    result.num_fitting = evaluated - after
     if not result.plans and shortfalls:
         result.no_fit_message = no_fit_message(min(shortfalls, key=lambda s: s[0]))
     result.explanation = explain(result)
@@ -225,11 +238,43 @@ def _rank(
             float(flat["energy"][pos]),
         )
 
-    top_plans = [ranked(int(pos), r + 1) for r, pos in enumerate(order[:top])]
-    rank_of = {int(pos): r + 1 for r, pos in enumerate(order)}
+    memory = np.concatenate(
+        [g.res.step.memory.total_bytes[g.index] for g in groups if g.res is not None]
+        or [np.zeros(0)]
+    )
+    order = np.lexsort((memory, flat[other], flat[objective]))
+    rank, starts, ties = _distinct(order, (flat["time"], flat["cost"], memory))
+    top_plans = [
+        replace(ranked(int(pos), r + 1), num_equivalent=int(ties[r]))
+        for r, pos in enumerate(order[starts[:top]])
+    ]
     front = pareto_front(flat["time"], flat["cost"])
-    pareto = [ranked(int(pos), rank_of[int(pos)]) for pos in front]
+    firsts = set(order[starts].tolist()) if len(front) else set()
+    pareto = [
+        replace(ranked(int(pos), int(rank[pos])), num_equivalent=int(ties[rank[pos] - 1]))
+        for pos in front
+        if int(pos) in firsts
+    ]
     return TrainSearch(objective, top_plans, pareto, 0, 0, {}, 0.0, scatter=flat)
+
+
+def _distinct(
+    order: NDArray[np.int64], values: tuple[NDArray[np.float64], ...], rel: float = 1e-9
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Plans equal in every array of `values` (to `rel`) share one rank. Returns the rank of each
+    plan (1-based), the indices into `order` where a new rank starts, and per rank the number of
+    further plans tying with its first."""
+    n = order.size
+    same = np.ones(max(n - 1, 0), dtype=bool)
+    for v in values:
+        sv = v[order]
+        same &= np.abs(np.diff(sv)) <= rel * np.maximum(np.abs(sv[:-1]), 1e-300)
+    new = np.concatenate([np.ones(min(n, 1), dtype=bool), ~same])
+    starts = np.flatnonzero(new)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.cumsum(new)
+    ties = np.diff(np.append(starts, n)) - 1
+    return rank, starts, ties
 
 
 def pareto_front(time_s: NDArray[np.float64], cost: NDArray[np.float64]) -> list[int]:
@@ -266,6 +311,6 @@ def evaluate_plans(
     model: ModelSpec, cluster: ClusterSpec, workload: TrainWorkload, plans: list[ParallelPlan]
 ) -> list[TrainPrediction]:
     """Predictions of explicit plans through the planner's vectorized path (must pass plan_check)."""
-    arrays = from_plans(plans, model, cluster.num_devices)
+    arrays = from_plans(plans, model, cluster.num_devices, workload.global_batch_size)
     res = evaluate_train(model, cluster, workload, arrays)
     return [prediction_at(model, cluster, workload, arrays, res, i) for i in range(len(plans))]

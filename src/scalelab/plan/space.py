@@ -138,4 +138,6 @@ def enumerate_plans(
         dp_overlap=no.copy(),
         flash_attn=no,
         fp32=no,
+        no_reshard_fwd=no,
+        no_reshard_bwd=no,
     )

@@ -17,13 +17,19 @@ KINDS = ("model", "train", "inference", "network", "energy")
 Status = Literal["pass", "fail", "unsupported", "error"]
 
 
-# Case files `scalelab validate` runs when no --cases is given, shipped in validate/cases/.
-DEFAULT_CASE_FILES = ("public.yaml", "serving-public.yaml")
+# Case files `scalelab validate` runs when no --cases is given, shipped in validate/cases/:
+# verbatim copies of shared/validation/public.yaml and calculon-t5.yaml, then serving-public.yaml.
+DEFAULT_CASE_FILES = ("public.yaml", "calculon-t5.yaml", "serving-public.yaml")
 
 
 def default_cases_path(name: str = "public.yaml") -> Path:
     """A case file shipped inside the package (default: the copy of shared/validation/public.yaml)."""
     return Path(str(resources.files("scalelab.validate") / "cases" / name))
+
+
+def default_cases_paths() -> list[Path]:
+    """Every shipped case file `scalelab validate` runs without --cases."""
+    return [default_cases_path(name) for name in DEFAULT_CASE_FILES]
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class CaseResult:
     metrics: list[MetricResult]
     message: str = ""
     extra: dict[str, float] = field(default_factory=dict)
+    file: str = ""  # name of the case file the case came from
 
     def metric_status(self, metric: MetricResult) -> Status:
         err = metric.rel_error
@@ -95,7 +102,7 @@ def predict_case(case: dict[str, Any]) -> dict[str, float]:
     return module.compute(case)
 
 
-def run_case(case: dict[str, Any]) -> CaseResult:
+def run_case(case: dict[str, Any], file: str = "") -> CaseResult:
     """Predict and score one case; a model error is recorded, not raised."""
     message = ""
     try:
@@ -117,14 +124,21 @@ def run_case(case: dict[str, Any]) -> CaseResult:
         metrics,
         message,
         extra,
+        file,
     )
 
 
 def run_cases(path: str | Path | None = None, kind: str | None = None) -> list[CaseResult]:
-    """Every case of the file (or only those of `kind`)."""
+    """Every case of the file (default: every shipped file), or only those of `kind`."""
     if kind is not None and kind not in KINDS:
         raise ConfigError(f"--kind: unknown kind '{kind}' (one of {', '.join(KINDS)})")
-    return [run_case(c) for c in load_cases(path) if kind is None or c["kind"] == kind]
+    paths = default_cases_paths() if path is None else [Path(path)]
+    return [
+        run_case(c, p.name)
+        for p in paths
+        for c in load_cases(p)
+        if kind is None or c["kind"] == kind
+    ]
 
 
 def to_json(results: list[CaseResult]) -> dict[str, Any]:
@@ -143,6 +157,7 @@ def to_json(results: list[CaseResult]) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "id": r.id,
             "kind": r.kind,
+            "file": r.file,
             "status": r.status,
             "tolerance_frac": r.tolerance_frac,
             "metrics": metrics,
@@ -154,7 +169,12 @@ def to_json(results: list[CaseResult]) -> dict[str, Any]:
         s: sum(1 for r in results if r.status == s)
         for s in ("pass", "fail", "unsupported", "error")
     }
-    return {"cases": cases, "summary": summary, "median_rel_error": median_errors(results)}
+    return {
+        "cases": cases,
+        "summary": summary,
+        "median_rel_error": median_errors(results),
+        "median_rel_error_by_file": median_errors_by_file(results),
+    }
 
 
 TIMING_KEYS = (
@@ -167,18 +187,33 @@ TIMING_KEYS = (
 )
 
 
+def _median(errs: list[float]) -> float:
+    errs, n = sorted(errs), len(errs)
+    return errs[n // 2] if n % 2 else 0.5 * (errs[n // 2 - 1] + errs[n // 2])
+
+
+def timing_errors(results: list[CaseResult], kind: str) -> list[float]:
+    """Relative errors of every supported metric of `kind` (train: timing metrics only)."""
+    return [
+        e
+        for r in results
+        if r.kind == kind
+        for m in r.metrics
+        if (e := m.rel_error) is not None and (kind != "train" or m.key in TIMING_KEYS)
+    ]
+
+
 def median_errors(results: list[CaseResult]) -> dict[str, float | None]:
     """Median relative error per kind over all supported metrics (train: timing metrics only)."""
     out: dict[str, float | None] = {}
     for kind in KINDS:
-        errs = sorted(
-            e
-            for r in results
-            if r.kind == kind
-            for m in r.metrics
-            if (e := m.rel_error) is not None and (kind != "train" or m.key in TIMING_KEYS)
-        )
+        errs = timing_errors(results, kind)
         if errs:
-            n = len(errs)
-            out[kind] = errs[n // 2] if n % 2 else 0.5 * (errs[n // 2 - 1] + errs[n // 2])
+            out[kind] = _median(errs)
     return out
+
+
+def median_errors_by_file(results: list[CaseResult]) -> dict[str, dict[str, float | None]]:
+    """median_errors of each case file's results separately."""
+    files = dict.fromkeys(r.file for r in results)
+    return {f: median_errors([r for r in results if r.file == f]) for f in files}

@@ -30,8 +30,17 @@ GEMMS = [  # fp32 rates 20, 40, 50, 60 GFLOP/s at growing sizes: the larger half
 ]
 
 
-def test_datasheet_devices_use_the_h200_fit():
-    assert kernel_params_for(load_accelerator("h800-sxm5-80gb")) is H200_KERNEL_PARAMS
+def test_datasheet_devices_use_the_h200_fit_rescaled_by_their_published_rates():
+    h200 = kernel_params_for(load_accelerator("h200-sxm-141gb"))
+    assert h200.gemm_frac == pytest.approx(H200_KERNEL_PARAMS.gemm_frac)
+    h800 = kernel_params_for(load_accelerator("h800-sxm5-80gb"))
+    assert h800.gemm_frac["bf16"] == pytest.approx(0.76)  # same MAMF as the H200 (80.3%)
+    # fp8: H100/H800 MAMF 70.9% of peak vs the H200's 73.4%
+    assert h800.gemm_frac["fp8"] == pytest.approx(0.68 * (1402.6 / 1978.9) / (1453.4 / 1978.9))
+    a100 = kernel_params_for(load_accelerator("a100-sxm4-80gb"))
+    assert a100.gemm_frac["bf16"] == pytest.approx(0.76 * (249.7 / 312) / (794.5 / 989.4))
+    tpu = kernel_params_for(load_accelerator("tpu-v5p"))  # no published rate: the H200's
+    assert tpu is H200_KERNEL_PARAMS
 
 
 def test_measured_gemm_rate_sets_the_fraction():

@@ -85,7 +85,7 @@ class ParallelDims:
             zero_stage=plan.zero_stage,
             sequence_parallel=plan.sequence_parallel and plan.tp > 1,
             schedule=plan.schedule,
-            microbatch_size=plan.microbatch_size,
+            microbatch_size=plan.microbatch_size or 1,
             recompute=plan.recompute,
         )
 

@@ -1,4 +1,5 @@
-"""Kernel parameters of a device: the H200 fit by default, or a machine's own measurements.
+"""Kernel parameters of a device: its datasheet curves (perf/kernels/devices.py) by default, or a
+machine's own measurements.
 
 `scalelab calibrate` writes a profile whose peaks are *achieved* rates (best GEMM, copy bandwidth)
 and whose `[measured]` table holds per-shape timings. Such a device gets KernelParams derived from
@@ -21,14 +22,16 @@ from typing import Any
 
 from scalelab.core.specs import AcceleratorSpec
 from scalelab.perf.kernels.calibration import H200_KERNEL_PARAMS, KernelParams
+from scalelab.perf.kernels.devices import device_kernel_params
 
 _GEMM_KEYS = ("bf16", "fp8", "tf32", "fp32")
 
 
 def kernel_params_for(acc: AcceleratorSpec) -> KernelParams:
-    """The KernelParams every kernel-time function uses for `acc`."""
+    """The KernelParams every kernel-time function uses for `acc`: its own measured profile, else
+    the H200 fit rescaled by the device's published kernel rates (perf/kernels/devices.py)."""
     if not acc.measured.get("gemm"):
-        return H200_KERNEL_PARAMS
+        return device_kernel_params(acc)
     return _from_measured(
         acc.id, json.dumps(acc.measured, sort_keys=True, default=str), _peaks(acc)
     )

@@ -36,11 +36,28 @@ def _tp_comm(ctx: StepContext) -> Array:
     return all_reduce_time_s(nbytes, ctx.tp, ctx.tp_rpn, ctx.tiers)
 
 
+def _sp_regather(ctx: StepContext) -> Array:
+    """With SP, the backward re-gathers the saved shard of a column-parallel input (Korthikanti et
+    al. 2022 Sec 4.2.2): one all-gather of the block input."""
+    nbytes = ctx.tokens * ctx.model.hidden_size * 2.0
+    return np.where(ctx.p.sp, all_gather_time_s(nbytes, ctx.tp, ctx.tp_rpn, ctx.tiers), 0.0)
+
+
 def _residual(blk: Block, ctx: StepContext) -> None:
-    """Pre-norm (saved input, output recomputable) and the residual add."""
+    """Pre-norm (saved input, output recomputable) and the residual add; where the reference code
+    applies dropout, the add is Megatron's fused bias-dropout-add and keeps a 1-byte mask. The add's
+    gradient passes to both inputs unchanged (no kernel); dropout's backward reads the gradient and
+    the mask and writes the input gradient (5 B per element)."""
     rows = ctx.norm_tokens * ctx.model.hidden_size
-    blk.elementwise(rows * 4.0, "norm", saved_bytes=rows * 2.0)
-    blk.elementwise(rows * 6.0, "add", rerun_selective=False)
+    blk.elementwise(rows * 4.0, "norm", saved_bytes=rows * 2.0, rerun="recipe")
+    mask = 1.0 if ctx.dropout else 0.0
+    blk.elementwise(
+        rows * (6.0 + mask),
+        "add",
+        saved_bytes=rows * mask,
+        part="dropout_masks",
+        bwd_ratio=5.0 / 7.0 * mask,
+    )
 
 
 def attention_block(ctx: StepContext) -> Block:
@@ -51,29 +68,47 @@ def attention_block(ctx: StepContext) -> Block:
     if m.uses_mla:
         q_rank, kv_rank = m.q_lora_rank or 0, m.kv_lora_rank or 0
         rope, nope, dv = m.qk_rope_head_dim or 0, m.qk_nope_head_dim or 0, m.v_dim
+        q_in = ctx.norm_tokens
         if q_rank:
-            blk.gemm(t, q_rank, h, droppable_input=True, saved_rows=ctx.norm_tokens)
-            blk.elementwise(t * q_rank * 4.0, "norm", saved_bytes=t * q_rank * 2.0)
-            blk.gemm(t, heads * m.qk_head_dim, q_rank, droppable_input=True, rerun_selective=True)
+            blk.gemm(t, q_rank, h, saved_rows=q_in, drop_input="recipe")
+            blk.elementwise(t * q_rank * 4.0, "norm", saved_bytes=t * q_rank * 2.0, rerun="recipe")
+            blk.gemm(
+                t,
+                heads * m.qk_head_dim,
+                q_rank,
+                drop_input="recipe",
+                rerun="recipe",
+                col_parallel=True,
+            )
         else:
-            blk.gemm(t, heads * m.qk_head_dim, h, droppable_input=True, saved_rows=ctx.norm_tokens)
+            blk.gemm(
+                t, heads * m.qk_head_dim, h, saved_rows=q_in, drop_input="recipe", rerun="recipe"
+            )
         blk.gemm(t, kv_rank + rope, h, input_saved=False)  # shares the normed input with q_down
-        blk.elementwise(t * kv_rank * 4.0, "norm", saved_bytes=t * kv_rank * 2.0)
-        blk.gemm(t, heads * (nope + dv), kv_rank, droppable_input=True, rerun_selective=True)
-        blk.attention(heads, m.qk_head_dim, dv, heads, droppable_qkv=True)
+        blk.elementwise(t * kv_rank * 4.0, "norm", saved_bytes=t * kv_rank * 2.0, rerun="recipe")
+        blk.gemm(
+            t, heads * (nope + dv), kv_rank, drop_input="recipe", rerun="recipe", col_parallel=True
+        )
+        blk.attention(heads, m.qk_head_dim, dv, heads, drop_qkv="recipe")
         kv_bytes = ctx.mb * ctx.seq_len * heads * (m.qk_head_dim + dv) * 2.0
     else:
         d, kv = m.attn_head_dim, np.maximum(m.kv_heads / tp, 1.0)
-        blk.gemm(t, (heads + 2.0 * kv) * d, h, droppable_input=True, saved_rows=ctx.norm_tokens)
-        blk.attention(heads, d, d, kv, droppable_qkv=False)
+        blk.gemm(
+            t,
+            (heads + 2.0 * kv) * d,
+            h,
+            saved_rows=ctx.norm_tokens,
+            drop_input="recipe",
+            col_parallel=True,
+        )
+        blk.attention(heads, d, d, kv, drop_qkv=None)
         kv_bytes = ctx.mb * ctx.seq_len * kv * 2.0 * d * 2.0
-    blk.gemm(
-        t, h, heads * m.v_dim, input_saved=ctx.fp8
-    )  # bf16 input = the attention output, saved once
+    # the o-projection's input is the attention output attention() saved
+    blk.gemm(t, h, heads * m.v_dim, input_saved=False)
     cp_s = all_gather_time_s(
         kv_bytes, ctx.cp, ctx.cp_rpn, ctx.tiers
     )  # ring attention: KV passes every rank
-    blk.add_comm(tp_s=_tp_comm(ctx), cp_s=cp_s)
+    blk.add_comm(tp_s=_tp_comm(ctx), cp_s=cp_s, tp_redo_s=_sp_regather(ctx))
     return blk
 
 
@@ -90,23 +125,30 @@ def dense_ffn_block(ctx: StepContext, ffn: int, comm: bool = True, residual: boo
         t,
         (2.0 if gated else 1.0) * f,
         m.hidden_size,
-        droppable_input=True,
         saved_rows=ctx.norm_tokens,
+        drop_input="recipe",
+        col_parallel=comm,
     )
     _activation(blk, t * f, gated)
-    blk.gemm(
-        t, m.hidden_size, f, droppable_input=True
-    )  # activation output, recomputed if selective
+    blk.gemm(t, m.hidden_size, f, drop_input="recipe")  # its input is the activation output
     if comm:
-        blk.add_comm(tp_s=_tp_comm(ctx))
+        blk.add_comm(tp_s=_tp_comm(ctx), tp_redo_s=_sp_regather(ctx))
     return blk
 
 
 def _activation(blk: Block, elems: Array, gated: bool) -> None:
-    """GLU reads gate and up, writes one (3 x bf16); GELU reads one, writes one. Its input is saved,
-    in fp8 when the plan trains in fp8 (DeepSeek-V3 TR Sec 3.3.3 caches SwiGLU inputs in fp8)."""
+    """GLU reads gate and up, writes one (3 x bf16; backward reads three, writes two); GELU reads
+    one, writes one (backward reads two, writes one). Its input is saved, in fp8 when the plan
+    trains in fp8 (DeepSeek-V3 TR Sec 3.3.3 caches SwiGLU inputs in fp8)."""
     saved = elems * (2.0 if gated else 1.0) * blk.ctx.lin_bytes
-    blk.elementwise(elems * (6.0 if gated else 4.0), "act", saved_bytes=saved)
+    blk.elementwise(
+        elems * (6.0 if gated else 4.0),
+        "act",
+        saved_bytes=saved,
+        part="activation_inputs",
+        rerun="recipe",
+        bwd_ratio=5.0 / 3.0 if gated else 1.5,
+    )
 
 
 def moe_block(ctx: StepContext) -> Block:
@@ -120,17 +162,17 @@ def moe_block(ctx: StepContext) -> Block:
     )
     _residual(blk, ctx)
     rows = ctx.moe_tokens
-    blk.gemm(rows, experts, h, rate=ctx.hi, droppable_input=True)
-    blk.elementwise(rows * experts * 8.0, "softmax", rerun_selective=False)
+    blk.gemm(rows, experts, h, rate=ctx.hi, drop_input="recipe")
+    blk.elementwise(rows * experts * 8.0, "softmax")
     local = experts / ctx.ep
     per_expert = rows * k * ctx.ep / experts * MOE_IMBALANCE_RATIO
     routed = rows * k * h * 2.0 * MOE_IMBALANCE_RATIO
-    blk.elementwise(routed * 2.0, "copy", rerun_selective=False)  # permute into expert order
+    blk.elementwise(routed * 2.0, "copy")  # permute into expert order
     gated = m.activation in ("swiglu", "geglu")
     blk.gemm(per_expert, (2.0 if gated else 1.0) * f, h, groups=local, batched=True)
     _activation(blk, per_expert * local * f, gated)
-    blk.gemm(per_expert, h, f, groups=local, batched=True, droppable_input=True)
-    blk.elementwise(routed * 2.0, "add", rerun_selective=False)  # unpermute + weighted sum
+    blk.gemm(per_expert, h, f, groups=local, batched=True, drop_input="recipe")
+    blk.elementwise(routed * 2.0, "add")  # unpermute + weighted sum
     if m.num_shared_experts:
         merge_compute(
             blk, dense_ffn_block(ctx, m.num_shared_experts * f, comm=False, residual=False)
@@ -172,15 +214,20 @@ def merge_compute(dst: Block, src: Block) -> None:
         "f",
         "b",
         "w",
-        "selective_f",
+        "sel_f",
+        "sel_kernels",
         "kernels_f",
         "kernels_b",
-        "saved",
-        "droppable",
         "attn_f",
         "attn_b",
+        "col_dgrad",
+        "col_wgrad",
     ):
         setattr(dst, name, getattr(dst, name) + getattr(src, name))
+    for part, nbytes in src.saved.items():
+        dst.saved[part] = dst.saved.get(part, np.zeros(())) + nbytes
+    for part, nbytes in src.dropped.items():
+        dst.dropped[part] = dst.dropped.get(part, np.zeros(())) + nbytes
 
 
 def head_block(ctx: StepContext) -> Block:
@@ -189,15 +236,11 @@ def head_block(ctx: StepContext) -> Block:
     rows = ctx.norm_tokens * m.hidden_size
     blk.elementwise(rows * 4.0, "norm", saved_bytes=rows * 2.0)
     vocab = m.vocab_size / ctx.tp
-    blk.gemm(t, vocab, m.hidden_size, rate=ctx.hi)
+    blk.gemm(t, vocab, m.hidden_size, rate=ctx.hi, saved_rows=ctx.norm_tokens)
     # fused vocab-parallel cross-entropy (Megatron-LM): forward reads bf16 logits and writes the fp32
     # softmax it saves; backward reads it and writes bf16 logit gradients: 6 B per logit each way
     blk.elementwise(
-        t * vocab * 6.0,
-        "softmax",
-        saved_bytes=t * vocab * 4.0,
-        rerun_selective=False,
-        bwd_ratio=1.0,
+        t * vocab * 6.0, "softmax", saved_bytes=t * vocab * 4.0, part="logits", bwd_ratio=1.0
     )
     blk.add_comm(tp_s=_tp_comm(ctx) * 0.5)
     return blk
@@ -207,7 +250,7 @@ def embedding_block(ctx: StepContext) -> Block:
     """Vocab-parallel embedding lookup (memory-bound) and its TP reduction."""
     blk = Block(ctx)
     rows = ctx.tokens * ctx.model.hidden_size
-    blk.elementwise(rows * 4.0, "copy", rerun_selective=False)
+    blk.elementwise(rows * 4.0, "copy")
     blk.add_comm(tp_s=_tp_comm(ctx) * 0.5)
     return blk
 
@@ -217,7 +260,7 @@ def mtp_rest_block(ctx: StepContext) -> Block:
     as a main-model layer): two norms, the 2h -> h projection and the shared output head with its loss."""
     m, rest = ctx.model, Block(ctx)
     rows = ctx.norm_tokens * m.hidden_size
-    rest.elementwise(rows * 8.0, "norm", saved_bytes=rows * 4.0)
+    rest.elementwise(rows * 8.0, "norm", saved_bytes=rows * 4.0, rerun="recipe")
     rest.gemm(ctx.tokens, m.hidden_size, 2.0 * m.hidden_size)
     head = head_block(ctx)
     merge_compute(rest, head)

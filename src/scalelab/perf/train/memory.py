@@ -1,10 +1,14 @@
 """Memory per device: weights, gradients, optimizer states (mixed-precision AdamW, ZeRO 0-3),
 activations of the micro-batches in flight, communication buffers and a runtime reserve.
 
-Bytes per parameter follow Rajbhandari et al. SC'20 (ZeRO) Sec 3.1: 2 (bf16 weights) + 2 (bf16
-gradients) + 12 (fp32 master weights, Adam m and v); stage 1 shards the 12, stage 2 also the
-gradients, stage 3 also the weights, over the data-parallel group of each parameter (dense
-parameters over dp x cp, routed experts over the expert-data-parallel group dp x tp x cp / ep).
+Bytes per parameter after Rajbhandari et al. SC'20 (ZeRO) Sec 3.1: 2 (bf16 weights) + gradients +
+12 (fp32 master weights, Adam m and v). Gradients are fp32 (4 B) at ZeRO 0-1, the Megatron-LM main
+grads that bf16 training accumulates and reduces in (Korthikanti et al. 2022 Fig. 1 profiles
+18 B per parameter), and bf16 (2 B) at ZeRO 2-3 (DeepSpeed, FSDP). Plans training in fp8 follow
+DeepSeek-V3's recipe: Adam moments in bf16 (8 B of optimizer state; TR Sec 3.3.3). Stage 1 shards
+the optimizer state, stage 2 also the gradients, stage 3 also the weights, over the data-parallel
+group of each parameter (dense parameters over dp x cp, routed experts over the
+expert-data-parallel group dp x tp x cp / ep).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from scalelab.core.specs import ModelSpec
 from scalelab.core.units import GIB
@@ -21,7 +25,9 @@ from scalelab.perf.train.plan_arrays import PlanArrays
 from scalelab.perf.train.stages import Placement
 
 Array = NDArray[np.float64]
-WEIGHT_BYTES, GRAD_BYTES, OPTIMIZER_BYTES = 2.0, 2.0, 12.0  # ZeRO paper Sec 3.1 (K = 12)
+WEIGHT_BYTES, OPTIMIZER_BYTES = 2.0, 12.0  # ZeRO paper Sec 3.1 (K = 12)
+FP32_GRAD_BYTES, BF16_GRAD_BYTES = 4.0, 2.0
+FP8_RECIPE_OPTIMIZER_BYTES = 8.0  # fp32 master + bf16 m and v (DeepSeek-V3 TR Sec 3.3.3)
 # CUDA context, cuBLAS workspaces, NCCL channels and allocator slack. Assumption: 2 GiB
 # (PyTorch/NCCL on H100 typically report 1-3 GiB outside tensors).
 RUNTIME_RESERVE_BYTES = 2.0 * GIB
@@ -74,13 +80,22 @@ class MemoryArrays:
     reserve_bytes: Array
     total_bytes: Array
     device: NDArray[np.int64]
+    layer_activations_bytes: Array  # the transformer layers' share of activations_bytes
 
 
-def state_bytes(params: Array, shard: Array, zero: Array) -> tuple[Array, Array, Array]:
+def grad_bytes_per_param(zero: ArrayLike) -> Array:
+    """4 (fp32 main grads, Megatron-LM) at ZeRO 0-1; 2 (bf16, DeepSpeed/FSDP) at ZeRO 2-3."""
+    return np.where(np.asarray(zero) >= 2, BF16_GRAD_BYTES, FP32_GRAD_BYTES)
+
+
+def state_bytes(
+    params: Array, shard: Array, zero: Array, fp8: ArrayLike = False
+) -> tuple[Array, Array, Array]:
     """(weights, gradients, optimizer) bytes of `params` sharded over `shard` ranks at ZeRO `zero`."""
     w = params * WEIGHT_BYTES / np.where(zero >= 3, shard, 1.0)
-    g = params * GRAD_BYTES / np.where(zero >= 2, shard, 1.0)
-    o = params * OPTIMIZER_BYTES / np.where(zero >= 1, shard, 1.0)
+    g = params * grad_bytes_per_param(zero) / np.where(zero >= 2, shard, 1.0)
+    opt = np.where(fp8, FP8_RECIPE_OPTIMIZER_BYTES, OPTIMIZER_BYTES)
+    o = params * opt / np.where(zero >= 1, shard, 1.0)
     return w, g, o
 
 
@@ -94,23 +109,34 @@ def memory_per_device(
     act_head: Array,
     in_flight: Array,
     buffers: Array,
+    act_work: Array,
 ) -> MemoryArrays:
-    """Memory of the first, middle and last device kinds; the fullest one is reported."""
+    """Memory of the first, middle and last device kinds; the fullest one is reported. `act_work`:
+    activations live only while one layer is processed (full recompute re-creates one layer's
+    activations of one micro-batch before its backward)."""
     zero = p.zero[:, None].astype(float)
+    fp8 = p.fp8[:, None]
     dp_shard = (p.dp * p.cp).astype(float)[:, None]
     edp_shard = (p.dp * p.tp * p.cp / p.ep).astype(float)[:, None]
     layers, emb, head = place.held_layers, place.held_embed, place.held_head
-    dense = layers * lp.dense[:, None] + emb * lp.embed[:, None] + head * lp.head[:, None]
+    # tied embeddings: a device holding both ends keeps the shared matrix once
+    shared = float(m.tied_embeddings) * emb * head * lp.embed[:, None]
+    dense = layers * lp.dense[:, None] + emb * lp.embed[:, None] + head * lp.head[:, None] - shared
     expert = layers * lp.expert[:, None] + head * lp.head_expert[:, None]
-    wd, gd, od = state_bytes(dense, dp_shard, zero)
-    we, ge, oe = state_bytes(expert, edp_shard, zero)
-    # ZeRO-3 gathers one layer's weights at a time (plus a prefetched one)
-    gathered = np.where(zero >= 3, 2.0 * (lp.dense + lp.expert)[:, None] * WEIGHT_BYTES, 0.0)
+    wd, gd, od = state_bytes(dense, dp_shard, zero, fp8)
+    we, ge, oe = state_bytes(expert, edp_shard, zero, fp8)
+    # ZeRO-3 gathers one layer's weights at a time plus the prefetched next one; FSDP without
+    # resharding keeps every layer of the stage gathered from its forward on
+    keep = (p.no_reshard_fwd | p.no_reshard_bwd)[:, None]
+    unit = 2.0 * (lp.dense + lp.expert)[:, None]
+    gathered = np.where(zero >= 3, np.where(keep, dense + expert, unit) * WEIGHT_BYTES, 0.0)
     weights, grads, opt = wd + we + gathered, gd + ge, od + oe
     act_layer, act_embed, act_head = (
         np.broadcast_to(x, (p.size,)) for x in (act_layer, act_embed, act_head)
     )
+    layer_acts = _activations(p, place, act_layer, 0.0 * act_embed, 0.0 * act_head, in_flight)
     acts = _activations(p, place, act_layer, act_embed, act_head, in_flight)
+    acts = acts + np.broadcast_to(act_work, (p.size,))[:, None] * (layers > 0)
     buf = np.broadcast_to(buffers[:, None], acts.shape)
     total = np.where(
         place.exists > 0, weights + grads + opt + acts + buf + RUNTIME_RESERVE_BYTES, -np.inf
@@ -129,6 +155,7 @@ def memory_per_device(
         np.full(p.size, RUNTIME_RESERVE_BYTES),
         pick(total),
         dev.astype(np.int64),
+        pick(layer_acts),
     )
 
 

@@ -1,15 +1,18 @@
 """Forward (F), input-gradient (B) and weight-gradient (W) times of a block per micro-batch, with
-recomputation, launch-bound kernels and the exposed part of each communication.
+recomputation, kernel launches and the exposed part of each communication.
 
 Recompute: `full` re-runs the block's forward (kernels and TP/EP traffic) before its backward
-(Narayanan et al. SC'21 Sec 3.5); `selective` re-runs norms, activations and MLA up-projections
-(Korthikanti et al. 2022 Sec 5; DeepSeek-V3 TR Sec 3.2.3). A pass is launch-bound when the host
-cannot issue its kernels faster than the GPU runs them (h200_micro.json: ~15 us eager, ~2 us graphs).
+(Narayanan et al. SC'21 Sec 3.5); `selective` re-runs the attention core (Korthikanti et al. 2022
+Sec 5), and for DeepSeek-style models also norms, activations and MLA up-projections (DeepSeek-V3
+TR Sec 3.2.3); see perf/train/ops.Block. Launches are counted here and bounded per device pass in
+`launch_bound`: the host queues kernels ahead of the GPU, so a pass takes the longer of its GPU
+time and its launch time (h200_micro.json: ~15 us per eager launch, ~2 us from a CUDA graph; a
+chain of kernels longer than that runs at GPU speed either way).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -27,6 +30,10 @@ TP_OVERLAP_FRAC = 0.5
 # pairing is as long as its longer side (TR Fig. 4), and chunks that run unpaired at the start and
 # end of the DualPipe schedule expose their traffic (schedules.dualpipe_time_s).
 EP_OVERLAP_FRAC = 1.0
+# SMs an NCCL collective running beside compute takes from it: NCCL's default 16 channels on
+# NVLink, one CTA each (assumption; NCCL_MIN_NCHANNELS/NCCL_MAX_NCHANNELS set them per job).
+NCCL_OVERLAP_SMS = 16.0
+_NOT_SCALED = ("pair_overlap",)
 
 
 def _overlap(c: Array, x: Array, frac: float) -> Array:
@@ -35,7 +42,7 @@ def _overlap(c: Array, x: Array, frac: float) -> Array:
 
 @dataclass(frozen=True)
 class PassTimes:
-    """Seconds per micro-batch; arrays over plans. c_* compute, tp/cp exposed, ep raw."""
+    """Seconds per micro-batch; arrays over plans. c_* compute, tp/cp exposed, ep raw, k_* launches."""
 
     c_f: Array
     c_b: Array
@@ -47,6 +54,8 @@ class PassTimes:
     ep_f: Array
     ep_b: Array
     fb: Array  # DualPipe F&B: this block's forward paired with another micro-batch's full backward
+    k_f: Array  # kernel launches of the forward (incl. nothing re-run)
+    k_b: Array  # kernel launches of the backward (incl. recomputation)
     pair_overlap: Array  # 1.0 where two micro-batches overlap within a pass (not DualPipe)
 
     def _pass(self, c: Array, tp: Array, cp: Array, ep: Array) -> Array:
@@ -74,7 +83,7 @@ class PassTimes:
             **{
                 f.name: getattr(self, f.name) + getattr(other, f.name)
                 for f in fields(self)
-                if f.name != "pair_overlap"
+                if f.name not in _NOT_SCALED
             },
             pair_overlap=self.pair_overlap,
         )
@@ -93,10 +102,10 @@ class PassTimes:
 
 
 def scale(t: PassTimes, factor: ArrayLike) -> PassTimes:
-    """Every time multiplied by `factor` (e.g. layers per stage)."""
+    """Every time and launch count multiplied by `factor` (e.g. layers per stage)."""
     k = np.asarray(factor, dtype=float)
     return PassTimes(
-        **{f.name: getattr(t, f.name) * k for f in fields(t) if f.name != "pair_overlap"},
+        **{f.name: getattr(t, f.name) * k for f in fields(t) if f.name not in _NOT_SCALED},
         pair_overlap=t.pair_overlap,
     )
 
@@ -110,6 +119,20 @@ def combine(
         **{f.name: np.where(s, getattr(a, f.name), getattr(b, f.name)) for f in fields(a)}
     )
     return out.plus(extra) if extra is not None else out
+
+
+def launch_bound(t: PassTimes, ctx: StepContext) -> PassTimes:
+    """A device's passes of one micro-batch never run faster than the host launches their kernels
+    (the host runs ahead of the GPU, so the bound applies to the whole pass, not kernel by kernel)."""
+    launch = np.where(
+        ctx.p.cuda_graphs,
+        launch_time_s(1.0, True, acc=ctx.acc),
+        launch_time_s(1.0, False, acc=ctx.acc),
+    )
+    c_f = np.maximum(t.c_f, t.k_f * launch)
+    bw = t.c_b + t.c_w
+    stretch = np.maximum(t.k_b * launch / np.maximum(bw, 1e-30), 1.0)
+    return replace(t, c_f=c_f, c_b=t.c_b * stretch, c_w=t.c_w * stretch)
 
 
 def layer_times(attn: Block, ffn: Block, ctx: StepContext) -> PassTimes:
@@ -127,33 +150,66 @@ def layer_times(attn: Block, ffn: Block, ctx: StepContext) -> PassTimes:
         + _overlap(m_f, disp * rerun, EP_OVERLAP_FRAC)
         + _overlap(a_bw, comb, EP_OVERLAP_FRAC)
     )
-    out = a.plus(m)
-    return PassTimes(**{f.name: getattr(out, f.name) for f in fields(out) if f.name != "fb"}, fb=fb)
+    return replace(a.plus(m), fb=fb)
+
+
+def comm_sm_share(ctx: StepContext) -> float:
+    """Share of the SMs an NCCL collective occupies while it overlaps compute: NCCL_OVERLAP_SMS of
+    the device's compute units (Calculon's A100 model charges 15% on NVLink; DeepSeek-V3 TR
+    Sec 3.2.2 gives 20 of 132 SMs to its all-to-all)."""
+    return min(NCCL_OVERLAP_SMS / float(ctx.acc.num_compute_units or 108), 0.5)
+
+
+def _tp_exposed(blk: Block, ctx: StepContext) -> tuple[Array, Array]:
+    """(forward, backward) exposed TP time. Forward: the row-parallel all-reduce (with SP: the
+    all-gather before and the reduce-scatter after the block). Backward, Megatron-LM issues the
+    input-gradient all-reduce (SP: reduce-scatter) of column-parallel layers asynchronously behind
+    their weight-gradient GEMM and the SP re-gather behind their input-gradient GEMM
+    (LinearWithGradAccumulationAndAsyncCommunication); with SP the row-parallel backward
+    all-gather stays exposed."""
+    sp = ctx.p.sp
+    half = 0.5 * blk.tp_f
+    col = np.where(sp, half, blk.tp_f)
+    hidden = np.minimum(col, blk.col_wgrad) + np.minimum(blk.tp_redo, blk.col_dgrad)
+    bwd = np.where(sp, half, 0.0) + np.maximum(col - blk.col_wgrad, 0.0)
+    bwd = bwd + np.maximum(blk.tp_redo - blk.col_dgrad, 0.0)
+    keep = 1.0 - TP_OVERLAP_FRAC * ctx.p.tp_overlap
+    # the hidden collectives still take their SMs from the GEMMs they overlap
+    return blk.tp_f * keep, bwd * keep + comm_sm_share(ctx) * hidden
 
 
 def pass_times(blk: Block, ctx: StepContext) -> PassTimes:
-    """F/B/W of a block with recompute, launch bounds and the exposed TP and CP traffic."""
+    """F/B/W of a block with recompute, launch counts and the exposed TP and CP traffic."""
     p = ctx.p
     full = p.recompute == RC_FULL
     sel = p.recompute == RC_SELECTIVE
-    launch = np.where(
-        p.cuda_graphs, launch_time_s(1.0, True, acc=ctx.acc), launch_time_s(1.0, False, acc=ctx.acc)
-    )
-    c_f = np.maximum(blk.f, blk.kernels_f * launch)
-    recompute = np.where(full, blk.f, np.where(sel, blk.selective_f, 0.0))
-    c_b = np.maximum(
-        blk.b + recompute, (blk.kernels_b + np.where(full, blk.kernels_f, 0.0)) * launch
-    )
-    tp_keep = 1.0 - TP_OVERLAP_FRAC * p.tp_overlap
-    rerun = np.where(full, 2.0, 1.0)
+    recompute = np.where(full, blk.f, np.where(sel, blk.sel_f, 0.0))
+    k_b = blk.kernels_b + np.where(full, blk.kernels_f, np.where(sel, blk.sel_kernels, 0.0))
+    tp_f, tp_b = _tp_exposed(blk, ctx)
     cp_f = np.maximum(blk.cp_f - blk.attn_f, 0.0)
     cp_b = np.maximum(2.0 * blk.cp_f - blk.attn_b, 0.0) + np.where(full, cp_f, 0.0)
+    tp_b = tp_b + np.where(full, tp_f, 0.0)  # the re-run forward repeats its collectives
+    rerun = np.where(full, 2.0, 1.0)
     pair = (p.dual_overlap & (p.schedule != SCHED_DUALPIPE)).astype(float)
-    tp_f, tp_b = blk.tp_f * tp_keep, blk.tp_f * tp_keep * rerun
-    fb = c_f + c_b + blk.w + tp_f + tp_b + cp_f + cp_b + blk.ep_f * (1.0 + rerun)
+    c_b = blk.b + recompute
+    fb = blk.f + c_b + blk.w + tp_f + tp_b + cp_f + cp_b + blk.ep_f * (1.0 + rerun)
     return PassTimes(
         *(
-            np.broadcast_to(x, (p.size,))
-            for x in (c_f, c_b, blk.w, tp_f, tp_b, cp_f, cp_b, blk.ep_f, blk.ep_f * rerun, fb, pair)
+            np.broadcast_to(np.asarray(x, dtype=float), (p.size,))
+            for x in (
+                blk.f,
+                c_b,
+                blk.w,
+                tp_f,
+                tp_b,
+                cp_f,
+                cp_b,
+                blk.ep_f,
+                blk.ep_f * rerun,
+                fb,
+                blk.kernels_f,
+                k_b,
+                pair,
+            )
         ),
     )

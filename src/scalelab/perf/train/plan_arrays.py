@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
-from scalelab.core.specs import ModelSpec, ParallelPlan
+from scalelab.core.specs import OPTIMIZATIONS, ModelSpec, ParallelPlan
 
 SCHEDULES = ("none", "gpipe", "1f1b", "interleaved-1f1b", "zero-bubble", "dualpipe")
 RECOMPUTES = ("none", "selective", "full")
@@ -20,7 +20,8 @@ RC_NONE, RC_SELECTIVE, RC_FULL = range(3)
 # Narayanan et al. SC'21 Sec 2.2.2 / Fig. 4 illustrate the interleaved schedule with two model
 # chunks per device; used when a plan asks for interleaving without naming virtual_stages.
 DEFAULT_VIRTUAL_STAGES = 2
-# Flags read from ParallelPlan.optimizations.
+# Flags read from ParallelPlan.optimizations (the names core.specs.OPTIMIZATIONS enumerates; what
+# each does and its source: docs/perf-model.md "Optimization flags").
 OPT_TP_OVERLAP = "tp-comm-overlap"  # TP collectives overlapped with GEMMs (TE userbuffers)
 OPT_CUDA_GRAPHS = "cuda-graphs"  # kernels replayed from CUDA graphs (~2 us per launch)
 OPT_MOE_LOOP = "moe-loop"  # experts run one after another (SequentialMLP) instead of grouped GEMM
@@ -28,10 +29,23 @@ OPT_MOE_LOOP = "moe-loop"  # experts run one after another (SequentialMLP) inste
 # all-gather with the next forward (Megatron-LM --overlap-grad-reduce/--overlap-param-gather,
 # both off by default, which is what an unlisted flag means here).
 OPT_DP_OVERLAP = "dp-comm-overlap"
-OPT_FLASH = (
-    "flash-attention"  # fused attention even for architectures whose reference code is unfused
+OPT_FLASH = "flash-attention"  # fused attention even where the reference code is unfused
+# ZeRO-3/FSDP: keep a layer's gathered weights from its forward to its backward (FSDP
+# reshard_after_forward=False, fairseq --no-reshard-after-forward): no backward all-gather
+OPT_NO_RESHARD_FWD = "no-reshard-after-forward"
+# ZeRO-3/FSDP: keep the gathered weights across gradient-accumulation micro-batches (FSDP2
+# set_reshard_after_backward(False)): one all-gather per step
+OPT_NO_RESHARD_BWD = "no-reshard-after-backward"
+FLAGS = (
+    OPT_TP_OVERLAP,
+    OPT_CUDA_GRAPHS,
+    OPT_MOE_LOOP,
+    OPT_DP_OVERLAP,
+    OPT_FLASH,
+    OPT_NO_RESHARD_FWD,
+    OPT_NO_RESHARD_BWD,
 )
-FLAGS = (OPT_TP_OVERLAP, OPT_CUDA_GRAPHS, OPT_MOE_LOOP, OPT_DP_OVERLAP, OPT_FLASH)
+assert set(FLAGS) <= set(OPTIMIZATIONS), "every training flag is a core.specs.OPTIMIZATIONS name"
 
 Int = NDArray[np.int64]
 Bool = NDArray[np.bool_]
@@ -61,6 +75,8 @@ class PlanArrays:
     dp_overlap: Bool
     flash_attn: Bool
     fp32: Bool  # matmuls in fp32 (e.g. CPU lab runs); fp8 and fp32 are never both set
+    no_reshard_fwd: Bool
+    no_reshard_bwd: Bool
 
     @property
     def size(self) -> int:
@@ -82,6 +98,8 @@ class PlanArrays:
                     self.moe_loop,
                     self.dp_overlap,
                     self.flash_attn,
+                    self.no_reshard_fwd,
+                    self.no_reshard_bwd,
                 ),
                 strict=True,
             )
@@ -102,21 +120,37 @@ class PlanArrays:
             sequence_parallel=bool(self.sp[i]),
             comm_sms=int(self.comm_sms[i]),
             dual_microbatch_overlap=bool(self.dual_overlap[i]),
-            optimizations=opts,
+            optimizations=opts,  # type: ignore[arg-type]
         )
 
 
 def default_virtual_stages(plan: ParallelPlan, model: ModelSpec) -> int:
-    """virtual_stages as given, else 2 for interleaved 1F1B (when each stage has >= 2 layers), else 1."""
+    """virtual_stages as given; for interleaved 1F1B without it, the fewest chunks >= 2 that split
+    an even stage's layers evenly (Megatron-LM requires layers % (pp x v) == 0; 1 if none does),
+    and 2 for uneven stages (custom layouts such as Llama 3's, which interleave freely)."""
     if plan.virtual_stages is not None:
         return plan.virtual_stages
-    if plan.schedule == "interleaved-1f1b" and plan.pp > 1:
+    if plan.schedule != "interleaved-1f1b" or plan.pp <= 1:
+        return 1
+    if model.num_layers % plan.pp:
         return max(1, min(DEFAULT_VIRTUAL_STAGES, model.num_layers // plan.pp))
-    return 1
+    per_stage = model.num_layers // plan.pp
+    return next((v for v in range(DEFAULT_VIRTUAL_STAGES, per_stage + 1) if per_stage % v == 0), 1)
 
 
-def from_plans(plans: list[ParallelPlan], model: ModelSpec, num_devices: int) -> PlanArrays:
-    """Arrays for a list of ParallelPlans (dp derived from the device count where not given)."""
+def from_plans(
+    plans: list[ParallelPlan],
+    model: ModelSpec,
+    num_devices: int,
+    global_batch_size: int | None = None,
+) -> PlanArrays:
+    """Arrays for a list of ParallelPlans (dp derived from the device count where not given; an
+    unset micro-batch from `global_batch_size` by ParallelPlan.micro_batch, else 1)."""
+
+    def micro(p: ParallelPlan) -> int:
+        if global_batch_size is None:
+            return p.microbatch_size or 1
+        return p.micro_batch(global_batch_size, num_devices)
 
     def col(values: list[int]) -> Int:
         return np.asarray(values, dtype=np.int64)
@@ -130,7 +164,7 @@ def from_plans(plans: list[ParallelPlan], model: ModelSpec, num_devices: int) ->
         pp=col([p.pp for p in plans]),
         ep=col([p.ep for p in plans]),
         cp=col([p.cp for p in plans]),
-        microbatch=col([p.microbatch_size for p in plans]),
+        microbatch=col([micro(p) for p in plans]),
         zero=col([p.zero_stage for p in plans]),
         schedule=col([SCHEDULES.index(p.schedule) for p in plans]),
         virtual=col([default_virtual_stages(p, model) for p in plans]),
@@ -145,4 +179,6 @@ def from_plans(plans: list[ParallelPlan], model: ModelSpec, num_devices: int) ->
         dp_overlap=flag([OPT_DP_OVERLAP in p.optimizations for p in plans]),
         flash_attn=flag([OPT_FLASH in p.optimizations for p in plans]),
         fp32=flag([p.precision in ("fp32", "tf32") for p in plans]),
+        no_reshard_fwd=flag([OPT_NO_RESHARD_FWD in p.optimizations for p in plans]),
+        no_reshard_bwd=flag([OPT_NO_RESHARD_BWD in p.optimizations for p in plans]),
     )

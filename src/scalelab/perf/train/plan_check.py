@@ -60,7 +60,11 @@ def _schedule_message(i: int, p: PlanArrays, w: TrainWorkload) -> str:
         return (
             f"dualpipe needs an even pp and at least pp micro-batches (pp {pp}, {m} micro-batches)"
         )
-    return f"interleaved 1F1B needs the {m} micro-batches to be a multiple of pp {pp}"
+    v = int(p.virtual[i])
+    return (
+        f"interleaved 1F1B needs the {m} micro-batches to be a multiple of pp {pp} and the layers "
+        f"to split into pp {pp} x {v} equal chunks"
+    )
 
 
 def check_codes(
@@ -85,7 +89,14 @@ def check_codes(
             & (p.pp > 1)
             & ((p.pp % 2 != 0) | (n_micro < 2 * p.pp) | (n_micro % 2 != 0))
         )
-        | ((p.schedule == SCHED_INTERLEAVED) & (p.virtual > 1) & (n_micro % p.pp != 0)),
+        | (
+            (p.schedule == SCHED_INTERLEAVED)
+            & (p.virtual > 1)
+            & (
+                (n_micro % p.pp != 0)
+                | ((m.num_layers % p.pp == 0) & (m.num_layers % (p.pp * p.virtual) != 0))
+            )
+        ),
     ]
     codes = np.zeros(p.size, dtype=np.int64)
     for code, bad in reversed(list(enumerate(rules, start=1))):

@@ -9,7 +9,7 @@ square (Narayanan et al. SC'21 eq. 3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from scalelab.perf.model.flops import (
 from scalelab.perf.train.ops import Array
 from scalelab.perf.train.plan_arrays import PlanArrays, from_plans
 from scalelab.perf.train.plan_check import check_plan
+from scalelab.perf.train.power import KERNEL_PARTS, throttle_frac
 from scalelab.perf.train.step import StepArrays, evaluate_step
 
 DEVICE_KINDS = ("first stage", "middle stage", "last stage")
@@ -85,6 +86,21 @@ def step_work_per_device(
     return bf16_equiv, hbm_bytes
 
 
+def _throttled(st: StepArrays, theta: Array) -> StepArrays:
+    """The step with its kernel time stretched by the power-limited clock fraction `theta`."""
+    parts = {k: (v / theta if k in KERNEL_PARTS else v) for k, v in st.breakdown_s.items()}
+    step = st.step_time_s + sum(parts[k] - st.breakdown_s[k] for k in KERNEL_PARTS)
+    return replace(
+        st,
+        step_time_s=step,
+        f_s=st.f_s / theta,
+        b_s=st.b_s / theta,
+        w_s=st.w_s / theta,
+        breakdown_s=parts,
+        clock_frac=theta,
+    )
+
+
 @dataclass(frozen=True)
 class TrainArrays:
     """Per-plan results of evaluate_train (arrays over plans)."""
@@ -107,6 +123,10 @@ def evaluate_train(
 ) -> TrainArrays:
     """Every metric for every plan (plans must be feasible: see plan_check.check_codes)."""
     st = evaluate_step(model, cluster, workload, plans)
+    flops_dev, bytes_dev = step_work_per_device(model, cluster, workload, plans, st)
+    st = _throttled(
+        st, throttle_frac(cluster.accelerator, st.breakdown_s, st.step_time_s, flops_dev, bytes_dev)
+    )
     n, seq = cluster.num_devices, workload.seq_len
     tokens_per_s = workload.tokens_per_step / st.step_time_s
     peak = cluster.accelerator.peak_bf16_flops_per_s
@@ -117,7 +137,6 @@ def evaluate_train(
         [hardware_flops_per_token(model, seq, r) for r in ("none", "selective", "full")]
     )
     hw_flops = hw_per_token[plans.recompute] * tokens_per_s / n
-    flops_dev, bytes_dev = step_work_per_device(model, cluster, workload, plans, st)
     total_mem = st.memory.total_bytes
     hbm = cluster.accelerator.hbm_bytes
     return TrainArrays(
@@ -154,6 +173,7 @@ class TrainPrediction:
     breakdown_s: dict[str, float]
     memory_per_device_bytes: float
     memory_breakdown_bytes: dict[str, float]
+    activation_breakdown_bytes: dict[str, float]  # activations by Korthikanti Table 2 term
     memory_device: str
     hbm_bytes: float
     fits_in_memory: bool
@@ -214,6 +234,7 @@ def prediction_at(
             "comm_buffers": float(mem.buffers_bytes[i]),
             "runtime_reserve": float(mem.reserve_bytes[i]),
         },
+        activation_breakdown_bytes=_activation_terms(st, i),
         memory_device=DEVICE_KINDS[int(mem.device[i])],
         hbm_bytes=cluster.accelerator.hbm_bytes,
         fits_in_memory=bool(res.fits_in_memory[i]),
@@ -229,13 +250,29 @@ def prediction_at(
     )
 
 
+def _activation_terms(st: StepArrays, i: int) -> dict[str, float]:
+    """The activations split into the Korthikanti et al. 2022 Table 2 terms of the layers (norm
+    inputs, GEMM inputs, attention Q/K/V and output, attention scores, activation-function inputs,
+    dropout masks, layer inputs kept by full recompute) and the rest (embedding, head and loss,
+    one layer re-created by full recompute); the terms sum to the activations."""
+    mem = st.memory
+    layers = float(mem.layer_activations_bytes[i])
+    out = {
+        k: layers * float(np.broadcast_to(v, mem.total_bytes.shape)[i])
+        for k, v in st.activation_shares.items()
+        if float(np.broadcast_to(v, mem.total_bytes.shape)[i]) > 0
+    }
+    out["embedding_head_and_working_set"] = float(mem.activations_bytes[i]) - layers
+    return out
+
+
 def predict_train(scenario: Scenario) -> TrainPrediction:
     """Predict one training step (and run) of the scenario's plan; InfeasiblePlan if it cannot run."""
     workload = scenario.workload
     if not isinstance(workload, TrainWorkload):
         raise TypeError("predict_train needs a training workload")
     model, cluster = scenario.model, scenario.cluster
-    plans = from_plans([scenario.plan], model, cluster.num_devices)
+    plans = from_plans([scenario.plan], model, cluster.num_devices, workload.global_batch_size)
     check_plan(model, workload, cluster.num_devices, plans)
     res = evaluate_train(model, cluster, workload, plans)
     return prediction_at(model, cluster, workload, plans, res, 0)

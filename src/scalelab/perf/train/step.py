@@ -2,14 +2,14 @@
 placement and schedule, data-parallel synchronization and the optimizer update.
 
 What hides behind what (the overlap model):
-- TP collectives are exposed (Megatron-LM issues them between GEMMs) unless the plan lists
-  `tp-comm-overlap`, which hides TP_OVERLAP_FRAC of them.
+- TP collectives: the forward ones are exposed (Megatron-LM issues them between GEMMs); in the
+  backward, column-parallel layers reduce their input gradient behind their weight-gradient GEMM
+  (perf/train/passes.py). `tp-comm-overlap` hides TP_OVERLAP_FRAC of what stays exposed.
 - CP ring exchange hides behind the attention kernel of the same block (Liu et al. 2023, ring attention).
 - EP all-to-all is exposed, except under DualPipe or two-micro-batch overlap, where one micro-batch's
   communication overlaps another's computation: pair time = max(C, X) + (1 - EP_OVERLAP_FRAC) min(C, X).
 - PP sends are exposed once per micro-batch and chunk in 1F1B-type schedules, hidden under DualPipe.
-- DP gradient reduction overlaps the backward of the last micro-batch; ZeRO-1/2 parameter all-gather
-  after the optimizer step is exposed; ZeRO-3 gathers overlap each micro-batch's compute.
+- DP synchronization and ZeRO-3's per-layer gathers: perf/train/dp.py.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalelab.core.specs import ClusterSpec, ModelSpec, TrainWorkload
-from scalelab.perf.comm import all_gather_time_s, comm_tiers, group_layout, p2p_time_s
+from scalelab.perf.comm import all_gather_time_s, comm_tiers, p2p_time_s
 from scalelab.perf.kernels.timing import memory_bound_time_s
+from scalelab.perf.train.dp import dp_sync
 from scalelab.perf.train.layers import (
     attention_block,
     dense_ffn_block,
@@ -30,20 +31,32 @@ from scalelab.perf.train.layers import (
     moe_block,
     mtp_rest_block,
 )
-from scalelab.perf.train.memory import MemoryArrays, layer_params, memory_per_device
+from scalelab.perf.train.memory import (
+    LayerParams,
+    MemoryArrays,
+    layer_params,
+    memory_per_device,
+)
 from scalelab.perf.train.ops import Array, Block, StepContext, make_context
-from scalelab.perf.train.passes import PassTimes, combine, layer_times, pass_times, scale
-from scalelab.perf.train.plan_arrays import SCHED_DUALPIPE, PlanArrays
+from scalelab.perf.train.passes import (
+    PassTimes,
+    combine,
+    launch_bound,
+    layer_times,
+    pass_times,
+    scale,
+)
+from scalelab.perf.train.plan_arrays import RC_FULL, RC_SELECTIVE, SCHED_DUALPIPE, PlanArrays
 from scalelab.perf.train.schedules import bubble_time_s, dualpipe_time_s, in_flight_micro_batches
 from scalelab.perf.train.stages import FIRST, Placement, place_layers
 
-# Bytes AdamW touches per locally-updated parameter: read bf16 grad (2) + fp32 master, m, v (12),
-# write master, m, v (12) + bf16 weight copy (2). Derived from the ZeRO state layout (Sec 3.1).
-OPTIMIZER_BYTES_PER_PARAM = 28.0
-# Gradients are reduced in fp32 (Megatron-LM: bf16 training implies --accumulate-allreduce-grads-in-fp32);
-# parameters are all-gathered in bf16 after a sharded (ZeRO-1/2) optimizer step.
-GRAD_COMM_BYTES = 4.0
-PARAM_COMM_BYTES = 2.0
+# Bytes the optimizer step moves per locally-updated parameter (Megatron-LM's order): read the
+# gradient for the global-norm clip (4), AdamW reads and writes the fp32 master weight and both
+# moments and reads the gradient (4 + 24), the bf16 weight is rewritten from the master (4 + 2),
+# the gradient buffer is zeroed for the next step (4): 42 with fp32 moments (ZeRO paper Sec 3.1
+# layout); the fp8 recipe's bf16 moments (DeepSeek-V3 TR Sec 3.3.3) move 8 fewer.
+OPTIMIZER_BYTES_PER_PARAM = 42.0
+FP8_RECIPE_OPTIMIZER_BYTES_PER_PARAM = 34.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,9 @@ class StepArrays:
     breakdown_s: dict[str, Array]
     memory: MemoryArrays
     placement: Placement
+    dp_comm_total_s: Array  # all data-parallel traffic of the step, hidden or not
+    activation_shares: dict[str, Array]  # share of each part in a layer's saved activations
+    clock_frac: Array | float = 1.0  # power-limited clock fraction (perf/train/power.py)
 
 
 def _ffn_blocks(ctx: StepContext) -> list[Block]:
@@ -71,72 +87,86 @@ def _ffn_blocks(ctx: StepContext) -> list[Block]:
     return out
 
 
-def _worst_layer(ctx: StepContext, attn: Block, ffns: list[Block]) -> tuple[PassTimes, Block]:
-    """Pass times of the slower layer type (dense-FFN or MoE) per plan, and its activations."""
+def _worst_layer(
+    ctx: StepContext, attn: Block, ffns: list[Block]
+) -> tuple[PassTimes, dict[str, Array], Array]:
+    """Pass times of the slower layer type (dense-FFN or MoE) per plan, with its saved activation
+    bytes by part and in total under the plan's recompute mode."""
     times = [layer_times(attn, f, ctx) for f in ffns]
-    blocks = [_saved(ctx, attn, f) for f in ffns]
+    merged = [_merged(ctx, attn, f) for f in ffns]
+    parts = [_activation_parts(b, ctx) for b in merged]
     if len(times) == 1:
-        return times[0], blocks[0]
+        return times[0], parts[0], merged[0].saved_total
     slower = times[1].total >= times[0].total
-    return combine(slower, times[1], times[0]), _pick_block(slower, blocks[1], blocks[0])
+    picked = {
+        k: np.where(slower, parts[1].get(k, 0.0), parts[0].get(k, 0.0))
+        for k in parts[0].keys() | parts[1].keys()
+    }
+    full = np.where(slower, merged[1].saved_total, merged[0].saved_total)
+    return combine(slower, times[1], times[0]), picked, full
 
 
-def _saved(ctx: StepContext, *parts: Block) -> Block:
+def _merged(ctx: StepContext, *parts: Block) -> Block:
     out = Block(ctx)
     for part in parts:
         merge_compute(out, part)
     return out
 
 
-def _pick_block(sel: np.ndarray, a: Block, b: Block) -> Block:
-    out = Block(a.ctx)
-    for name in ("saved", "droppable"):
-        setattr(out, name, np.where(sel, getattr(a, name), getattr(b, name)))
-    return out
-
-
-def _activation_bytes(blk: Block, ctx: StepContext) -> Array:
-    """Saved activations of one block per micro-batch under the plan's recompute mode."""
+def _activation_parts(blk: Block, ctx: StepContext) -> dict[str, Array]:
+    """Saved activations of one block per micro-batch by part under the plan's recompute mode:
+    everything (none), all but the selective set (selective: Korthikanti et al. 2022 Table 2 drops
+    the 5as/h attention-core term), or only the layer input (full)."""
     rc = ctx.p.recompute
+    parts = {
+        name: np.where(
+            rc == RC_FULL,
+            0.0,
+            nbytes - np.where(rc == RC_SELECTIVE, blk.dropped.get(name, 0.0), 0.0),
+        )
+        for name, nbytes in blk.saved.items()
+    }
     layer_input = ctx.norm_tokens * ctx.model.hidden_size * 2.0
-    return np.select(
-        [rc == 2, rc == 1], [layer_input, blk.saved - blk.droppable], default=blk.saved
+    parts["layer_inputs"] = np.where(rc == RC_FULL, layer_input, 0.0)
+    return parts
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The passes of one micro-batch and the saved activations of each piece."""
+
+    layer: PassTimes
+    emb: PassTimes
+    head: PassTimes
+    layer_parts: dict[str, Array]  # per layer, by part, under the plan's recompute mode
+    layer_full: Array  # one layer's activations without recompute (full recompute's working set)
+    emb_saved: Array
+    head_saved: Array
+
+
+def _pieces(ctx: StepContext) -> _Parts:
+    """Layer (the slower type), embedding and head (+ MTP modules) of one micro-batch."""
+    model = ctx.model
+    attn, ffns = attention_block(ctx), _ffn_blocks(ctx)
+    layer, layer_parts, layer_full = _worst_layer(ctx, attn, ffns)
+    emb_blk, head_blk = embedding_block(ctx), head_block(ctx)
+    head, head_saved = pass_times(head_blk, ctx), head_blk.saved_total
+    if model.mtp_depth:
+        rest, ffn = mtp_rest_block(ctx), ffns[-1]  # the MTP block is MoE for MoE models
+        head = head.plus(
+            scale(layer_times(attn, ffn, ctx).plus(pass_times(rest, ctx)), model.mtp_depth)
+        )
+        mtp = _activation_parts(_merged(ctx, attn, ffn, rest), ctx)
+        head_saved = head_saved + model.mtp_depth * sum(mtp.values(), np.zeros(()))
+    return _Parts(
+        layer,
+        pass_times(emb_blk, ctx),
+        head,
+        layer_parts,
+        layer_full,
+        emb_blk.saved_total,
+        head_saved,
     )
-
-
-def _dp_sync_s(ctx: StepContext, dense_params: Array, expert_params: Array) -> tuple[Array, Array]:
-    """(gradient reduction, parameter gather) seconds per step: dense parameters over dp x cp
-    (stride tp), routed experts over the expert-data-parallel group (stride ep). ZeRO-0 all-reduces
-    the gradients; ZeRO >= 1 reduce-scatters them and all-gathers the updated bf16 parameters."""
-    p, dpn = ctx.p, ctx.tiers.devices_per_node
-    dense_g = (p.dp * p.cp).astype(float)
-    edp = (p.dp * p.tp * p.cp / p.ep).astype(float)
-    r_dense, _ = group_layout(dense_g, ctx.tp, dpn)
-    r_exp, _ = group_layout(edp, ctx.ep, dpn)
-
-    def gather(nbytes_per_param: float) -> Array:
-        return all_gather_time_s(
-            dense_params * nbytes_per_param, dense_g, r_dense, ctx.tiers
-        ) + all_gather_time_s(expert_params * nbytes_per_param, edp, r_exp, ctx.tiers)
-
-    reduce = gather(GRAD_COMM_BYTES) * np.where(
-        p.zero == 0, 2.0, 1.0
-    )  # all-reduce = 2 x reduce-scatter
-    return reduce, np.where(p.zero == 0, 0.0, gather(PARAM_COMM_BYTES))
-
-
-def _dp_exposed_s(
-    p: PlanArrays, reduce: Array, param_gather: Array, num_micro: Array, dev: PassTimes
-) -> Array:
-    """Exposed data-parallel time: overlapped only with `dp-comm-overlap` (gradient reduction behind
-    the last micro-batch's backward, parameter gather behind the first forward); ZeRO-3 gathers
-    weights for every micro-batch's forward and backward and overlaps them with its compute."""
-    window = np.where(p.dp_overlap, dev.b + dev.w, 0.0)
-    fwd_window = np.where(p.dp_overlap, dev.f, 0.0)
-    stage12 = np.maximum(reduce - window, 0.0) + np.maximum(param_gather - fwd_window, 0.0)
-    per_micro = 2.0 * param_gather + reduce
-    stage3 = num_micro * np.maximum(per_micro - (dev.f + dev.b + dev.w), 0.0)
-    return np.where(p.zero >= 3, stage3, stage12)
 
 
 def evaluate_step(
@@ -151,24 +181,46 @@ def evaluate_step(
         workload.seq_len,
         workload.causal_attention,
     )
-    attn, ffns = attention_block(ctx), _ffn_blocks(ctx)
-    layer, layer_blk = _worst_layer(ctx, attn, ffns)
-    emb_blk, head_blk = embedding_block(ctx), head_block(ctx)
-    emb, head = pass_times(emb_blk, ctx), pass_times(head_blk, ctx)
-    head_saved = head_blk.saved
-    if model.mtp_depth:
-        rest, ffn = mtp_rest_block(ctx), ffns[-1]  # the MTP block is MoE for MoE models
-        head = head.plus(
-            scale(layer_times(attn, ffn, ctx).plus(pass_times(rest, ctx)), model.mtp_depth)
-        )
-        head_saved = head_saved + model.mtp_depth * _activation_bytes(
-            _saved(ctx, attn, ffn, rest), ctx
-        )
+    pc = _pieces(ctx)
+    place, dev, avg = _placed(ctx, pc)
+    dual = p.schedule == SCHED_DUALPIPE
+    num_micro = (workload.global_batch_size // (p.dp * p.microbatch)).astype(float)
+    dual_total, dual_bubble = dualpipe_time_s(p.pp, num_micro, dev.f, dev.b, dev.w, dev.fb)
+    # fill and drain pass every other stage once: the average stage sets the bubble, the slowest
+    # one the steady state (a last stage slowed by the head does not slow the fill)
+    stage = [np.minimum(a, d) for a, d in ((avg.f, dev.f), (avg.b, dev.b), (avg.w, dev.w))]
+    bubble = np.where(dual, dual_bubble, bubble_time_s(p.schedule, p.pp, p.virtual, *stage))
+    pipeline = np.where(dual, dual_total, num_micro * (dev.f + dev.b + dev.w) + bubble)
+    pp_exposed = np.where(dual, 0.0, num_micro * p.virtual * 2.0 * _pp_send_s(ctx))
+    lp = layer_params(model, p)
+    dense, expert = _held_params(ctx, lp, place)
+    held = place.held_layers[:, FIRST]
+    sync = dp_sync(ctx, dense, expert, held, num_micro, dev.f, dev.b + dev.w)
+    optimizer = _optimizer_s(ctx, dense, expert)
+    breakdown = dev.breakdown(num_micro, dual)
+    breakdown.update(
+        {
+            "pp_comm": pp_exposed,
+            "pipeline_bubble": bubble,
+            "dp_comm": sync.exposed_s,
+            "optimizer": optimizer,
+        }
+    )
+    step = pipeline + pp_exposed + sync.exposed_s + optimizer
+    mem, shares = _memory(ctx, pc, lp, place, num_micro)
+    return StepArrays(
+        step, num_micro, dev.f, dev.b, dev.w, breakdown, mem, place, sync.total_s, shares
+    )
+
+
+def _placed(ctx: StepContext, pc: _Parts) -> tuple[Placement, PassTimes, PassTimes]:
+    """Layers on stages, then one micro-batch's passes on the slowest device and on the average
+    stage. Stages balance on what the schedule charges per micro-batch: the overlapped F&B pair
+    under DualPipe, F + B + W otherwise (balancing DualPipe on unoverlapped times picks layouts the
+    schedule then runs slower, and makes a faster network able to slow the step)."""
+    p, model = ctx.p, ctx.model
     dual = p.schedule == SCHED_DUALPIPE
 
-    # Balance stages on what the schedule charges per micro-batch: the overlapped F&B pair under
-    # DualPipe, F + B + W otherwise (balancing DualPipe on unoverlapped times picks layouts the
-    # schedule then runs slower, and makes a faster network able to slow the step).
     def charged(t: PassTimes) -> Array:
         return np.where(dual, t.fb, t.total)
 
@@ -176,73 +228,87 @@ def evaluate_step(
         model.num_layers,
         p.pp,
         dual,
-        charged(layer),
-        charged(emb),
-        charged(head),
-        split_times=(layer.total, emb.total, head.total),
+        charged(pc.layer),
+        charged(pc.emb),
+        charged(pc.head),
+        split_times=(pc.layer.total, pc.emb.total, pc.head.total),
     )
-    dev = (
-        scale(layer, place.layers)
-        .plus(scale(emb, place.embed_share))
-        .plus(scale(head, place.head_share))
+    dev = launch_bound(
+        scale(pc.layer, place.layers)
+        .plus(scale(pc.emb, place.embed_share))
+        .plus(scale(pc.head, place.head_share)),
+        ctx,
     )
-    num_micro = (workload.global_batch_size // (p.dp * p.microbatch)).astype(float)
-    pp_bytes = ctx.norm_tokens * model.hidden_size * 2.0
-    cross = (p.tp * p.cp * p.dp) >= ctx.tiers.devices_per_node
-    t_p2p = np.where(p.pp > 1, p2p_time_s(pp_bytes, cross, ctx.tiers), 0.0)
-    dual_total, dual_bubble = dualpipe_time_s(p.pp, num_micro, dev.f, dev.b, dev.w, dev.fb)
-    bubble = np.where(
-        dual, dual_bubble, bubble_time_s(p.schedule, p.pp, p.virtual, dev.f, dev.b, dev.w)
+    avg = launch_bound(
+        scale(pc.layer, model.num_layers / p.pp)
+        .plus(scale(pc.emb, 1.0 / p.pp))
+        .plus(scale(pc.head, 1.0 / p.pp)),
+        ctx,
     )
-    pipeline = np.where(dual, dual_total, num_micro * (dev.f + dev.b + dev.w) + bubble)
-    pp_exposed = np.where(dual, 0.0, num_micro * p.virtual * 2.0 * t_p2p)
-    lp = layer_params(model, p)
+    return place, dev, avg
+
+
+def _held_params(ctx: StepContext, lp: LayerParams, place: Placement) -> tuple[Array, Array]:
+    """(dense, expert) parameters the first device holds (tied embeddings once where it holds
+    both ends): what its data-parallel traffic and optimizer step move."""
     held = place.held_layers[:, FIRST]
-    dense_params = (
-        held * lp.dense
-        + lp.embed * place.held_embed[:, FIRST]
-        + lp.head * place.held_head[:, FIRST]
-    )
-    expert_params = held * lp.expert + lp.head_expert * place.held_head[:, FIRST]
-    reduce, param_gather = _dp_sync_s(ctx, dense_params, expert_params)
-    dp_exposed = _dp_exposed_s(p, reduce, param_gather, num_micro, dev)
-    zero = p.zero
-    shard_d = np.where(zero >= 1, (p.dp * p.cp).astype(float), 1.0)
-    shard_e = np.where(zero >= 1, (p.dp * p.tp * p.cp / p.ep).astype(float), 1.0)
-    opt_params = dense_params / shard_d + expert_params / shard_e
-    optimizer = memory_bound_time_s(
-        opt_params * OPTIMIZER_BYTES_PER_PARAM, cluster.accelerator, "copy"
-    )
-    step = pipeline + pp_exposed + dp_exposed + optimizer
-    breakdown = dev.breakdown(num_micro, dual)
-    breakdown.update(
-        {
-            "pp_comm": pp_exposed,
-            "pipeline_bubble": bubble,
-            "dp_comm": dp_exposed,
-            "optimizer": optimizer,
-        }
-    )
+    emb_held, head_held = place.held_embed[:, FIRST], place.held_head[:, FIRST]
+    tied = float(ctx.model.tied_embeddings) * emb_held * head_held * lp.embed
+    dense = held * lp.dense + lp.embed * emb_held + lp.head * head_held - tied
+    expert = held * lp.expert + lp.head_expert * head_held
+    return dense, expert
+
+
+def _memory(
+    ctx: StepContext, pc: _Parts, lp: LayerParams, place: Placement, num_micro: Array
+) -> tuple[MemoryArrays, dict[str, Array]]:
+    """Memory of the fullest device, and each activation part's share of a layer's activations."""
+    p = ctx.p
     in_flight = in_flight_micro_batches(p.schedule, p.pp, num_micro, p.virtual)
-    buffers = _buffer_bytes(ctx, pp_bytes)
+    act_layer = sum(pc.layer_parts.values(), np.zeros(()))
     mem = memory_per_device(
-        model,
+        ctx.model,
         p,
         lp,
         place,
-        _activation_bytes(layer_blk, ctx),
-        emb_blk.saved,
-        head_saved,
+        act_layer,
+        pc.emb_saved,
+        pc.head_saved,
         in_flight,
-        buffers,
+        _buffer_bytes(ctx),
+        np.where(p.recompute == RC_FULL, pc.layer_full, 0.0),
     )
-    return StepArrays(step, num_micro, dev.f, dev.b, dev.w, breakdown, mem, place)
+    return mem, {k: v / np.maximum(act_layer, 1.0) for k, v in pc.layer_parts.items()}
 
 
-def _buffer_bytes(ctx: StepContext, pp_bytes: Array) -> Array:
+def _pp_send_s(ctx: StepContext) -> Array:
+    """One activation (or gradient) crossing a stage boundary: Megatron-LM's scatter/gather
+    optimization sends 1/tp of it per rank and re-gathers it over NVLink on the receiving stage
+    (Narayanan et al. SC'21 Sec 4.1); with SP the activation already is that shard."""
+    p, h = ctx.p, ctx.model.hidden_size
+    shard = ctx.tokens / ctx.tp * h * 2.0
+    cross = (p.tp * p.cp * p.dp) >= ctx.tiers.devices_per_node
+    regather = np.where(
+        p.sp, 0.0, all_gather_time_s(ctx.tokens * h * 2.0, ctx.tp, ctx.tp_rpn, ctx.tiers)
+    )
+    return np.where(p.pp > 1, p2p_time_s(shard, cross, ctx.tiers) + regather, 0.0)
+
+
+def _optimizer_s(ctx: StepContext, dense_params: Array, expert_params: Array) -> Array:
+    """AdamW update of the locally held (ZeRO >= 1: sharded) parameters, bandwidth-bound."""
+    p = ctx.p
+    shard_d = np.where(p.zero >= 1, (p.dp * p.cp).astype(float), 1.0)
+    shard_e = np.where(p.zero >= 1, (p.dp * p.tp * p.cp / p.ep).astype(float), 1.0)
+    local = dense_params / shard_d + expert_params / shard_e
+    per_param = np.where(p.fp8, FP8_RECIPE_OPTIMIZER_BYTES_PER_PARAM, OPTIMIZER_BYTES_PER_PARAM)
+    return memory_bound_time_s(local * per_param, ctx.acc, "copy")
+
+
+def _buffer_bytes(ctx: StepContext) -> Array:
     """Communication buffers: EP dispatch/combine send+receive, PP send+receive (double-buffered)."""
     m = ctx.model
     ep = np.where(
         ctx.ep > 1, 2.0 * ctx.moe_tokens * m.num_experts_per_token * m.hidden_size * 2.0, 0.0
     )
+    pp_bytes = ctx.norm_tokens * m.hidden_size * 2.0
     return ep + np.where(ctx.p.pp > 1, 4.0 * pp_bytes, 0.0)
