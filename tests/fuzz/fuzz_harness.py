@@ -3,9 +3,13 @@ and judge the outcome: exit 0 or 1, never a traceback, never a hang, impossible 
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import os
+import select
+import signal
 import sys
-import threading
 import time
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
@@ -37,36 +41,78 @@ class Outcome:
 
 
 def invoke(args: list[str], timeout_s: float) -> Outcome:
-    """`scalelab ARGS` in a worker thread; an exception escaping `run()` is printed the way the
-    console script would print it (a traceback), so the checks below see it."""
+    """`scalelab ARGS` through the console entry point in a forked copy of this process (the
+    modules stay loaded; a run that passes `timeout_s` is killed with its process group, and
+    no global state such as torch's thread count leaks into the next example)."""
+    if not hasattr(os, "fork"):  # pragma: no cover - CI runs on Linux
+        code, out, err = _run_here(args)
+        return Outcome(code, out, err, 0.0)
+    read_fd, write_fd = os.pipe()
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # the child: run, report, and leave without running the parent's exit hooks
+        try:
+            os.close(read_fd)
+            os.setpgid(0, 0)
+            payload = json.dumps(_run_here(args)).encode()
+            with os.fdopen(write_fd, "wb") as fh:
+                fh.write(payload)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
+    data, finished = _read_until(read_fd, start + timeout_s)
+    if not finished:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    elapsed = time.perf_counter() - start
+    if not finished or not data:
+        return Outcome(None if not finished else 1, "", "child died without a result", elapsed)
+    code, out, err = json.loads(data)
+    return Outcome(code, out, err, elapsed)
+
+
+def _read_until(fd: int, deadline: float) -> tuple[bytes, bool]:
+    """Everything the child writes to `fd`, and whether it finished before `deadline`."""
+    chunks = []
+    try:
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return b"".join(chunks), False
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    return b"".join(chunks), True
+                chunks.append(chunk)
+    finally:
+        os.close(fd)
+
+
+def _run_here(args: list[str]) -> tuple[int, str, str]:
+    """Run `scalelab ARGS` in this process; an exception escaping `run()` is printed the way
+    the console script would print it (a traceback), so the checks below see it."""
     from scalelab.cli.main import run
 
     out, err = io.StringIO(), io.StringIO()
-    result: dict[str, int] = {}
-
-    def target() -> None:
-        old_argv = sys.argv
-        sys.argv = ["scalelab", *args]
-        try:
-            with redirect_stdout(out), redirect_stderr(err):
-                try:
-                    run()
-                    result["code"] = 0
-                except SystemExit as exc:
-                    code = exc.code
-                    result["code"] = code if isinstance(code, int) else (0 if code is None else 1)
-                except BaseException:  # noqa: BLE001 - what a user would see as a traceback
-                    traceback.print_exc(file=err)
-                    result["code"] = 1
-        finally:
-            sys.argv = old_argv
-
-    start = time.perf_counter()
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    elapsed = time.perf_counter() - start
-    return Outcome(result.get("code"), out.getvalue(), err.getvalue(), elapsed)
+    old_argv = sys.argv
+    sys.argv = ["scalelab", *args]
+    code = 0
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                run()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except BaseException:  # noqa: BLE001 - what a user would see as a traceback
+                traceback.print_exc(file=err)
+                code = 1
+    finally:
+        sys.argv = old_argv
+    return code, out.getvalue(), err.getvalue()
 
 
 def materialize(case: Case, folder: Path, resources: dict[str, Path]) -> list[str]:

@@ -92,9 +92,43 @@ def _aliases(path: str, opt: str) -> set[str]:
     return set()
 
 
+# Imported once here so each forked example finds them loaded (importing runs no torch op, so
+# no thread pool exists yet when the examples fork).
+PRELOAD = (
+    "torch",
+    "safetensors.torch",
+    "sklearn.linear_model",
+    "scalelab.report.builder",
+    "scalelab.lab.lm",
+    "scalelab.lab.parallel.config",
+    "scalelab.lab.experiments.gradient_flow",
+    "scalelab.lab.experiments.overfitting",
+    "scalelab.lab.plots",
+    "scalelab.compress.workflow",
+    "scalelab.compress.bench",
+    "scalelab.compress.quantize_torch",
+    "scalelab.compress.quantize_ort",
+    "onnxruntime",
+    "torch._dynamo",
+    "torch.onnx",
+    "scalelab.data.datasets",
+    "scalelab.data.augment",
+    "scalelab.data.audit",
+    "scalelab.data.selftrain",
+    "scalelab.data.experiment",
+)
+
+
 @pytest.fixture(scope="session")
 def fuzz_resources(tmp_path_factory) -> dict[str, Path]:
     """A tiny compress checkpoint and its int8 variant, for the checkpoint readers."""
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
     folder = tmp_path_factory.mktemp("fuzz-resources")
     ckpt, quant = folder / "ck", folder / "q.safetensors"
     tiny = ["--layers", "1", "--dim", "8", "--heads", "1", "--max-len", "4", "--vocab", "16"]

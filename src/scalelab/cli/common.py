@@ -5,6 +5,9 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import operator
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -80,6 +83,50 @@ def print_json(results: Any) -> None:
     typer.echo(json.dumps(_clean(data), indent=2, default=str))
 
 
+def finite(
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> Callable[[Any], Any]:
+    """An option callback: the value (when given) is a finite number within the bounds, else a
+    one-line usage error naming the flag. Click's FloatRange lets NaN through every bound."""
+    bounds = [(gt, ">", operator.gt), (ge, ">=", operator.ge), (lt, "<", operator.lt),
+              (le, "<=", operator.le)]  # fmt: skip
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"must be a finite number, got {value}")
+        for bound, sign, holds in bounds:
+            if bound is not None and not holds(value, bound):
+                raise typer.BadParameter(f"must be {sign} {bound:g}, got {value:g}")
+        return value
+
+    return check
+
+
+def output_path(*suffixes: str, folder: bool = False) -> Callable[[Any], Any]:
+    """An option callback for a path the command will write: checked before any work, so a run
+    of minutes does not end in 'is a directory' (a folder where a file is wanted, a file where a
+    folder is wanted, or a suffix other than `suffixes`)."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        path = Path(value)
+        if not folder and path.is_dir():
+            raise typer.BadParameter(f"{path} is a folder; give a file name")
+        if folder and path.exists() and not path.is_dir():
+            raise typer.BadParameter(f"{path} is a file; give a folder")
+        if suffixes and path.suffix.lower() not in suffixes:
+            raise typer.BadParameter(f"{path} must end in {' or '.join(suffixes)}")
+        return value
+
+    return check
+
+
 def require_lab() -> None:
     """Commands that run PyTorch call this first: a missing torch is one line, not a traceback."""
     try:
@@ -88,4 +135,14 @@ def require_lab() -> None:
         raise ConfigError("this command needs torch: install scalelab's 'lab' extra") from None
 
 
-__all__ = ["envelope", "require_lab", "JsonOption", "err", "out", "print_json", "rich_table"]
+__all__ = [
+    "envelope",
+    "finite",
+    "output_path",
+    "require_lab",
+    "JsonOption",
+    "err",
+    "out",
+    "print_json",
+    "rich_table",
+]
