@@ -83,6 +83,10 @@ def print_json(results: Any) -> None:
     typer.echo(json.dumps(_clean(data), indent=2, default=str))
 
 
+# Seeds: numpy, torch and scikit-learn all take 0..2^32-1.
+MAX_SEED = 2**32 - 1
+
+
 def finite(
     gt: float | None = None,
     ge: float | None = None,
@@ -102,6 +106,18 @@ def finite(
         for bound, sign, holds in bounds:
             if bound is not None and not holds(value, bound):
                 raise typer.BadParameter(f"must be {sign} {bound:g}, got {value:g}")
+        return value
+
+    return check
+
+
+def choice(*values: str) -> Callable[[Any], Any]:
+    """An option callback: the value (when given) is one of `values` (a one-line usage error
+    listing them otherwise), for options whose choices live in the specs (dtypes)."""
+
+    def check(value: Any) -> Any:
+        if value is not None and value not in values:
+            raise typer.BadParameter(f"must be one of {', '.join(values)}, got '{value}'")
         return value
 
     return check
@@ -137,7 +153,9 @@ def require_lab() -> None:
 
 __all__ = [
     "envelope",
+    "choice",
     "finite",
+    "MAX_SEED",
     "output_path",
     "require_lab",
     "JsonOption",

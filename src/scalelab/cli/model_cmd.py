@@ -7,7 +7,7 @@ from pathlib import Path
 import tomli_w
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, out, output_path, print_json, rich_table
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import write_atomic
@@ -89,7 +89,9 @@ def import_config(
     config: Path = typer.Argument(
         ..., help="A Hugging Face config.json (Llama, Qwen2, Mixtral, DeepSeek-V2/V3)."
     ),
-    out_path: Path = typer.Option(None, "--out", help="Write the ModelSpec as TOML here."),
+    out_path: Path = typer.Option(
+        None, "--out", callback=output_path(), help="Write the ModelSpec as TOML here."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Read a Hugging Face config.json into a ModelSpec (prints it; --out saves TOML)."""

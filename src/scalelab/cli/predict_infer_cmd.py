@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, finite, out, print_json, rich_table
 from scalelab.cli.predict_cmd import with_topology
 from scalelab.core.errors import ConfigError
 from scalelab.perf.serve.disagg import DisaggResult
@@ -90,10 +90,16 @@ def infer(
         "pp, replicas), [workload], optional [disaggregation] (prefill_devices, parallel).",
     ),
     ttft_ms: float = typer.Option(
-        None, "--ttft-ms", help="TTFT target (ms) for choosing the prefill batch (default 2000)."
+        None,
+        "--ttft-ms",
+        callback=finite(gt=0),
+        help="TTFT target (ms) for choosing the prefill batch (default 2000).",
     ),
     tpot_ms: float = typer.Option(
-        None, "--tpot-ms", help="TPOT target (ms) for choosing the decode batch (default 50)."
+        None,
+        "--tpot-ms",
+        callback=finite(gt=0),
+        help="TPOT target (ms) for choosing the decode batch (default 50).",
     ),
     as_json: bool = JsonOption,
 ) -> None:

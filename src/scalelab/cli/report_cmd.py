@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from scalelab.cli.common import err, out
+from scalelab.cli.common import err, out, output_path
 from scalelab.core.io import write_atomic
 from scalelab.report.builder import build_report
 from scalelab.report.render import render_html, render_terminal
@@ -18,7 +19,10 @@ def report(
         "deepseek-v3", help="Catalog model id (see `scalelab model list`) or a model file."
     ),
     out_path: Path = typer.Option(
-        Path("report.html"), "--out", help="Where to write the self-contained HTML report."
+        Path("report.html"),
+        "--out",
+        callback=output_path(),
+        help="Where to write the self-contained HTML report.",
     ),
     full: bool = typer.Option(
         False, "--full", help="Run the lab experiments at full size (slower)."
@@ -36,7 +40,7 @@ def report(
         )
     render_terminal(sections, out)
     write_atomic(out_path, render_html(f"scalelab report: {model}", sections))
-    out.print(f"\nHTML report written to [bold]{out_path}[/bold]")
+    out.print(f"\nHTML report written to [bold]{escape(str(out_path))}[/bold]")
 
 
 def register(app: typer.Typer) -> None:

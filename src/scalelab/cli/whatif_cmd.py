@@ -8,12 +8,18 @@ from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, finite, out, print_json, rich_table
 from scalelab.cli.plan_cmd import parse_count
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_model
-from scalelab.core.specs import InferenceWorkload, TrainWorkload
+from scalelab.core.specs import (
+    MAX_BATCH,
+    MAX_DEVICES,
+    MAX_SEQ_TOKENS,
+    InferenceWorkload,
+    TrainWorkload,
+)
 from scalelab.plan.hardware import SWEEP_SPACE
 from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, WhatIf, whatif
 from scalelab.plan.whatif_specs import PRESETS
@@ -82,10 +88,18 @@ def whatif_cmd(
         "14.8T", "--train-tokens", help="Tokens to train (DeepSeek-V3: 14.8T)."
     ),
     global_batch: int = typer.Option(
-        DEFAULT_TRAIN.global_batch_size, "--global-batch", help="Sequences per step."
+        DEFAULT_TRAIN.global_batch_size,
+        "--global-batch",
+        min=1,
+        max=MAX_BATCH,
+        help="Sequences per step.",
     ),
     seq: int = typer.Option(
-        DEFAULT_TRAIN.seq_len, "--seq", help="Training sequence length (tokens)."
+        DEFAULT_TRAIN.seq_len,
+        "--seq",
+        min=1,
+        max=MAX_SEQ_TOKENS,
+        help="Training sequence length (tokens).",
     ),
     precision: str = typer.Option(
         "fp8", "--precision", help="fp8 (where the device has it) or bf16."
@@ -94,20 +108,36 @@ def whatif_cmd(
         False, "--quick", help="Reduced planner space (micro-batch 1-2, ZeRO-1, no CP)."
     ),
     prompt: int = typer.Option(
-        DEFAULT_SERVE.prompt_tokens, "--prompt", help="infer: prompt tokens per request."
+        DEFAULT_SERVE.prompt_tokens,
+        "--prompt",
+        min=1,
+        max=MAX_SEQ_TOKENS,
+        help="infer: prompt tokens per request.",
     ),
     output: int = typer.Option(
-        DEFAULT_SERVE.output_tokens, "--output", help="infer: output tokens per request."
+        DEFAULT_SERVE.output_tokens,
+        "--output",
+        min=1,
+        max=MAX_SEQ_TOKENS,
+        help="infer: output tokens per request.",
     ),
     ttft_ms: float = typer.Option(
-        2000.0, "--ttft-ms", help="infer: time-to-first-token target (ms)."
+        2000.0,
+        "--ttft-ms",
+        callback=finite(gt=0),
+        help="infer: time-to-first-token target (ms).",
     ),
     tpot_ms: float = typer.Option(
-        50.0, "--tpot-ms", help="infer: time-per-output-token target (ms)."
+        50.0,
+        "--tpot-ms",
+        callback=finite(gt=0),
+        help="infer: time-per-output-token target (ms).",
     ),
     serve_devices: int = typer.Option(
         None,
         "--serve-devices",
+        min=1,
+        max=MAX_DEVICES,
         help="infer: serve on this many devices of each cluster (whole nodes).",
     ),
     as_json: bool = JsonOption,

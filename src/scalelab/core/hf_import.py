@@ -23,6 +23,16 @@ def is_hf_config(data: dict[str, Any]) -> bool:
     return "model_type" in data or "architectures" in data
 
 
+def _activation(data: dict[str, Any], where: str) -> str:
+    """Our activation for HF's `hidden_act`; one we do not model is an error, not swiglu."""
+    name = data.get("hidden_act", "silu")
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
+        raise ConfigError(
+            f"{where}: hidden_act {name!r} is not modeled (known: {', '.join(_ACTIVATIONS)})"
+        )
+    return _ACTIVATIONS[name]
+
+
 def _need(data: dict[str, Any], key: str, where: str) -> Any:
     if key not in data:
         raise ConfigError(f"{where}: config.json lacks '{key}'")
@@ -36,7 +46,7 @@ def model_from_hf_config(data: dict[str, Any], where: str = "config.json") -> Mo
         raise ConfigError(
             f"{where}: model_type '{model_type}' is not supported (supported: {', '.join(SUPPORTED)})"
         )
-    act = _ACTIVATIONS.get(str(data.get("hidden_act", "silu")), "swiglu")
+    act = _activation(data, where)
     fields: dict[str, Any] = {
         "name": data.get("_name_or_path") or str(model_type),
         "arch": {
@@ -50,7 +60,7 @@ def model_from_hf_config(data: dict[str, Any], where: str = "config.json") -> Mo
         "num_key_value_heads": data.get("num_key_value_heads"),
         "vocab_size": _need(data, "vocab_size", where),
         "activation": act,
-        "tied_embeddings": bool(data.get("tie_word_embeddings", False)),
+        "tied_embeddings": data.get("tie_word_embeddings", False),  # checked by build
         "qkv_bias": model_type == "qwen2",
     }
     if data.get("head_dim"):

@@ -7,6 +7,7 @@ import html
 from datetime import date
 
 from rich.console import Console
+from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table as RichTable
 
@@ -26,28 +27,31 @@ img{max-width:100%}
 def rich_table(table: Table) -> RichTable:
     """A report Table as a rich table."""
     rt = RichTable(
-        title=table.title, title_justify="left", caption=table.note or None, caption_justify="left"
+        title=escape(table.title),
+        title_justify="left",
+        caption=escape(table.note) if table.note else None,
+        caption_justify="left",
     )
     for i, col in enumerate(table.columns):
-        rt.add_column(col, justify="left" if i == 0 else "right")
+        rt.add_column(escape(col), justify="left" if i == 0 else "right")
     for row in table.rows:
-        rt.add_row(*row)
+        rt.add_row(*(escape(cell) for cell in row))  # names and paths may hold [markup]
     return rt
 
 
 def render_terminal(sections: list[Section], console: Console) -> None:
     """Titles, summaries and tables; figures are listed by caption (they live in the HTML)."""
     for section in sections:
-        console.print(Rule(f"[bold]{section.title}"))
+        console.print(Rule(f"[bold]{escape(section.title)}"))
         if section.summary:
-            console.print(section.summary)
+            console.print(escape(section.summary))
         for table in section.tables:
             if table.terminal:
                 console.print(rich_table(table))
             else:
-                console.print(f"[dim]table (in the HTML report): {table.title}[/dim]")
+                console.print(f"[dim]table (in the HTML report): {escape(table.title)}[/dim]")
         for fig in section.figures:
-            console.print(f"[dim]figure (in the HTML report): {fig.caption}[/dim]")
+            console.print(f"[dim]figure (in the HTML report): {escape(fig.caption)}[/dim]")
 
 
 def _html_table(table: Table) -> str:
