@@ -7,6 +7,7 @@ test_every_option_is_fuzzed."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import fuzz_docs as docs
@@ -72,7 +73,8 @@ class Command:
     fail_fast: bool = False  # every case holds an impossible value (a valid run is expensive)
     quiet_exit: bool = False  # exit 1 without an error line is fine (validate --strict)
     fixed: tuple[str, ...] = ()
-    valid_runs: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    # tiny valid runs (arguments after the command's path, files, checkpoints): each must exit 0
+    valid_runs: tuple[Case, ...] = field(default_factory=tuple)
 
 
 JSON = switch("--json")
@@ -86,7 +88,7 @@ TRAIN_TOKENS = ("1T", "15e12", "1e9", "2.5T")
 BAD_TRAIN_TOKENS = ("inf", "nan", "-1", "0", "1e40", "abc", "")
 COUNT = Int(1, 2**30, 4096)
 TOKENS = Int(1, docs.MAX_SEQ, 16384)
-MS = Float(0, 1e9, lo_open=True, soft=1e5)
+MS = Float(0, math.inf, lo_open=True, soft=1e5)
 RADIX = Int(2, 1024, 256)
 PLANES = Int(1, 1024, 16)
 LINK_GBIT = Float(0, 1e6, lo_open=True)
@@ -117,12 +119,16 @@ def out_arg(name: str, good: tuple[str, ...], bad: tuple[str, ...], **kw: object
 DATA_IN = st.one_of(
     named("d.csv", docs.data_file("csv")), named("d.jsonl", docs.data_file("jsonl"))
 )
-DATA_OUT_BAD = ("{dir}", "{dir}/o.txt", "{dir}/o")
+DATA_OUT_BAD = ("{dir}", "{dir}/o.txt", "{dir}/o", "{dir}/a-file/o.csv")
 DATASET_BAD = ("no-such-set", "", "../x")
 TEXT_COL = pick("--text-col", ("text",), ("nope",))
 LABEL_COL = pick("--label-col", ("label",), ("nope",))
 PNG_BAD = ("{dir}/p.txt", "{dir}", "{dir}/p")
+SEED = pick("--seed", ("0", "7", "4294967295"), ("abc", "1.5", "-1", "4294967296"))
 BAD_CKPT_PATHS = ("{dir}/missing", "{dir}")
+
+# A small model whose name holds rich markup, a matplotlib math string and format codes.
+MARKUP_MODEL = docs.to_toml({**docs.MODEL_FILE, "name": "[bold]$x_1$ [/] %s {0}[red"})
 
 COMMANDS: dict[str, Command] = {}
 
@@ -136,11 +142,12 @@ add(
         "report",
         (
             Arg("MODEL", None, st.sampled_from(BAD_MODELS), files=MODEL_ARG_FILES, p=0.9),
-            out_arg("--out", ("{dir}/r.html",), ("{dir}",)),
+            out_arg("--out", ("{dir}/r.html",), ("{dir}", "{dir}/a-file/r.html")),
             switch("--full"),
         ),
         examples=40,
         fail_fast=True,
+        valid_runs=(Case(("{dir}/m.toml", "--out", "{dir}/r.html"), {"m.toml": MARKUP_MODEL}),),
     )
 )
 add(
@@ -172,7 +179,7 @@ add(
             opt("--seq", TOKENS),
             pick("--train-tokens", TRAIN_TOKENS, BAD_TRAIN_TOKENS),
             opt("--objective", Choice(("time", "cost", "energy"))),
-            opt("--top", Int(1, 10**6, 20)),
+            opt("--top", Int(1, 10**4, 20)),
             switch("--fp8"),
             opt("--scale-down", Int(0, 24, 3)),
             pick(
@@ -181,8 +188,8 @@ add(
                 ("nope", ",", "[/]"),
                 p=0.15,
             ),
-            opt("--deadline-days", Float(0, 1e6, lo_open=True), p=0.2),
-            opt("--budget-usd", Float(0, 1e15, lo_open=True), p=0.2),
+            opt("--deadline-days", Float(0, math.inf, lo_open=True, soft=1e4), p=0.2),
+            opt("--budget-usd", Float(0, math.inf, lo_open=True, soft=1e9), p=0.2),
             switch("--require-fit"),
             JSON,
         ),
@@ -200,7 +207,7 @@ add(
             opt("--prompt", TOKENS),
             opt("--output", TOKENS),
             pick("--dtype", SERVE_DTYPES, BAD_DTYPES),
-            opt("--top", Int(1, 10**6, 20)),
+            opt("--top", Int(1, 10**4, 20)),
             JSON,
         ),
         examples=200,
@@ -281,7 +288,7 @@ add(
         ),
         examples=60,
         fail_fast=True,
-        valid_runs=(("{dir}/run.toml",),),
+        valid_runs=(Case(("{dir}/run.toml", "--json"), {"run.toml": docs.to_toml(docs.RUN)}),),
     )
 )
 add(
@@ -296,6 +303,7 @@ add(
         ),
         examples=25,
         fail_fast=True,
+        valid_runs=(Case(("--quick", "--device", "cpu", "--nproc", "1", "--out", "{dir}/p.toml")),),
     )
 )
 add(Command("model list", (JSON,), examples=5))
@@ -373,25 +381,14 @@ add(
             opt("--width", Int(1, 4096, 8)),
             *DIAG_COMMON,
             opt("--every", Int(1, 10**6, 1)),
-            pick("--seed", ("0", "7"), ("abc", "1.5")),
+            SEED,
             switch("--compare"),
             out_arg("--plot", ("{dir}/p.png",), PNG_BAD),
         ),
         examples=60,
         fail_fast=True,
         valid_runs=(
-            (
-                "--depth",
-                "2",
-                "--width",
-                "4",
-                "--steps",
-                "1",
-                "--every",
-                "1",
-                "--plot",
-                "{dir}/g.png",
-            ),
+            Case(("--depth", "2", "--width", "4", "--steps", "1", "--plot", "{dir}/g.png")),
         ),
     )
 )
@@ -404,14 +401,14 @@ add(
             opt("--num-train", Int(1, 10**6, 10)),
             *DIAG_COMMON,
             opt("--dropout", Float(0, 0.99)),
-            opt("--weight-decay", Float(0, 1e3)),
-            opt("--l2", Float(0, 1e3)),
+            opt("--weight-decay", Float(0, math.inf, soft=1e3)),
+            opt("--l2", Float(0, math.inf, soft=1e3)),
             out_arg("--plot", ("{dir}/p.png",), PNG_BAD),
         ),
         examples=60,
         fail_fast=True,
         valid_runs=(
-            ("--seeds", "1", "--num-train", "10", "--steps", "1", "--plot", "{dir}/o.png"),
+            Case(("--seeds", "1", "--num-train", "10", "--steps", "1", "--plot", "{dir}/o.png")),
         ),
     )
 )
@@ -428,7 +425,7 @@ add(
             ),
             opt("--method", Choice(("synonym", "eda"))),
             opt("--per-example", Int(1, 1000, 2)),
-            pick("--seed", ("0", "3"), ("x",)),
+            SEED,
             pick("--dataset", (), DATASET_BAD, only_bad=True),
             TEXT_COL,
             LABEL_COL,
@@ -449,7 +446,7 @@ add(
             opt("--threshold", Float(0, 1)),
             opt("--rounds", Int(1, 100, 3)),
             opt("--pool", Int(1, 10**7, 100)),
-            pick("--seed", ("0",), ("x",)),
+            SEED,
             out_arg("--out", ("{dir}/o.csv",), DATA_OUT_BAD),
             TEXT_COL,
             LABEL_COL,
@@ -475,6 +472,25 @@ add(
         ),
         examples=50,
         fail_fast=True,
+        valid_runs=(
+            Case(
+                (
+                    "augmentation",
+                    "--seeds",
+                    "2",
+                    "--labels-per-class",
+                    "10",
+                    "--techniques",
+                    "eda",
+                    "--test-size",
+                    "20",
+                    "--per-example",
+                    "1",
+                    "--plot",
+                    "{dir}/e.png",
+                )
+            ),
+        ),
     )
 )
 add(
@@ -487,7 +503,7 @@ add(
             LABEL_COL,
             pick("--group-col", ("label",), ("nope",)),
             opt("--test-frac", Float(0, 1, lo_open=True, hi_open=True)),
-            pick("--seed", ("0",), ("x",)),
+            SEED,
             pick("--engine", ("local",), ("spark", "")),
             opt("--workers", Int(1, 256, 2)),
             pick("--scheduler", ("tcp://127.0.0.1:1",), ()),
@@ -524,7 +540,7 @@ add(
     Command(
         "compress train",
         (
-            out_arg("--out", ("{dir}/ck",), ("{dir}/f.txt/ck",), required=True),
+            out_arg("--out", ("{dir}/ck",), ("{dir}/a-file/ck", "{dir}/a-file"), required=True),
             pick("--dataset", ("bbc",), DATASET_BAD),
             opt("--layers", Int(1, 64, 1)),
             opt("--dim", Int(8, 4096, 8)),
@@ -532,11 +548,32 @@ add(
             opt("--max-len", Int(2, 8192, 4)),
             opt("--vocab", Int(16, 10**6, 16)),
             *COMPRESS_TRAIN,
-            pick("--seed", ("0",), ("x",)),
+            SEED,
             JSON,
         ),
         examples=50,
         fail_fast=True,
+        valid_runs=(
+            Case(
+                (
+                    "--out",
+                    "{dir}/ck",
+                    "--layers",
+                    "1",
+                    "--dim",
+                    "8",
+                    "--heads",
+                    "1",
+                    "--max-len",
+                    "4",
+                    "--vocab",
+                    "16",
+                    "--epochs",
+                    "1",
+                    "--json",
+                )
+            ),
+        ),
     )
 )
 add(
@@ -547,7 +584,7 @@ add(
             opt("--student-layers", Int(1, 64, 1)),
             opt("--student-dim", Int(8, 4096, 8)),
             opt("--student-heads", Int(1, 64, 1)),
-            out_arg("--out", ("{dir}/st",), ("{dir}/f.txt/st",), required=True),
+            out_arg("--out", ("{dir}/st",), ("{dir}/a-file/st", "{dir}/a-file"), required=True),
             opt("--seeds", Int(1, 100, 1)),
             opt("--temperature", Float(0.01, 1e3)),
             opt("--alpha", Float(0, 1)),
@@ -557,6 +594,27 @@ add(
         ),
         examples=50,
         fail_fast=True,
+        valid_runs=(
+            Case(
+                (
+                    "--teacher",
+                    "{dir}/ck0",
+                    "--out",
+                    "{dir}/st",
+                    "--student-layers",
+                    "1",
+                    "--student-dim",
+                    "8",
+                    "--student-heads",
+                    "1",
+                    "--seeds",
+                    "1",
+                    "--epochs",
+                    "1",
+                ),
+                checkpoints={"ck0": ("intact",)},
+            ),
+        ),
     )
 )
 add(
@@ -584,6 +642,12 @@ add(
         ),
         examples=40,
         fail_fast=True,
+        valid_runs=(
+            Case(
+                ("{dir}/ck0", "--out", "{dir}/m.onnx", "--check", "4"),
+                checkpoints={"ck0": ("intact",)},
+            ),
+        ),
     )
 )
 add(

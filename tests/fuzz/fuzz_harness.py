@@ -119,6 +119,7 @@ def materialize(case: Case, folder: Path, resources: dict[str, Path]) -> list[st
     """Write the case's files into `folder`; its arguments with `{dir}` filled in."""
     from fuzz_checkpoints import materialize_checkpoint
 
+    (folder / "a-file").write_text("a file where a folder may be wanted\n")
     for name, mutation in case.checkpoints.items():
         materialize_checkpoint(mutation, resources, folder / name)
     for name, content in case.files.items():

@@ -208,21 +208,16 @@ def test_fuzz_command(path: str, fuzz_resources: dict[str, Path]) -> None:
         _record({"command": path, "examples": count[0], "seconds": time.perf_counter() - start})
 
 
-VALID_RUNS = [(path, run) for path, cmd in sorted(COMMANDS.items()) for run in cmd.valid_runs]
+VALID_RUNS = [(path, case) for path, cmd in sorted(COMMANDS.items()) for case in cmd.valid_runs]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("path", "extra"), VALID_RUNS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(VALID_RUNS)]
+    ("path", "run"), VALID_RUNS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(VALID_RUNS)]
 )
-def test_valid_tiny_runs(
-    path: str, extra: tuple[str, ...], fuzz_resources: dict[str, Path]
-) -> None:
+def test_valid_tiny_runs(path: str, run: Case, fuzz_resources: dict[str, Path]) -> None:
     """The expensive commands, fuzzed above with inputs that fail fast, run once with a tiny
-    valid input: exit 0 and no traceback."""
-    import fuzz_docs
-
-    files = {"run.toml": fuzz_docs.to_toml(fuzz_docs.RUN)} if path == "train" else {}
-    case = Case((*path.split(), *extra), files)
+    valid input (user names full of markup where a name is shown): exit 0, no traceback."""
+    case = Case((*path.split(), *run.args), dict(run.files), checkpoints=dict(run.checkpoints))
     verdict, outcome = run_case(COMMANDS[path], case, fuzz_resources)
-    assert verdict is None and outcome.code == 0, (verdict, outcome.stderr[-500:])
+    assert verdict is None and outcome.code == 0, (verdict, outcome.stderr[-800:])

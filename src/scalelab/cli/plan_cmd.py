@@ -175,7 +175,7 @@ def plan(
     objective: str = typer.Option(
         "time", "--objective", help="Rank by time, cost or energy per token."
     ),
-    top: int = typer.Option(5, "--top", min=1, help="How many plans to return."),
+    top: int = typer.Option(5, "--top", min=1, max=10**4, help="How many plans to return."),
     fp8: bool = typer.Option(
         False, "--fp8", help="Allow fp8 training where the device supports it."
     ),
@@ -183,7 +183,7 @@ def plan(
         0,
         "--scale-down",
         min=0,
-        max=MAX_DEVICES.bit_length(),
+        max=MAX_DEVICES.bit_length() - 1,
         help="Also try 1/2, 1/4, ... of the cluster (this many halvings).",
     ),
     hardware: str = typer.Option(

@@ -108,7 +108,7 @@ def plan_serve_cmd(
         callback=choice(*DTYPE_BYTES),
         help="Weight dtype: bf16, fp8, int8, int4.",
     ),
-    top: int = typer.Option(10, "--top", min=1, help="How many deployments to list."),
+    top: int = typer.Option(10, "--top", min=1, max=10**4, help="How many deployments to list."),
     as_json: bool = JsonOption,
 ) -> None:
     """Search TP/EP/DP/PP, batch and prefill/decode disaggregation for the lowest $ per output token."""

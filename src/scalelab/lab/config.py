@@ -85,17 +85,18 @@ RUN_LIMITS: dict[str, dict[str, int]] = {
         "n_layers": 1024,
         "n_heads": 1024,
         "d_ff": 2**18,
-    },  # fmt: skip
+    },
     "train": {
         "steps": 10**9,
         "batch_size": 2**20,
+        "seed": 2**32 - 1,
         "log_every": 10**9,
         "eval_every": 10**9,
         "eval_batches": 10**6,
         "checkpoint_every": 10**9,
         "early_stopping_patience": 10**9,
         "diagnostics_every": 10**9,
-    },  # fmt: skip
+    },
     "optim": {"warmup_steps": 10**9},
     "output": {"sample_bytes": 10**6, "top_k": 2**20},
 }
