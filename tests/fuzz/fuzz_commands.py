@@ -127,9 +127,6 @@ PNG_BAD = ("{dir}/p.txt", "{dir}", "{dir}/p")
 SEED = pick("--seed", ("0", "7", "4294967295"), ("abc", "1.5", "-1", "4294967296"))
 BAD_CKPT_PATHS = ("{dir}/missing", "{dir}")
 
-# A small model whose name holds rich markup, a matplotlib math string and format codes.
-MARKUP_MODEL = docs.to_toml({**docs.MODEL_FILE, "name": "[bold]$x_1$ [/] %s {0}[red"})
-
 COMMANDS: dict[str, Command] = {}
 
 
@@ -147,7 +144,6 @@ add(
         ),
         examples=40,
         fail_fast=True,
-        valid_runs=(Case(("{dir}/m.toml", "--out", "{dir}/r.html"), {"m.toml": MARKUP_MODEL}),),
     )
 )
 add(

@@ -24,6 +24,7 @@ SCALE = float(os.environ.get("SCALELAB_FUZZ_SCALE", "1"))
 SEED = os.environ.get("SCALELAB_FUZZ_SEED")
 SURVEY = os.environ.get("SCALELAB_FUZZ_SURVEY")
 TIMEOUT_S = float(os.environ.get("SCALELAB_FUZZ_TIMEOUT_S", "60"))
+VALID_RUN_TIMEOUT_S = max(TIMEOUT_S, 300.0)  # a whole report on a loaded 2-core machine
 
 
 def leaf_commands() -> dict[str, tuple[set[str], set[str]]]:
@@ -147,7 +148,7 @@ def _record(entry: dict[str, object]) -> None:
 
 
 def run_case(
-    cmd: Command, case: Case, resources: dict[str, Path]
+    cmd: Command, case: Case, resources: dict[str, Path], timeout_s: float = TIMEOUT_S
 ) -> tuple[tuple[str, str] | None, Outcome]:
     """Materialize `case` in a scratch folder (also the working directory) and judge its run."""
     with tempfile.TemporaryDirectory(prefix="fuzz-") as scratch:
@@ -156,7 +157,7 @@ def run_case(
         old = os.getcwd()
         os.chdir(folder)
         try:
-            outcome = invoke(args, TIMEOUT_S)
+            outcome = invoke(args, timeout_s)
         finally:
             os.chdir(old)
         verdict = judge(case, outcome, cmd.quiet_exit)
@@ -219,5 +220,5 @@ def test_valid_tiny_runs(path: str, run: Case, fuzz_resources: dict[str, Path]) 
     """The expensive commands, fuzzed above with inputs that fail fast, run once with a tiny
     valid input (user names full of markup where a name is shown): exit 0, no traceback."""
     case = Case((*path.split(), *run.args), dict(run.files), checkpoints=dict(run.checkpoints))
-    verdict, outcome = run_case(COMMANDS[path], case, fuzz_resources)
+    verdict, outcome = run_case(COMMANDS[path], case, fuzz_resources, VALID_RUN_TIMEOUT_S)
     assert verdict is None and outcome.code == 0, (verdict, outcome.stderr[-800:])
