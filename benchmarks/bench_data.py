@@ -95,7 +95,7 @@ def bench_report_experiments() -> dict[str, float]:
     """The configuration report/sections/data.py runs in quick mode."""
     data = load_dataset("tweets")
     aug_cfg = ExperimentConfig("augmentation", (10, 50), seeds=5, test_size=500, per_example=1)
-    st_cfg = ExperimentConfig("self-training", (10, 50), seeds=5, test_size=500, pool_size=1500)
+    st_cfg = ExperimentConfig("self-training", (10, 50), seeds=5, test_size=500)
     aug, aug_cpu, aug_wall = timed(lambda: run_experiment(data, aug_cfg))
     st, st_cpu, st_wall = timed(lambda: run_experiment(data, st_cfg))
     verdicts = {t: {"gain_f1": g, "p": p, "verdict": v}

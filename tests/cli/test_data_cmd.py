@@ -99,6 +99,7 @@ def test_experiment_json_and_plot(cli, tmp_path):
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_experiment_table_prints_mean_std_and_verdict(cli):
     code, out, err = cli("data", "experiment", "self-training", "--dataset", "debates",
                          "--labels-per-class", "5", "--seeds", "5", "--test-size", "200")  # fmt: skip

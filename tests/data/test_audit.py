@@ -95,6 +95,7 @@ def test_leaks_counted_independently(tmp_path):
     assert result.duplicates["exact_duplicate_rows"] == 160
 
 
+@pytest.mark.slow
 def test_groups_terms_and_accuracy():
     result = audit(load_dataset("debates").rows, "debates")
     shown = result.groups["shown"]

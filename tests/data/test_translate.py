@@ -115,6 +115,7 @@ def build_tiny_marian_like(folder: Path, with_spm: bool = True) -> list[str]:
     return vocab
 
 
+@pytest.mark.slow
 def test_ctranslate2_backend_plumbing(tmp_path):
     vocab = build_tiny_marian_like(tmp_path / "tiny")
     words = {v.lstrip("\u2581") for v in vocab} | {"<s>", "\u2047"}  # spm's unknown mark

@@ -56,9 +56,11 @@ def _command_and_inputs() -> tuple[str, dict[str, Any]]:
     ctx = _current_context()
     if ctx is None:
         return "", {}
-    parts = ctx.command_path.split()[1:]
+    parts: list[str] = []  # the subcommand names, without the program name (argv[0] varies)
     inputs: dict[str, Any] = {}
     while ctx is not None:
+        if ctx.parent is not None and ctx.info_name:
+            parts.insert(0, ctx.info_name)
         for key, value in ctx.params.items():
             if key != "as_json" and key not in inputs:
                 inputs[key] = value

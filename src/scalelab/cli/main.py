@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "scalelab.cli.calibrate_cmd",
     "scalelab.cli.data_cmd",
     "scalelab.cli.compress_cmd",
+    "scalelab.cli.claims_cmd",
 ]
 
 for _name in COMMAND_MODULES:

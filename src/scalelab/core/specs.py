@@ -20,6 +20,8 @@ Optimization = Literal[
     "flash-attention",
     "no-reshard-after-forward",
     "no-reshard-after-backward",
+    "no-async-tp-allreduce",
+    "no-grad-accumulation-fusion",
     # read by the serving model (perf/serve/layout.py, docs/inference.md)
     "shared-expert-local",
     "dense-ffn-local",

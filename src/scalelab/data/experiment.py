@@ -183,21 +183,25 @@ def run_experiment(
                                            translator):  # fmt: skip
                     scores.setdefault((technique, n), []).append(pair)
     comparisons = tuple(_compare(t, n, pairs) for (t, n), pairs in scores.items())
-    overall = {}
-    for technique in techniques:
-        pairs = [p for (t, _), ps in scores.items() if t == technique for p in ps]
-        base, tech = [b.macro_f1_frac for b, _ in pairs], [t.macro_f1_frac for _, t in pairs]
-        p, verdict = paired_verdict(tech, base)
-        overall[technique] = (float(np.mean(np.subtract(tech, base))), p, verdict)
     return ExperimentResult(
         dataset=data.name,
         config=config,
         comparisons=comparisons,
-        overall=overall,
+        overall={t: _overall(t, scores) for t in techniques},
         num_test=test_size,
         num_duplicates_dropped=len(texts) - keep.size,
         seconds=time.perf_counter() - start,
     )
+
+
+def _overall(
+    technique: str, scores: dict[tuple[str, int], list[tuple[Scores, Scores]]]
+) -> tuple[float, float, str]:
+    """Mean macro-F1 gain, p and verdict over every (budget, seed) pair of one technique."""
+    pairs = [p for (t, _), ps in scores.items() if t == technique for p in ps]
+    base, tech = [b.macro_f1_frac for b, _ in pairs], [t.macro_f1_frac for _, t in pairs]
+    p, verdict = paired_verdict(tech, base)
+    return float(np.mean(np.subtract(tech, base))), p, verdict
 
 
 def _compare(technique: str, n: int, pairs: list[tuple[Scores, Scores]]) -> Comparison:

@@ -118,7 +118,7 @@ def _ring(
     if tiers.torus:
         torus = passes * _torus_pass(nbytes, g, tiers)
         best = np.where(n > 1, best, torus)
-    return np.where(g > 1, best, 0.0)
+    return np.where((g > 1) & (nbytes > 0), best, 0.0)  # nothing to move: no collective
 
 
 def _torus_dims_of(group: Array, tiers: CommTiers) -> tuple[Array, Array]:

@@ -242,6 +242,10 @@ def _rank(
         [g.res.step.memory.total_bytes[g.index] for g in groups if g.res is not None]
         or [np.zeros(0)]
     )
+    # GPU count and memory per GPU of each plan, so a figure can draw the trade-off per count
+    sizes = np.array([g.cluster.num_devices for g in groups], dtype=float)
+    flat["num_devices"] = sizes[owner.astype(int)] if groups else np.zeros(0)
+    flat["memory_bytes"] = np.asarray(memory, dtype=float)
     order = np.lexsort((memory, flat[other], flat[objective]))
     rank, starts, ties = _distinct(order, (flat["time"], flat["cost"], memory))
     top_plans = [

@@ -140,4 +140,7 @@ def enumerate_plans(
         fp32=no,
         no_reshard_fwd=no,
         no_reshard_bwd=no,
+        fp16=no,
+        no_async_tp=no,
+        no_grad_acc_fusion=no,
     )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from scalelab.core.specs import ParallelPlan
+
 GIB = 2**30
 
 
@@ -45,3 +49,68 @@ def ms(seconds: float) -> str:
 
 def seconds(s: float) -> str:
     return f"{s:,.2f} s"
+
+
+def days(seconds_: float) -> str:
+    return f"{seconds_ / 86400:,.1f} days"
+
+
+def plan_label(plan: ParallelPlan) -> str:
+    """The degrees as one compact token, `TP1·PP16·EP64·DP128` (CP and EP only when they split)."""
+    dp = plan.dp if plan.dp is not None else "?"
+    cp = f"·CP{plan.cp}" if plan.cp > 1 else ""
+    ep = f"·EP{plan.ep}" if plan.ep > 1 else ""
+    return f"TP{plan.tp}{cp}·PP{plan.pp}{ep}·DP{dp}"
+
+
+def billions_short(n: float) -> str:
+    """Three significant digits: 671B, 70.6B, 37.6B."""
+    return f"{n / 1e9:,.3g}B"
+
+
+SCHEDULE_NAMES = {"dualpipe": "DualPipe", "1f1b": "1F1B", "zero-bubble": "ZB", "none": "no PP"}
+
+
+def plan_options(plan: ParallelPlan) -> str:
+    """The rest of a plan in a few words: `DualPipe · ZeRO-1 · mb1 · recompute sel. · fp8`."""
+    sched = SCHEDULE_NAMES.get(plan.schedule, plan.schedule)
+    if (plan.virtual_stages or 1) > 1:
+        sched += f" v{plan.virtual_stages}"
+    parts = [sched, f"ZeRO-{plan.zero_stage}"]
+    parts += [f"mb{plan.microbatch_size}"] if plan.microbatch_size is not None else []
+    if plan.recompute != "none":
+        parts.append(f"recompute {plan.recompute[:3]}.")
+    parts.append(plan.precision)
+    return " · ".join(parts)
+
+
+# A cell reads as a number when it is one figure with at most a short unit around it:
+# "2,048", "43.9%", "$4.99M", "0.47x", "74.5 GiB", "-23%", "9.61e-12", "624.9 GiB (8)".
+_NUMBER = re.compile(
+    r"^[~<>≈≤≥]?\s?[+\-−]?\$?[+\-−]?\d[\d,]*(\.\d+)?([eE][+\-]?\d+)?\s?"
+    r"(%|x|×|[kKMGTBP]|[A-Za-z/]{1,6}( ?/ ?[A-Za-z]{1,6})?)?"
+    r"( \(\+?[\d.,]+( ?[A-Za-z]{1,4})?\))?$"
+)
+_BLANK = {"", "-", "—", "n/a"}
+
+
+def is_number_cell(cell: str) -> bool:
+    return bool(_NUMBER.match(cell.strip()))
+
+
+def column_alignments(rows: list[list[str]], num_columns: int) -> list[str]:
+    """'right' for a column whose every non-blank cell is a number, else 'left'."""
+    aligns = []
+    for j in range(num_columns):
+        cells = [r[j].strip() for r in rows if j < len(r) and r[j].strip() not in _BLANK]
+        numeric = bool(cells) and all(is_number_cell(c) for c in cells)
+        aligns.append("right" if numeric else "left")
+    return aligns
+
+
+def device_name(full_name: str) -> str:
+    """A catalog device name as people say it: 'NVIDIA H800 SXM5 80GB' -> 'H800'."""
+    words = [w for w in full_name.split() if w not in ("NVIDIA", "AMD", "Google", "Instinct")]
+    if not words:
+        return full_name
+    return " ".join(words[:2]) if words[0] == "TPU" else words[0]

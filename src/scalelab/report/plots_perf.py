@@ -1,9 +1,26 @@
-"""Figures of the training and planning sections: line charts over cluster size and a time-cost
-scatter with its Pareto front (PNG bytes, Agg backend)."""
+"""Figures of the training and planning sections: line charts over cluster size, the plan scatter
+(memory per GPU vs time, one panel per GPU count) and the kernel parity plot (SVG bytes)."""
 
 from __future__ import annotations
 
-from scalelab.report.plots import label_axes, new_figure, to_png
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
+
+from scalelab.report.plots import (
+    BLUE,
+    DARK,
+    GREY,
+    RED,
+    SVG_STYLE,
+    label_axes,
+    new_figure,
+    plain_linear_axis,
+    plain_number,
+    to_image,
+)
 
 
 def line_chart(
@@ -20,39 +37,76 @@ def line_chart(
         ax.plot(x, values, marker="o", label=name)
     if logx:
         ax.set_xscale("log", base=2)
+        ax.set_xticks(x, [plain_number(v) for v in x])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    plain_linear_axis(ax, "y")
     label_axes(ax, xlabel, ylabel, title)
-    return to_png(fig)
+    return to_image(fig)
 
 
-def pareto_scatter(
-    times: list[float],
-    costs: list[float],
-    front: list[int],
-    highlight: dict[str, int],
-    xlabel: str,
-    ylabel: str,
-    title: str,
+@dataclass(frozen=True)
+class PlanCloud:
+    """One GPU count's fitting plans: memory per GPU (GiB) and time (days or hours) per plan, and
+    the run cost of its fastest plan."""
+
+    num_devices: int
+    memory_gib: list[float]
+    time: list[float]
+    fastest_cost: float
+    envelope: tuple[list[float], list[float]]  # (memory, best time within it), over every plan
+
+
+def plan_scatter(
+    clouds: list[PlanCloud],
+    marks: dict[str, tuple[int, float, float]],
+    hbm_gib: float,
+    time_label: str,
+    cost_unit: str,
 ) -> bytes:
-    """All evaluated points in grey, the Pareto front as a line, named points annotated."""
-    fig, ax = new_figure()
-    ax.scatter(times, costs, s=6, color="#b0b8c4", label="evaluated plans")
-    pts = sorted((times[i], costs[i]) for i in front)
-    if pts:
-        ax.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            color="#c0392b",
-            marker="o",
-            ms=3,
-            label="Pareto front (time vs cost)",
+    """One panel per GPU count: every plan that fits as (memory per GPU, time), the lower envelope
+    (the fastest plan within each memory budget) as a line, the HBM size as a dashed wall, the
+    fastest plan circled; `marks` {name: (GPU count, memory, time)} drawn as stars."""
+    with plt.rc_context(SVG_STYLE):
+        fig, axes = plt.subplots(
+            1, len(clouds), figsize=(3.6 * len(clouds) + 0.6, 3.6), sharey=False, squeeze=False
         )
-    for name, i in highlight.items():
-        ax.scatter([times[i]], [costs[i]], s=40, color="#24476b", zorder=3)
-        ax.annotate(
-            name, (times[i], costs[i]), fontsize=7, xytext=(4, 4), textcoords="offset points"
+    for ax, c in zip(axes[0], clouds, strict=True):
+        ax.scatter(c.memory_gib, c.time, s=5, color=BLUE, alpha=0.3, rasterized=True,
+                   label="plans that fit")  # fmt: skip
+        env_x, env_y = c.envelope
+        ax.step(
+            env_x, env_y, where="post", color=DARK, lw=1.2, label="fastest within a memory budget"
         )
-    label_axes(ax, xlabel, ylabel, title)
-    return to_png(fig)
+        i = min(range(len(c.time)), key=lambda j: (c.time[j], c.memory_gib[j]))
+        ax.scatter([c.memory_gib[i]], [c.time[i]], s=45, facecolor="none", edgecolor=RED, lw=1.5,
+                   zorder=3, label="fastest plan")  # fmt: skip
+        ax.axvline(hbm_gib, color=GREY, ls="--", lw=1)
+        for name, (n, mem, t) in marks.items():
+            if n == c.num_devices:
+                ax.scatter([mem], [t], s=90, marker="*", color=RED, edgecolor="black", zorder=4,
+                           label=name)  # fmt: skip
+        title = (
+            f"{c.num_devices:,} GPUs: fastest {c.time[i]:,.1f}, {cost_unit}{c.fastest_cost:,.2f}M"
+        )
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("memory per GPU (GiB)")
+        ax.set_ylabel(time_label)
+        ax.grid(alpha=0.3)
+        plain_linear_axis(ax, "y")
+    handles: dict[str, Any] = {}
+    for ax in axes[0]:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    fig.legend(
+        list(handles.values()),
+        list(handles),
+        loc="lower center",
+        ncols=len(handles),
+        fontsize=7,
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return to_image(fig, tight=False)
 
 
 def parity_plot(
@@ -85,4 +139,4 @@ def parity_plot(
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     label_axes(ax, "measured (s)", "predicted (s)", title, grid_which="both")
-    return to_png(fig)
+    return to_image(fig)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scalelab.report.plots import label_axes, new_figure, to_png
+from scalelab.report.plots import label_axes, new_figure, to_image
 
 
 def pareto_plot(
@@ -18,4 +18,4 @@ def pareto_plot(
     ax.set_xscale("log")
     ax.set_yscale("log")
     label_axes(ax, "TPOT (ms per output token)", ylabel, title, "both")
-    return to_png(fig)
+    return to_image(fig)

@@ -1,97 +1,102 @@
-"""Render report sections to the terminal (rich) and to one self-contained HTML file."""
+"""Render report sections to the terminal (rich): one section at a time, so `scalelab report` can
+print each as soon as it is built. The HTML document is report/html.py."""
 
 from __future__ import annotations
 
-import base64
-import html
-from datetime import date
-
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.rule import Rule
 from rich.table import Table as RichTable
 
-from scalelab.report.section import Section, Table
+from scalelab.report.fmt import column_alignments
+from scalelab.report.section import KeyNumber, Section, Table
 
-_CSS = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1b1b1b}
-h1{border-bottom:2px solid #3b6ea5}h2{margin-top:2em;color:#24476b}
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}
-th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#eef3f8}
-td:first-child,th:first-child{text-align:left}caption{text-align:left;font-weight:600;padding:.3em 0}
-.note{color:#555;font-size:.85em}figure{margin:1em 0}figcaption{color:#555;font-size:.85em}
-img{max-width:100%}
-"""
+WHOLE_TOKEN_BUDGET = 40  # characters of an 80-column terminal that unbreakable id columns may claim
+
+
+def table_alignments(table: Table) -> list[str]:
+    """The table's own alignment, or numbers right and text left, decided per column."""
+    return list(table.align or column_alignments(table.rows, len(table.columns)))
 
 
 def rich_table(table: Table) -> RichTable:
-    """A report Table as a rich table."""
+    """A report Table as a rich table: text columns left-aligned, number columns right-aligned."""
     rt = RichTable(
         title=escape(table.title),
         title_justify="left",
         caption=escape(table.note) if table.note else None,
         caption_justify="left",
     )
-    for i, col in enumerate(table.columns):
-        rt.add_column(escape(col), justify="left" if i == 0 else "right")
+    budget = WHOLE_TOKEN_BUDGET
+    for j, (col, align) in enumerate(zip(table.columns, table_alignments(table), strict=True)):
+        cells = [r[j] for r in table.rows if j < len(r) and r[j]]
+        # a text column of single tokens (ids, plan labels) keeps them whole while the budget
+        # lasts; everything else folds rather than being cut with an ellipsis
+        width = max(map(len, cells), default=0)
+        whole = (
+            align == "left" and bool(cells) and all(" " not in c for c in cells) and width <= budget
+        )
+        budget -= width if whole else 0
+        rt.add_column(
+            escape(col),
+            justify="right" if align == "right" else "left",
+            overflow="fold",
+            no_wrap=whole,
+            min_width=width if whole else None,
+        )
     for row in table.rows:
-        rt.add_row(*(escape(cell) for cell in row))  # names and paths may hold [markup]
+        rt.add_row(*(escape(cell) for cell in row))
     return rt
 
 
+def render_records(table: Table, console: Console) -> None:
+    """Each row as a block: the first two cells as a heading, the others as `column: value`."""
+    console.print(f"[bold]{escape(table.title)}[/bold]")
+    for row in table.rows:
+        console.print(f"[bold]{escape(' '.join(c for c in row[:2] if c))}[/bold]")
+        for col, cell in zip(table.columns[2:], row[2:], strict=False):
+            if cell and cell != "-":
+                console.print(Padding(f"[dim]{escape(col)}:[/dim] {escape(cell)}", (0, 0, 0, 4)))
+    if table.note:
+        console.print(f"[dim]{escape(table.note)}[/dim]")
+
+
+def print_table(table: Table, console: Console) -> None:
+    """A table in the layout it asks for (grid or records)."""
+    if table.terminal_layout == "records":
+        render_records(table, console)
+    else:
+        console.print(rich_table(table))
+
+
+def render_section(section: Section, console: Console, number: int | None = None) -> None:
+    """Title, summary and tables of one section; figures are listed by caption (HTML only)."""
+    head = f"{number}. {section.title}" if number is not None else section.title
+    console.print(Rule(f"[bold]{escape(head)}"))
+    if section.summary:
+        console.print(escape(section.summary))
+    for table in section.tables:
+        if table.terminal:
+            print_table(table, console)
+        else:
+            console.print(f"[dim]table (in the HTML report): {escape(table.title)}[/dim]")
+    for fig in section.figures:
+        console.print(f"[dim]figure (in the HTML report): {escape(fig.caption)}[/dim]")
+
+
 def render_terminal(sections: list[Section], console: Console) -> None:
-    """Titles, summaries and tables; figures are listed by caption (they live in the HTML)."""
-    for section in sections:
-        console.print(Rule(f"[bold]{escape(section.title)}"))
-        if section.summary:
-            console.print(escape(section.summary))
-        for table in section.tables:
-            if table.terminal:
-                console.print(rich_table(table))
-            else:
-                console.print(f"[dim]table (in the HTML report): {escape(table.title)}[/dim]")
-        for fig in section.figures:
-            console.print(f"[dim]figure (in the HTML report): {escape(fig.caption)}[/dim]")
+    """Every section, numbered as in the HTML contents."""
+    for i, section in enumerate(sections, start=1):
+        render_section(section, console, i)
 
 
-def _html_table(table: Table) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in table.rows
-    )
-    note = f'<p class="note">{html.escape(table.note)}</p>' if table.note else ""
-    return (
-        f"<table><caption>{html.escape(table.title)}</caption><tr>{head}</tr>{body}</table>{note}"
-    )
-
-
-def render_html(title: str, sections: list[Section]) -> str:
-    """One HTML document with every figure embedded as base64 PNG (no external files)."""
-    parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-        f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
-        f"<p class='note'>Generated by scalelab on {date.today().isoformat()}. Every number is "
-        "computed by the model or measured; sources are listed beside the inputs.</p>",
-    ]
-    parts.append(
-        "<ul>"
-        + "".join(
-            f"<li><a href='#s{i}'>{html.escape(s.title)}</a></li>" for i, s in enumerate(sections)
-        )
-        + "</ul>"
-    )
-    for i, section in enumerate(sections):
-        parts.append(f"<h2 id='s{i}'>{html.escape(section.title)}</h2>")
-        for para in section.summary.split("\n\n"):
-            if para.strip():
-                parts.append(f"<p>{html.escape(para.strip())}</p>")
-        parts.extend(_html_table(t) for t in section.tables)
-        for fig in section.figures:
-            data = base64.b64encode(fig.png).decode("ascii")
-            parts.append(
-                f"<figure><img alt='{html.escape(fig.caption)}' src='data:image/png;base64,{data}'>"
-                f"<figcaption>{html.escape(fig.caption)}</figcaption></figure>"
-            )
-    parts.append("</body></html>")
-    return "\n".join(parts)
+def render_headline(numbers: list[tuple[KeyNumber, str]], console: Console) -> None:
+    """The headline box as a two-column table: what, value (and what it compares to)."""
+    rt = RichTable(title="At a glance", title_justify="left", show_header=False)
+    rt.add_column("what", justify="left")
+    rt.add_column("value", justify="left")
+    for key, _section in numbers:
+        detail = f" [dim]({escape(key.detail)})[/dim]" if key.detail else ""
+        rt.add_row(escape(key.label), f"[bold]{escape(key.value)}[/bold]{detail}")
+    console.print(rt)

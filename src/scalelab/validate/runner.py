@@ -21,7 +21,12 @@ Status = Literal["pass", "fail", "unsupported", "error"]
 
 # Case files `scalelab validate` runs when no --cases is given, shipped in validate/cases/:
 # verbatim copies of shared/validation/public.yaml and calculon-t5.yaml, then serving-public.yaml.
-DEFAULT_CASE_FILES = ("public.yaml", "calculon-t5.yaml", "serving-public.yaml")
+DEFAULT_CASE_FILES = (
+    "public.yaml",
+    "calculon-t5.yaml",
+    "serving-public.yaml",
+    "megatron21-published-plans.yaml",  # public.yaml's Narayanan cases with the plans the authors ran
+)
 
 
 def default_cases_path(name: str = "public.yaml") -> Path:

@@ -26,8 +26,18 @@ from scalelab.perf.comm import all_gather_time_s, group_layout, reduce_scatter_t
 from scalelab.perf.train.memory import grad_bytes_per_param
 from scalelab.perf.train.ops import Array, StepContext
 from scalelab.perf.train.passes import comm_sm_share
+from scalelab.perf.train.plan_arrays import PlanArrays
 
 PARAM_COMM_BYTES = 2.0  # bf16 weights are gathered (Megatron-LM distributed optimizer, FSDP)
+FP16_GRAD_BYTES = 2.0
+
+
+def reduced_grad_bytes(p: PlanArrays) -> Array:
+    """Bytes per parameter of the gradients a step reduces: Megatron-LM keeps and all-reduces them
+    in fp32 for bf16 (arguments.py forces accumulate_allreduce_grads_in_fp32) but in the parameter
+    dtype for fp16 (the flag is off by default; commit aed2f75e20, 2021-04), i.e. 2 B at ZeRO 0-1;
+    perf/train/memory.grad_bytes_per_param otherwise."""
+    return np.where(p.fp16 & (p.zero <= 1), FP16_GRAD_BYTES, grad_bytes_per_param(p.zero))
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ def dp_sync(
     micro-batch, the windows ZeRO-3 hides its per-layer collectives in."""
     p = ctx.p
     g = DpGroups(ctx)
-    grad = grad_bytes_per_param(p.zero)
+    grad = reduced_grad_bytes(p)
     reduce = g.reduce_scatter(dense_params * grad, expert_params * grad) * np.where(
         p.zero == 0, 2.0, 1.0
     )  # all-reduce = reduce-scatter + all-gather
@@ -94,6 +104,8 @@ def dp_sync(
     window_b = np.where(p.dp_overlap, bw_s, 0.0)
     window_f = np.where(p.dp_overlap, f_s, 0.0)
     stage12 = np.maximum(reduce - window_b, 0.0) + np.maximum(gather - window_f, 0.0)
+    # what hides behind the compute still takes its SMs from it (as for ZeRO-3 and TP)
+    stage12 = stage12 + comm_sm_share(ctx) * np.maximum(reduce + gather - stage12, 0.0)
     total3, exposed3 = _zero3(ctx, g, dense_params, expert_params, units, num_micro, f_s, bw_s)
     z3 = p.zero >= 3
     return DpSync(np.where(z3, total3, reduce + gather), np.where(z3, exposed3, stage12))

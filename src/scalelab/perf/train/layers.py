@@ -22,6 +22,10 @@ from scalelab.perf.train.ops import Array, Block, StepContext
 # Routing that caps the nodes a token may reach (DeepSeek-V3 TR Sec 2.1.2: at most M = 4 nodes);
 # such systems send each token once per destination node over the scale-out network.
 NODE_LIMITED_ROUTING = {"deepseek-v3": 4}
+# Architectures whose reference code computes the loss with Megatron-LM's unfused vocab-parallel
+# cross-entropy (Megatron-LM GPT as Narayanan et al. SC'21 and Korthikanti et al. 2022 ran it);
+# others use a fused kernel.
+UNFUSED_LOSS_ARCHES = ("gpt",)
 # Expert load of the busiest device relative to the mean within one micro-batch. Assumption: 1.0
 # (auxiliary-loss-free balancing keeps batch-level load near uniform, Wang et al. 2024 Sec 4).
 MOE_IMBALANCE_RATIO = 1.0
@@ -237,13 +241,30 @@ def head_block(ctx: StepContext) -> Block:
     blk.elementwise(rows * 4.0, "norm", saved_bytes=rows * 2.0)
     vocab = m.vocab_size / ctx.tp
     blk.gemm(t, vocab, m.hidden_size, rate=ctx.hi, saved_rows=ctx.norm_tokens)
-    # fused vocab-parallel cross-entropy (Megatron-LM): forward reads bf16 logits and writes the fp32
-    # softmax it saves; backward reads it and writes bf16 logit gradients: 6 B per logit each way
-    blk.elementwise(
-        t * vocab * 6.0, "softmax", saved_bytes=t * vocab * 4.0, part="logits", bwd_ratio=1.0
-    )
+    if m.arch in UNFUSED_LOSS_ARCHES:
+        _unfused_cross_entropy(blk, t * vocab)
+    else:
+        # fused vocab-parallel cross-entropy: forward reads bf16 logits and writes the fp32 softmax
+        # it saves; backward reads it and writes bf16 logit gradients: 6 B per logit each way
+        blk.elementwise(
+            t * vocab * 6.0, "softmax", saved_bytes=t * vocab * 4.0, part="logits", bwd_ratio=1.0
+        )
     blk.add_comm(tp_s=_tp_comm(ctx) * 0.5)
     return blk
+
+
+def _unfused_cross_entropy(blk: Block, logits: Array) -> None:
+    """Megatron-LM's vocab-parallel cross-entropy of 2021-22 (mpu/cross_entropy.py, commit
+    35a3fa8b7c), one PyTorch kernel per step, per logit: the bf16 logits cast to fp32 (read 2, write
+    4), their row max (read 4), subtracted in place (4 + 4), exponentiated in place (4 + 4), summed
+    (read 4) and divided in place into the softmax it saves (4 + 4); backward scales the softmax by
+    the loss gradient in place (4 + 4) and casts it back to bf16 (4 + 2)."""
+    blk.elementwise(logits * 6.0, "add", saved_bytes=logits * 4.0, part="logits", bwd_ratio=0.0)
+    blk.elementwise(logits * 4.0, "norm", bwd_ratio=0.0)  # max
+    for _ in range(2):  # subtract, exp
+        blk.elementwise(logits * 8.0, "add", bwd_ratio=0.0)
+    blk.elementwise(logits * 4.0, "norm", bwd_ratio=0.0)  # sum
+    blk.elementwise(logits * 8.0, "add", bwd_ratio=14.0 / 8.0)  # divide; backward: scale + cast
 
 
 def embedding_block(ctx: StepContext) -> Block:

@@ -170,19 +170,27 @@ def _tp_exposed(blk: Block, ctx: StepContext) -> tuple[Array, Array]:
     sp = ctx.p.sp
     half = 0.5 * blk.tp_f
     col = np.where(sp, half, blk.tp_f)
-    hidden = np.minimum(col, blk.col_wgrad) + np.minimum(blk.tp_redo, blk.col_dgrad)
-    bwd = np.where(sp, half, 0.0) + np.maximum(col - blk.col_wgrad, 0.0)
-    bwd = bwd + np.maximum(blk.tp_redo - blk.col_dgrad, 0.0)
+    # `no-async-tp-allreduce` (Megatron-LM before 2021-08-30): nothing hides behind the GEMMs
+    sync = ctx.p.no_async_tp
+    hidden = np.where(
+        sync, 0.0, np.minimum(col, blk.col_wgrad) + np.minimum(blk.tp_redo, blk.col_dgrad)
+    )
+    bwd = np.where(sp, half, 0.0) + np.where(sync, col, np.maximum(col - blk.col_wgrad, 0.0))
+    bwd = bwd + np.where(sync, blk.tp_redo, np.maximum(blk.tp_redo - blk.col_dgrad, 0.0))
     keep = 1.0 - TP_OVERLAP_FRAC * ctx.p.tp_overlap
     # the hidden collectives still take their SMs from the GEMMs they overlap
     return blk.tp_f * keep, bwd * keep + comm_sm_share(ctx) * hidden
 
 
-def pass_times(blk: Block, ctx: StepContext) -> PassTimes:
-    """F/B/W of a block with recompute, launch counts and the exposed TP and CP traffic."""
+def pass_times(blk: Block, ctx: StepContext, checkpointed: bool = True) -> PassTimes:
+    """F/B/W of a block with recompute, launch counts and the exposed TP and CP traffic.
+    `checkpointed`: the plan's recompute applies to the block. Megatron-LM checkpoints only the
+    transformer layers (ParallelTransformer._checkpointed_forward); the embedding, the final norm,
+    the LM head and the loss run once (Narayanan et al. SC'21 eq. 3 counts the logit layer 3x, not
+    4x, under full recompute)."""
     p = ctx.p
-    full = p.recompute == RC_FULL
-    sel = p.recompute == RC_SELECTIVE
+    full = (p.recompute == RC_FULL) & checkpointed
+    sel = (p.recompute == RC_SELECTIVE) & checkpointed
     recompute = np.where(full, blk.f, np.where(sel, blk.sel_f, 0.0))
     k_b = blk.kernels_b + np.where(full, blk.kernels_f, np.where(sel, blk.sel_kernels, 0.0))
     tp_f, tp_b = _tp_exposed(blk, ctx)

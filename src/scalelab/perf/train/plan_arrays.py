@@ -36,6 +36,14 @@ OPT_NO_RESHARD_FWD = "no-reshard-after-forward"
 # ZeRO-3/FSDP: keep the gathered weights across gradient-accumulation micro-batches (FSDP2
 # set_reshard_after_backward(False)): one all-gather per step
 OPT_NO_RESHARD_BWD = "no-reshard-after-backward"
+# Megatron-LM without the asynchronous input-gradient all-reduce of column-parallel layers
+# (before commit cf7efd4f5a, 2021-08-30; --no-async-tensor-model-parallel-allreduce since): every
+# backward TP collective waits (perf/train/passes.py)
+OPT_NO_ASYNC_TP = "no-async-tp-allreduce"
+# weight gradients added into the gradient buffer by a separate kernel each micro-batch (autograd
+# accumulation, or Megatron-LM before commit 83b1e42f30, 2022-02-13 / --no-gradient-accumulation-
+# fusion) instead of inside the weight-gradient GEMM (perf/train/step.py)
+OPT_NO_GRAD_ACC_FUSION = "no-grad-accumulation-fusion"
 FLAGS = (
     OPT_TP_OVERLAP,
     OPT_CUDA_GRAPHS,
@@ -44,6 +52,8 @@ FLAGS = (
     OPT_FLASH,
     OPT_NO_RESHARD_FWD,
     OPT_NO_RESHARD_BWD,
+    OPT_NO_ASYNC_TP,
+    OPT_NO_GRAD_ACC_FUSION,
 )
 assert set(FLAGS) <= set(OPTIMIZATIONS), "every training flag is a core.specs.OPTIMIZATIONS name"
 
@@ -77,6 +87,9 @@ class PlanArrays:
     fp32: Bool  # matmuls in fp32 (e.g. CPU lab runs); fp8 and fp32 are never both set
     no_reshard_fwd: Bool
     no_reshard_bwd: Bool
+    fp16: Bool  # Megatron-LM fp16: gradients kept and reduced in fp16, loss-scaled optimizer step
+    no_async_tp: Bool
+    no_grad_acc_fusion: Bool
 
     @property
     def size(self) -> int:
@@ -100,6 +113,8 @@ class PlanArrays:
                     self.flash_attn,
                     self.no_reshard_fwd,
                     self.no_reshard_bwd,
+                    self.no_async_tp,
+                    self.no_grad_acc_fusion,
                 ),
                 strict=True,
             )
@@ -116,12 +131,16 @@ class PlanArrays:
             virtual_stages=int(self.virtual[i]),
             microbatch_size=int(self.microbatch[i]),
             recompute=RECOMPUTES[int(self.recompute[i])],  # type: ignore[arg-type]
-            precision="fp8" if self.fp8[i] else ("fp32" if self.fp32[i] else "bf16"),
+            precision=_precision(bool(self.fp8[i]), bool(self.fp32[i]), bool(self.fp16[i])),
             sequence_parallel=bool(self.sp[i]),
             comm_sms=int(self.comm_sms[i]),
             dual_microbatch_overlap=bool(self.dual_overlap[i]),
             optimizations=opts,  # type: ignore[arg-type]
         )
+
+
+def _precision(fp8: bool, fp32: bool, fp16: bool) -> str:
+    return "fp8" if fp8 else ("fp32" if fp32 else ("fp16" if fp16 else "bf16"))
 
 
 def default_virtual_stages(plan: ParallelPlan, model: ModelSpec) -> int:
@@ -181,4 +200,7 @@ def from_plans(
         fp32=flag([p.precision in ("fp32", "tf32") for p in plans]),
         no_reshard_fwd=flag([OPT_NO_RESHARD_FWD in p.optimizations for p in plans]),
         no_reshard_bwd=flag([OPT_NO_RESHARD_BWD in p.optimizations for p in plans]),
+        fp16=flag([p.precision == "fp16" for p in plans]),
+        no_async_tp=flag([OPT_NO_ASYNC_TP in p.optimizations for p in plans]),
+        no_grad_acc_fusion=flag([OPT_NO_GRAD_ACC_FUSION in p.optimizations for p in plans]),
     )

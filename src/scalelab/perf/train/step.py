@@ -14,14 +14,20 @@ What hides behind what (the overlap model):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from scalelab.core.specs import ClusterSpec, ModelSpec, TrainWorkload
-from scalelab.perf.comm import all_gather_time_s, comm_tiers, p2p_time_s
+from scalelab.perf.comm import (
+    all_gather_time_s,
+    all_reduce_time_s,
+    comm_tiers,
+    group_layout,
+    p2p_time_s,
+)
 from scalelab.perf.kernels.timing import memory_bound_time_s
-from scalelab.perf.train.dp import dp_sync
+from scalelab.perf.train.dp import dp_sync, reduced_grad_bytes
 from scalelab.perf.train.layers import (
     attention_block,
     dense_ffn_block,
@@ -57,6 +63,11 @@ from scalelab.perf.train.stages import FIRST, Placement, place_layers
 # layout); the fp8 recipe's bf16 moments (DeepSeek-V3 TR Sec 3.3.3) move 8 fewer.
 OPTIMIZER_BYTES_PER_PARAM = 42.0
 FP8_RECIPE_OPTIMIZER_BYTES_PER_PARAM = 34.0
+# fp16 adds the loss-scaling work of Megatron-LM's Float16OptimizerWithFloat16Params: the fp16
+# gradients copied to fp32 main gradients (read 2, write 4) and unscaled with an inf/nan check
+# (read 4, write 4) (megatron/optimizer/optimizer.py, _copy_model_grads_to_main_grads and
+# _unscale_main_grads_and_check_for_nan, commit aed2f75e20)
+FP16_LOSS_SCALING_BYTES_PER_PARAM = 14.0
 
 
 @dataclass(frozen=True)
@@ -150,7 +161,7 @@ def _pieces(ctx: StepContext) -> _Parts:
     attn, ffns = attention_block(ctx), _ffn_blocks(ctx)
     layer, layer_parts, layer_full = _worst_layer(ctx, attn, ffns)
     emb_blk, head_blk = embedding_block(ctx), head_block(ctx)
-    head, head_saved = pass_times(head_blk, ctx), head_blk.saved_total
+    head, head_saved = pass_times(head_blk, ctx, checkpointed=False), head_blk.saved_total
     if model.mtp_depth:
         rest, ffn = mtp_rest_block(ctx), ffns[-1]  # the MTP block is MoE for MoE models
         head = head.plus(
@@ -160,7 +171,7 @@ def _pieces(ctx: StepContext) -> _Parts:
         head_saved = head_saved + model.mtp_depth * sum(mtp.values(), np.zeros(()))
     return _Parts(
         layer,
-        pass_times(emb_blk, ctx),
+        pass_times(emb_blk, ctx, checkpointed=False),
         head,
         layer_parts,
         layer_full,
@@ -183,6 +194,10 @@ def evaluate_step(
     )
     pc = _pieces(ctx)
     place, dev, avg = _placed(ctx, pc)
+    lp = layer_params(model, p)
+    dense, expert = _held_params(ctx, lp, place)
+    accumulate = _grad_accumulation_s(ctx, dense + expert)
+    dev, avg = (replace(t, c_w=t.c_w + accumulate) for t in (dev, avg))
     dual = p.schedule == SCHED_DUALPIPE
     num_micro = (workload.global_batch_size // (p.dp * p.microbatch)).astype(float)
     dual_total, dual_bubble = dualpipe_time_s(p.pp, num_micro, dev.f, dev.b, dev.w, dev.fb)
@@ -192,21 +207,20 @@ def evaluate_step(
     bubble = np.where(dual, dual_bubble, bubble_time_s(p.schedule, p.pp, p.virtual, *stage))
     pipeline = np.where(dual, dual_total, num_micro * (dev.f + dev.b + dev.w) + bubble)
     pp_exposed = np.where(dual, 0.0, num_micro * p.virtual * 2.0 * _pp_send_s(ctx))
-    lp = layer_params(model, p)
-    dense, expert = _held_params(ctx, lp, place)
     held = place.held_layers[:, FIRST]
     sync = dp_sync(ctx, dense, expert, held, num_micro, dev.f, dev.b + dev.w)
+    tied = _tied_embedding_sync_s(ctx, lp)
     optimizer = _optimizer_s(ctx, dense, expert)
     breakdown = dev.breakdown(num_micro, dual)
     breakdown.update(
         {
             "pp_comm": pp_exposed,
             "pipeline_bubble": bubble,
-            "dp_comm": sync.exposed_s,
+            "dp_comm": sync.exposed_s + tied,
             "optimizer": optimizer,
         }
     )
-    step = pipeline + pp_exposed + sync.exposed_s + optimizer
+    step = pipeline + pp_exposed + sync.exposed_s + tied + optimizer
     mem, shares = _memory(ctx, pc, lp, place, num_micro)
     return StepArrays(
         step, num_micro, dev.f, dev.b, dev.w, breakdown, mem, place, sync.total_s, shares
@@ -301,7 +315,39 @@ def _optimizer_s(ctx: StepContext, dense_params: Array, expert_params: Array) ->
     shard_e = np.where(p.zero >= 1, (p.dp * p.tp * p.cp / p.ep).astype(float), 1.0)
     local = dense_params / shard_d + expert_params / shard_e
     per_param = np.where(p.fp8, FP8_RECIPE_OPTIMIZER_BYTES_PER_PARAM, OPTIMIZER_BYTES_PER_PARAM)
-    return memory_bound_time_s(local * per_param, ctx.acc, "copy")
+    per_param = per_param + np.where(p.fp16, FP16_LOSS_SCALING_BYTES_PER_PARAM, 0.0)
+    # ZeRO 0-1: the gradient buffer is scaled by 1/dp in place before its all-reduce, read and
+    # written once (Megatron-LM model/distributed.py allreduce_gradients at 35a3fa8b7c, which does it
+    # at dp = 1 too; PyTorch DDP's allreduce hook divides likewise)
+    scale = np.where(p.zero <= 1, 2.0 * reduced_grad_bytes(p), 0.0)
+    return memory_bound_time_s(local * per_param, ctx.acc, "copy") + memory_bound_time_s(
+        local * scale, ctx.acc, "add"
+    )
+
+
+def _grad_accumulation_s(ctx: StepContext, local_params: Array) -> Array:
+    """Per micro-batch, `no-grad-accumulation-fusion` adds each weight gradient (bf16) into the
+    gradient buffer with its own kernel: read both, write the buffer (Megatron-LM's param hook
+    `main_grad.add_(grad)`; autograd's accumulation of .grad alike). Megatron-LM's default fuses
+    the add into the weight-gradient GEMM (fp32 accumulation in its epilogue), which costs no
+    time of its own. ZeRO >= 2 reduces gradients as they come (no local buffer to add to)."""
+    p = ctx.p
+    nbytes = local_params * (2.0 * reduced_grad_bytes(p) + 2.0)
+    on = p.no_grad_acc_fusion & (p.zero <= 1)
+    return np.where(on, memory_bound_time_s(nbytes, ctx.acc, "add"), 0.0)
+
+
+def _tied_embedding_sync_s(ctx: StepContext, lp: LayerParams) -> Array:
+    """With tied embeddings and pp > 1 the first stage (embedding) and the last (LM head) hold
+    copies of one weight: after the pipeline flush Megatron-LM all-reduces its gradient between
+    the two (training.py, "backward-embedding-all-reduce"; Narayanan et al. SC'21 Sec 4.2 keep the
+    copies in sync), exposed. The two ranks sit pp - 1 stage strides (tp x cp x dp ranks) apart."""
+    p = ctx.p
+    stride = (p.tp * p.cp * p.dp).astype(float) * np.maximum(p.pp - 1, 1)
+    per_node, _ = group_layout(2.0, stride, ctx.tiers.devices_per_node)
+    nbytes = lp.embed * reduced_grad_bytes(p)
+    t = all_reduce_time_s(nbytes, 2.0, per_node, ctx.tiers)
+    return np.where(bool(ctx.model.tied_embeddings) & (p.pp > 1), t, 0.0)
 
 
 def _buffer_bytes(ctx: StepContext) -> Array:

@@ -12,9 +12,9 @@ from scalelab.perf.model.footprint import (
 )
 from scalelab.perf.model.params import count_params
 from scalelab.report.context import ReportContext
-from scalelab.report.fmt import billions, gib
+from scalelab.report.fmt import billions, billions_short, gib
 from scalelab.report.plots import bar_chart
-from scalelab.report.section import Figure, Section, Table
+from scalelab.report.section import Figure, KeyNumber, Section, Table
 
 PEERS = ("llama-3.1-405b", "qwen2.5-72b", "llama-3.1-70b")
 SEQ_LEN = 4096
@@ -176,4 +176,12 @@ def build(ctx: ReportContext) -> Section:
             "train_flops_per_token": flops,
             "kv_cache_bytes_per_token": kv_cache_bytes_per_token(m),
         },
+        key_numbers=[
+            KeyNumber(
+                "Parameters, total / active",
+                f"{billions_short(c.total)} / {billions_short(c.active_per_token)}",
+                f"{flops / 1e9:,.0f} GFLOP per trained token; KV cache "
+                f"{kv_cache_bytes_per_token(m) / 1e3:,.1f} KB per token",
+            )
+        ],
     )

@@ -89,7 +89,9 @@ def experiment_table(r: Any) -> Table:
             f"{r.num_duplicates_dropped} duplicate rows dropped first; paired t-test on macro-F1, "
             f"alpha 0.05; {r.seconds:.0f} s. Reproduce: scalelab data experiment {cfg.kind} "
             f"--dataset {r.dataset} --labels-per-class {','.join(map(str, cfg.labels_per_class))} "
-            f"--seeds {cfg.seeds}")  # fmt: skip
+            f"--seeds {cfg.seeds} --test-size {cfg.test_size}" + (f" --techniques "
+            f"{','.join(cfg.techniques)} --per-example {cfg.per_example}"
+            if cfg.kind == "augmentation" else ""))  # fmt: skip
     cols = ["technique", "labels/class", "baseline macro-F1 (%)", "F1 gain (points)",
             "accuracy gain (points)", "p", "verdict"]  # fmt: skip
     return Table(
@@ -97,9 +99,10 @@ def experiment_table(r: Any) -> Table:
     )
 
 
-def experiment_figure(r: Any) -> bytes:
-    """Macro-F1 vs labels per class: baseline and each technique, mean ± std over seeds."""
-    from scalelab.report.plots import label_axes, new_figure, to_png
+def experiment_figure(r: Any, fmt: str = "png") -> bytes:
+    """Macro-F1 vs labels per class: baseline and each technique, mean ± std over seeds (PNG for
+    `--plot`, SVG for the report)."""
+    from scalelab.report.plots import label_axes, new_figure, to_image, to_png
 
     fig, ax = new_figure()
     by_technique: dict[str, list[Any]] = {}
@@ -116,8 +119,10 @@ def experiment_figure(r: Any) -> bytes:
                     [100 * np.std(c.technique_f1, ddof=1) for c in cs], label=technique,
                     marker="s", capsize=3)  # fmt: skip
     ax.set_xscale("log")
+    ax.set_xticks(xs, [str(x) for x in xs])
+    ax.minorticks_off()
     label_axes(ax, "labels per class", "macro-F1 (%)", f"{r.config.kind} on {r.dataset}")
-    return to_png(fig)
+    return to_image(fig) if fmt == "svg" else to_png(fig)
 
 
 def need_costs(model: ModelSpec, token_counts: dict[str, float], cluster_id: str) -> dict[str, Any]:
@@ -220,8 +225,7 @@ def _experiments(quick: bool) -> tuple[list[Any], list[str]]:
             "augmentation", budgets, seeds=5, techniques=techniques, test_size=500, per_example=1
         ),
     )
-    st = run_experiment(data, ExperimentConfig("self-training", budgets, seeds=5, test_size=500,
-                                               pool_size=1500))  # fmt: skip
+    st = run_experiment(data, ExperimentConfig("self-training", budgets, seeds=5, test_size=500))
     return [aug, st], notes
 
 
@@ -253,7 +257,7 @@ def build(ctx: ReportContext) -> Section:
     for r in experiments:
         tables.append(experiment_table(r))
         figures.append(Figure(f"Macro-F1 vs labels per class on {r.dataset}: {r.config.kind} "
-                              "(mean ± std over 5 seeds)", experiment_figure(r)))  # fmt: skip
+                              "(mean ± std over 5 seeds)", experiment_figure(r, "svg")))  # fmt: skip
         data[r.config.kind] = {
             t: {"gain_f1": g, "p": p, "verdict": v} for t, (g, p, v) in r.overall.items()
         }

@@ -15,7 +15,7 @@ from scalelab.plan.serve import plan_serve
 from scalelab.report.context import ReportContext
 from scalelab.report.plots import bar_chart
 from scalelab.report.plots_serving import pareto_plot
-from scalelab.report.section import Figure, Section, Table
+from scalelab.report.section import Figure, KeyNumber, Section, Table
 
 # (label, accelerator, devices, per-device EP bandwidth B/s or None for the hardware's own)
 EP_LIMIT_CASES = (
@@ -255,7 +255,6 @@ def build(ctx: ReportContext) -> Section:
                     speeds,
                     "tokens/s per request",
                     "EP-bound decode speed",
-                    log=True,
                 ),
             )
         )
@@ -264,7 +263,8 @@ def build(ctx: ReportContext) -> Section:
             f"EP dispatch/combine alone caps decode at {speeds[0]:,.0f} tokens/s per request over 400G "
             f"InfiniBand and {speeds[-1]:,.0f} on GB200 NVL72 (paper: ~67 and ~1,200). " + summary
         )
-    tables += [_throughput_table(m), _kv_table(m)]
+    throughput = _throughput_table(m)
+    tables += [throughput, _kv_table(m)]
     figures.append(Figure("Latency-throughput Pareto frontier from plan-serve", _pareto_figure(m)))
     return Section(
         title="Serving: decode speed, throughput, cost per token, KV cache",
@@ -272,4 +272,19 @@ def build(ctx: ReportContext) -> Section:
         tables=tables,
         figures=figures,
         data=data,
+        key_numbers=_key_numbers(data, throughput),
     )
+
+
+def _key_numbers(data: dict[str, dict[str, float]], throughput: Table) -> list[KeyNumber]:
+    """MoE: the decode speed EP communication allows; dense: the first deployment's TPOT."""
+    limits = list(data.get("ep_limit_tokens_per_s", {}).values())
+    if limits:
+        return [KeyNumber("Decode speed limit, 400G InfiniBand", f"{limits[0]:,.0f} tok/s per user",
+                          f"set by EP all-to-all; {limits[-1]:,.0f} on GB200 NVL72")]  # fmt: skip
+    first = throughput.rows[0] if throughput.rows else []
+    if len(first) > 2 and first[1] and first[1][0].isdigit():
+        return [
+            KeyNumber("Decode time per output token", f"{first[1]} ms", f"{first[0]}, FP8 weights")
+        ]
+    return []

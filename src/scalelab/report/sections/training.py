@@ -11,10 +11,11 @@ from scalelab.core.scenario import Scenario, resolve_cluster
 from scalelab.core.specs import ModelSpec, ParallelPlan, TrainWorkload
 from scalelab.perf.train.predict import TrainPrediction, predict_train
 from scalelab.report.context import ReportContext
-from scalelab.report.fmt import gib, pct
+from scalelab.report.fmt import days, device_name, gib, pct, plan_label
+from scalelab.report.plans import FULL_SPACE, register_plan, shared_search
 from scalelab.report.plots import bar_chart, stacked_bars
 from scalelab.report.plots_perf import line_chart
-from scalelab.report.section import Figure, Section, Table
+from scalelab.report.section import Figure, KeyNumber, Section, Table
 
 # DeepSeek-V3 TR Table 1 and Sec 3; Zhao et al. ISCA'25 Table 4 (the validation case's numbers).
 PUBLISHED = {
@@ -71,21 +72,59 @@ def deepseek_v3_scenario(
     return Scenario(model, cluster, plan, wl)
 
 
+GENERIC_CLUSTER = "h100x1024"
+GENERIC_WORKLOAD = TrainWorkload(global_batch_size=1024, seq_len=4096, train_tokens=15e12)
+
+
 def reference(ctx: ReportContext) -> Reference:
-    """The published DeepSeek-V3 setup for DeepSeek-V3; otherwise the planner's best plan on 1024 H100."""
+    """The published DeepSeek-V3 setup for DeepSeek-V3; otherwise the planner's fastest plan on
+    1024 H100 (the same search the planning section shows, run once: report/plans.py)."""
     m = ctx.model
     if m.is_moe and m.num_routed_experts % 64 == 0 and m.num_layers >= 16:
+        sc = deepseek_v3_scenario(m)
         return Reference(
-            deepseek_v3_scenario(m),
-            "PP16 x EP64 x DP128 on 2048 H800, DualPipe, FP8",
-            m.arch == "deepseek-v3",
+            sc, f"{plan_label(sc.plan)} on 2048 H800, DualPipe, FP8", m.arch == "deepseek-v3"
         )
-    from scalelab.plan.search import best_training_plan
+    result = shared_search(ctx, GENERIC_CLUSTER, GENERIC_WORKLOAD)
+    if not result.plans:
+        from scalelab.plan.search import best_training_plan  # raises InfeasiblePlan, saying why
 
-    wl = TrainWorkload(global_batch_size=1024, seq_len=4096, train_tokens=15e12)
-    cluster = resolve_cluster("h100x1024")
-    plan = best_training_plan(m, cluster, wl)
-    return Reference(Scenario(m, cluster, plan, wl), "planner's best plan on 1024 H100", False)
+        best_training_plan(m, resolve_cluster(GENERIC_CLUSTER), GENERIC_WORKLOAD)
+    best = result.plans[0]
+    cluster = resolve_cluster(GENERIC_CLUSTER).model_copy(update={"num_devices": best.num_devices})
+    label = f"the planner's fastest plan, {plan_label(best.prediction.plan)} on {best.num_devices:,} H100"
+    return Reference(Scenario(m, cluster, best.prediction.plan, GENERIC_WORKLOAD), label, False)
+
+
+def _register(ctx: ReportContext, ref: Reference, pred: TrainPrediction) -> None:
+    n = ref.scenario.cluster.num_devices
+    if ref.published:
+        key, question, space = (
+            "published",
+            "DeepSeek-V3's published plan",
+            "as published (TR Sec 3)",
+        )
+    else:
+        key, question = "fastest", f"Fastest plan on {GENERIC_CLUSTER} and halves"
+        space = FULL_SPACE
+    register_plan(
+        ctx, key, question, ref.scenario.plan, device_name(ref.scenario.cluster.accelerator.name), n, space,
+        "training", pred.run_time_s, pred.cost_usd,
+    )  # fmt: skip
+
+
+def _key_number(ref: Reference, pred: TrainPrediction) -> KeyNumber:
+    n = ref.scenario.cluster.num_devices
+    acc = device_name(ref.scenario.cluster.accelerator.name)
+    which = "DeepSeek's published plan" if ref.published else "fastest plan"
+    value = "-" if pred.run_time_s is None else days(pred.run_time_s)
+    cost = f", ${pred.cost_usd / 1e6:,.2f}M" if pred.cost_usd else ""
+    hours = f"{(pred.device_hours or 0) / 1e6:,.2f}M GPU-hours{cost}"
+    if ref.published:
+        hours += f" (published {PRETRAIN_GPU_HOURS / 1e6:,.3f}M)"
+    return KeyNumber(
+        f"Pre-training on {n:,} {acc}", value, f"{which} {plan_label(ref.scenario.plan)}: {hours}"
+    )
 
 
 def _headline(p: TrainPrediction, published: bool, num_devices: int) -> Table:
@@ -227,6 +266,7 @@ def build(ctx: ReportContext) -> Section:
     """Training section for ctx.model (DeepSeek-V3: its published plan and bill)."""
     ref = reference(ctx)
     pred = predict_train(ref.scenario)
+    _register(ctx, ref, pred)
     breakdown = {k: v for k, v in pred.breakdown_s.items() if v > 0}
     fig_bd = bar_chart(
         list(breakdown),
@@ -257,6 +297,10 @@ def build(ctx: ReportContext) -> Section:
         "mfu_causal": pred.mfu_causal,
         "breakdown_s": pred.breakdown_s,
         "memory_per_device_bytes": pred.memory_per_device_bytes,
+        "run_time_s": pred.run_time_s,
+        "cost_usd": pred.cost_usd,
+        "plan": plan_label(ref.scenario.plan),
+        "num_devices": ref.scenario.cluster.num_devices,
     }
     if ref.scenario.model.is_moe and ref.scenario.workload.train_tokens == DSV3_TOKENS:
         bill, total = _bill(pred)
@@ -276,4 +320,5 @@ def build(ctx: ReportContext) -> Section:
         tables=tables,
         figures=figures,
         data=data,
+        key_numbers=[_key_number(ref, pred)],
     )

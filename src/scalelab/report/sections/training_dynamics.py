@@ -89,8 +89,8 @@ def build(
     lines = [(r.label, r.grad_norm_by_layer) for r in flow] + user_lines
     figures = [
         Figure("Weight-gradient norm vs depth, 50-block MLP on digits, at initialization (log scale)",
-               grad_norm_vs_depth(lines)),
-        Figure("Train vs validation loss per regularizer (digits, seed 0)", train_val_curves(over)),
+               grad_norm_vs_depth(lines, fmt="svg")),
+        Figure("Train vs validation loss per regularizer (digits, seed 0)", train_val_curves(over, fmt="svg")),
     ]  # fmt: skip
     tables = [gradient_flow_table(flow), overfitting_table(over)] + (
         [user_table] if user_table else []

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from scalelab.report.context import ReportContext
 from scalelab.report.plots_perf import parity_plot
-from scalelab.report.section import Figure, Section, Table
+from scalelab.report.section import Figure, KeyNumber, Section, Table
 from scalelab.report.validation import validation_tables
 from scalelab.validate.kernels import DECODE_MAX_ROWS, KernelCheck, gemm_checks, rms_log_error
 from scalelab.validate.runner import run_cases, to_json
@@ -59,6 +60,15 @@ def build(ctx: ReportContext) -> Section:
             )
         ],
         data=report,
+        key_numbers=[_key_number(report, len(results))],
+    )
+
+
+def _key_number(report: dict[str, Any], num_cases: int) -> KeyNumber:
+    s, medians = report["summary"], report["median_rel_error"]
+    errors = ", ".join(f"{kind} {100 * m:.1f}%" for kind, m in medians.items() if m is not None)
+    return KeyNumber(
+        "Validation cases passing", f"{s['pass']} of {num_cases}", f"median error: {errors}"
     )
 
 
