@@ -140,6 +140,7 @@ add(
         (
             Arg("MODEL", None, st.sampled_from(BAD_MODELS), files=MODEL_ARG_FILES, p=0.9),
             out_arg("--out", ("{dir}/r.html",), ("{dir}", "{dir}/a-file/r.html")),
+            out_arg("--results", ("{dir}/r.json",), ("{dir}", "{dir}/a-file/r.json")),
             switch("--full"),
         ),
         examples=40,
@@ -302,6 +303,7 @@ add(
         valid_runs=(Case(("--quick", "--device", "cpu", "--nproc", "1", "--out", "{dir}/p.toml")),),
     )
 )
+add(Command("claims", (JSON,), examples=2))
 add(Command("model list", (JSON,), examples=5))
 add(Command("model show", (model_arg(required=True), JSON), examples=250))
 add(
