@@ -6,6 +6,7 @@ import importlib
 import json
 import math
 import operator
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,11 @@ def output_path(*suffixes: str, folder: bool = False) -> Callable[[Any], Any]:
             raise typer.BadParameter(f"{path} is a file; give a folder")
         if suffixes and path.suffix.lower() not in suffixes:
             raise typer.BadParameter(f"{path} must end in {' or '.join(suffixes)}")
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise typer.BadParameter(f"cannot write under {parent}")
         return value
 
     return check
