@@ -735,6 +735,8 @@ def _value(
         assert a.files is not None
         fname, fd = draw(a.files)
         files[fname] = fd.content
-        return "{dir}/" + fname, (f"{fd.impossible} [file]" if fd.impossible else ""), fname
+        if not fd.impossible:
+            return "{dir}/" + fname, "", ""
+        return "{dir}/" + fname, f"{fd.impossible} [file]", fname
     assert a.valid is not None
     return draw(a.valid), "", ""

@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scalelab.cli.common import MAX_SEED, JsonOption, err, finite, out, print_json, rich_table
-from scalelab.core.errors import ConfigError, InfeasiblePlan
+from scalelab.core.errors import ConfigError, InfeasiblePlan, located
 from scalelab.core.io import write_atomic
 from scalelab.report.section import Table
 
@@ -224,7 +224,7 @@ def self_train(
     import numpy as np
 
     y = np.array([classes.index(data.labels[i]) for i in labeled])
-    with _progress("self-training", None):
+    with _progress("self-training", None), located(str(data.source)):
         result = run_self_train(
             [data.texts[i] for i in labeled], y, [data.texts[i] for i in pool_rows],
             threshold if threshold is not None else DEFAULT_THRESHOLD, rounds, seed,
@@ -331,7 +331,7 @@ def audit(
         name = str(in_file)
         rows = lambda: iter_table(in_file, text_col, label_col, group_col)  # noqa: E731
     context = dask_executor(scheduler, workers) if engine is Engine.dask else nullcontext(None)
-    with _progress(f"auditing {name}", None), context as executor:
+    with _progress(f"auditing {name}", None), context as executor, located(name):
         result = run_audit(rows, name, executor, test_frac, seed)
     if len(result.class_counts) < 2:
         raise ConfigError(

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.core.errors import located
 from scalelab.core.io import read_mapping
 from scalelab.core.scenario import Scenario, load_scenario, resolve_cluster
 from scalelab.hw.scaleout import apply_topology
@@ -120,7 +121,8 @@ def train(
                 else resolve_cluster(table).model_dump(include={"num_devices", "devices_per_node"})
             )
         data["hardware"] = {**table, "accelerator": hardware}
-    pred = predict_train(with_topology(load_scenario(data, "train", str(scenario))))
+    with located(str(scenario)):  # the plan's problems are the scenario's
+        pred = predict_train(with_topology(load_scenario(data, "train", str(scenario))))
     if as_json:
         print_json(pred.to_dict())
         return

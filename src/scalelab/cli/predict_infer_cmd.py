@@ -10,7 +10,7 @@ import typer
 
 from scalelab.cli.common import JsonOption, finite, out, print_json, rich_table
 from scalelab.cli.predict_cmd import with_topology
-from scalelab.core.errors import ConfigError
+from scalelab.core.errors import ConfigError, located
 from scalelab.perf.serve.disagg import DisaggResult
 from scalelab.perf.serve.layout import describe_layout
 from scalelab.perf.serve.operating import OperatingPoint
@@ -107,8 +107,9 @@ def infer(
 
     With no batch in the workload, each phase runs at the largest batch meeting its latency
     target; the tables say which batch was chosen and show the throughput-latency curve."""
-    loaded = _with_targets(load_serve_scenario(scenario), ttft_ms, tpot_ms)
-    result = predict_serve(replace(loaded, scenario=with_topology(loaded.scenario)))
+    with located(str(scenario)):  # the deployment's problems are the scenario's
+        loaded = _with_targets(load_serve_scenario(scenario), ttft_ms, tpot_ms)
+        result = predict_serve(replace(loaded, scenario=with_topology(loaded.scenario)))
     if as_json:
         print_json(result_json(result))
         return
