@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -142,6 +143,15 @@ def fuzz_resources(tmp_path_factory) -> dict[str, Path]:
     return {"checkpoint": ckpt, "quantized": quant}
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and of the examples it forked (reaped children)."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _record(entry: dict[str, object]) -> None:
     with open(SURVEY, "a", encoding="utf-8") as fh:  # type: ignore[arg-type]
         fh.write(json.dumps(entry) + "\n")
@@ -182,7 +192,7 @@ def run_case(
 def test_fuzz_command(path: str, fuzz_resources: dict[str, Path]) -> None:
     cmd = COMMANDS[path]
     examples = max(1, round(cmd.examples * SCALE))
-    start, count = time.perf_counter(), [0]
+    start, count, cpu = time.perf_counter(), [0], _cpu_s()
 
     @settings(
         max_examples=examples,
@@ -206,7 +216,8 @@ def test_fuzz_command(path: str, fuzz_resources: dict[str, Path]) -> None:
         check = seed(int(SEED))(check)
     check()
     if SURVEY:
-        _record({"command": path, "examples": count[0], "seconds": time.perf_counter() - start})
+        seconds, cpu_s = time.perf_counter() - start, _cpu_s() - cpu
+        _record({"command": path, "examples": count[0], "seconds": seconds, "cpu_s": cpu_s})
 
 
 VALID_RUNS = [(path, case) for path, cmd in sorted(COMMANDS.items()) for case in cmd.valid_runs]
