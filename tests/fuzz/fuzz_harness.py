@@ -4,6 +4,7 @@ and judge the outcome: exit 0 or 1, never a traceback, never a hang, impossible 
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -49,6 +50,7 @@ def invoke(args: list[str], timeout_s: float) -> Outcome:
         return Outcome(code, out, err, 0.0)
     read_fd, write_fd = os.pipe()
     start = time.perf_counter()
+    gc.freeze()  # the child's collector then leaves the parent's objects (and their pages) alone
     pid = os.fork()
     if pid == 0:  # the child: run, report, and leave without running the parent's exit hooks
         try:
@@ -59,6 +61,7 @@ def invoke(args: list[str], timeout_s: float) -> Outcome:
                 fh.write(payload)
         finally:
             os._exit(0)
+    gc.unfreeze()
     os.close(write_fd)
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
