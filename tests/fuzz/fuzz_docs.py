@@ -479,11 +479,7 @@ HF_DEEPSEEK = {
     "vocab_size": 100,
     "num_nextn_predict_layers": 1,
 }
-HF_FIELDS: dict[Path, Domain] = {
-    ("model_type",): Fixed(
-        ("llama", "mistral", "qwen2", "mixtral", "deepseek_v2", "deepseek_v3"),
-        ("gpt2", 1, ["llama"], None),
-    ),
+HF_COMMON: dict[Path, Domain] = {
     ("_name_or_path",): Fixed(
         ('a"b\nc = 1\n[x]', "[bold]x[/]", "org/model", "'''"), (3, ["x"], {"a": 1})
     ),
@@ -491,27 +487,36 @@ HF_FIELDS: dict[Path, Domain] = {
     ("num_hidden_layers",): Int(1, MAX_LAYERS, 64),
     ("hidden_size",): Int(1, MAX_WIDTH, 8192),
     ("intermediate_size",): Int(1, MAX_WIDTH, 32768),
-    ("moe_intermediate_size",): Int(1, MAX_WIDTH, 4096),
     ("num_attention_heads",): Int(1, MAX_HEADS, 64),
-    ("num_key_value_heads",): Int(1, MAX_HEADS, 64),
-    ("head_dim",): Int(1, MAX_HEADS, 256),
     ("vocab_size",): Int(1, MAX_VOCAB, 300000),
     ("tie_word_embeddings",): Bool(),
+}
+# the fields each family's import reads (others are ignored, as HF configs carry many)
+HF_LLAMA_FIELDS: dict[Path, Domain] = {
+    **HF_COMMON,
+    ("model_type",): Fixed(("llama", "mistral", "qwen2"), ("gpt2", 1, ["llama"], None)),
+    ("num_key_value_heads",): Int(1, MAX_HEADS, 64),
+    ("head_dim",): Int(1, MAX_HEADS, 256),
+}
+HF_DEEPSEEK_FIELDS: dict[Path, Domain] = {
+    **HF_COMMON,
+    ("model_type",): Fixed(("deepseek_v2", "deepseek_v3"), ("gpt2", 1, None)),
+    ("moe_intermediate_size",): Int(1, MAX_WIDTH, 4096),
     ("n_routed_experts",): Int(1, MAX_EXPERTS, 256),
+    ("n_shared_experts",): Int(0, 1024, 2),
     ("num_experts_per_tok",): Int(1, MAX_EXPERTS, 8),
     ("first_k_dense_replace",): Int(0, MAX_LAYERS, 4),
     ("num_nextn_predict_layers",): Int(0, 64, 2),
     ("kv_lora_rank",): Int(1, MAX_WIDTH, 512),
+    ("qk_rope_head_dim",): Int(1, MAX_HEADS, 64),
 }
+HF_REQUIRED = (("hidden_size",), ("num_hidden_layers",), ("vocab_size",))
 
 
 def hf_config_file() -> st.SearchStrategy[FileDraw]:
-    return document(
-        (HF_LLAMA, HF_DEEPSEEK),
-        HF_FIELDS,
-        "json",
-        required=(("hidden_size",), ("num_hidden_layers",), ("vocab_size",)),
-        unknown_ok=True,
+    return st.one_of(
+        document((HF_LLAMA,), HF_LLAMA_FIELDS, "json", required=HF_REQUIRED, unknown_ok=True),
+        document((HF_DEEPSEEK,), HF_DEEPSEEK_FIELDS, "json", required=HF_REQUIRED, unknown_ok=True),
     )
 
 

@@ -63,7 +63,7 @@ def model_from_hf_config(data: dict[str, Any], where: str = "config.json") -> Mo
         "tied_embeddings": data.get("tie_word_embeddings", False),  # checked by build
         "qkv_bias": model_type == "qwen2",
     }
-    if data.get("head_dim"):
+    if data.get("head_dim") is not None:  # 0 is an error, not "absent"
         fields["head_dim"] = data["head_dim"]
     if model_type == "mixtral":
         fields |= {
@@ -87,7 +87,9 @@ def _deepseek_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
         "qk_rope_head_dim": _need(data, "qk_rope_head_dim", where),
         "v_head_dim": _need(data, "v_head_dim", where),
         "num_routed_experts": _need(data, "n_routed_experts", where),
-        "num_shared_experts": data.get("n_shared_experts") or 0,
+        "num_shared_experts": 0
+        if data.get("n_shared_experts") is None
+        else data["n_shared_experts"],
         "num_experts_per_token": _need(data, "num_experts_per_tok", where),
         "moe_ffn_hidden_size": _need(data, "moe_intermediate_size", where),
         "num_dense_layers": data.get("first_k_dense_replace", 0),
