@@ -226,6 +226,8 @@ def bench(
 
     if len(set(models)) != len(models):
         raise ConfigError("compress bench: a model is named twice")
+    if dataset is not None and not dataset.strip():
+        raise ConfigError("--dataset: give a data set name (or leave the option out)")
     with _progress("benchmark", None, enabled=not as_json) as advance:
         r = bench_paths(models, threads, repeats, dataset, on_stage=lambda s: advance(s))
     if as_json:

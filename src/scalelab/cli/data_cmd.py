@@ -275,6 +275,8 @@ def experiment(
     if min(budgets) < 1:
         raise ConfigError("--labels-per-class: each budget must be at least 1")
     chosen = tuple(t.strip() for t in techniques.split(",") if t.strip())
+    if not chosen:
+        raise ConfigError(f"--techniques: give at least one of {', '.join(AUGMENTATIONS)}")
     if bad := [t for t in chosen if t not in AUGMENTATIONS]:
         raise ConfigError(
             f"--techniques: unknown {bad[0]!r} (choose from {', '.join(AUGMENTATIONS)})"
