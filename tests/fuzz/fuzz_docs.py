@@ -87,7 +87,7 @@ HARDWARE_FIELDS: dict[Path, Domain] = {
     ("scale_up", "latency_us"): Float(0, 1e6),
     ("scale_up", "achievable_frac"): Float(0, 1, lo_open=True),
     ("scale_out", "kind"): Fixed(SCALE_OUT, ("nvlink4", "nope", 3)),
-    ("scale_out", "nics_per_node"): Int(1, 1024, 16),
+    ("scale_out", "nics_per_node"): Int(1, 2**16, 16),
     ("scale_out", "nic_gbit_per_s"): Float(0, 1e6, lo_open=True),
     ("scale_out", "latency_us"): Float(0, 1e6),
     ("scale_out", "topology"): Choice(TOPOLOGIES),

@@ -136,9 +136,9 @@ def output_path(*suffixes: str, folder: bool = False) -> Callable[[Any], Any]:
             return value
         path = Path(value)
         if not folder and path.is_dir():
-            raise typer.BadParameter(f"{path} is a folder; give a file name")
+            raise typer.BadParameter(f"{path} is a directory; give a file name")
         if folder and path.exists() and not path.is_dir():
-            raise typer.BadParameter(f"{path} is a file; give a folder")
+            raise typer.BadParameter(f"{path} is a file; give a directory")
         if suffixes and path.suffix.lower() not in suffixes:
             raise typer.BadParameter(f"{path} must end in {' or '.join(suffixes)}")
         parent = path.parent

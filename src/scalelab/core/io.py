@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -24,6 +25,21 @@ from scalelab.core.strict import lax_value
 M = TypeVar("M", bound=BaseModel)
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader reading floats as YAML 1.2 does: `1.0e9` is a number, not the
+    string YAML 1.1 makes of it (which the spec checks would then reject)."""
+
+
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+"
+        r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF))$|^\.(?:nan|NaN|NAN)$"
+    ),
+    list("-+0123456789."),
+)
+
+
 def read_mapping(path: str | Path) -> dict[str, Any]:
     """Parse a .toml, .json or .yaml file into a dict; any problem is a ConfigError naming the file."""
     path = Path(path)
@@ -36,7 +52,7 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
         elif path.suffix == ".json":
             data = json.loads(text)
         elif path.suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_YamlLoader)  # a SafeLoader subclass
         else:
             raise ConfigError(f"{path}: unknown file type (expected .toml, .json or .yaml)")
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:

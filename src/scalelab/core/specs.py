@@ -397,7 +397,7 @@ SIZE_LIMITS: dict[str, dict[str, float]] = {
     "AcceleratorSpec": {"num_compute_units": 2**20, "default_devices_per_node": 2**16},
     "LinkSpec": {"latency_s": 1e6},
     "NetworkSpec": {
-        "nics_per_node": 1024,
+        "nics_per_node": 2**16,  # a TPU slice counts one DCN NIC per chip
         "planes": 1024,
         "oversubscription_ratio": 1000.0,
         "latency_s": 1e6,

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from scalelab.core.errors import ConfigError
+from scalelab.core.errors import ConfigError, located
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_model, table
 from scalelab.core.specs import MAX_SEQ_TOKENS, Dtype, Spec
@@ -28,7 +28,8 @@ def compute(case: dict[str, Any]) -> dict[str, float]:
     where = f"case {case.get('id')}"
     if "model" not in case:
         raise ConfigError(f"{where}: a model case needs a model")
-    m = resolve_model(case["model"], f"{where}: model")
+    with located(f"{where}: model"):
+        m = resolve_model(case["model"], f"{where}: model")
     wl = build(
         ModelCaseWorkload,
         table(case.get("workload", {}), f"{where}: workload"),

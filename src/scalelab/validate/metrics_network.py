@@ -46,7 +46,8 @@ def ep_metrics(case: dict[str, Any]) -> dict[str, float]:
     where = f"case {case.get('id')}"
     if "hardware" not in case:
         raise ConfigError(f"{where}: an EP all-to-all case needs a hardware table")
-    cluster = resolve_cluster(case["hardware"], f"{where}: hardware")
+    with located(f"{where}: hardware"):
+        cluster = resolve_cluster(case["hardware"], f"{where}: hardware")
     plan = resolve_serving_plan(case.get("parallel"), f"{where}: parallel")
     w = resolve_inference_workload(case.get("workload", {}), f"{where}: workload")
     tokens = w.tokens_per_device or w.decode_tokens_per_device
@@ -56,7 +57,8 @@ def ep_metrics(case: dict[str, Any]) -> dict[str, float]:
         raise ConfigError(
             f"{where}: parallel.ep {plan.ep} exceeds hardware.num_devices {cluster.num_devices}"
         )
-    model = resolve_model(case["model"], f"{where}: model") if "model" in case else None
+    with located(f"{where}: model"):
+        model = resolve_model(case["model"], f"{where}: model") if "model" in case else None
     hidden = model.hidden_size if model else DEFAULT_HIDDEN
     topk = w.topk or (model.num_experts_per_token if model and model.is_moe else DEFAULT_TOPK)
     style = _style(w.ep_kernel, w.phase, w.decode_tokens_per_device is not None)

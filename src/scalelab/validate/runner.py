@@ -133,7 +133,8 @@ def run_case(case: dict[str, Any], file: str = "") -> CaseResult:
     ConfigError or CatalogError, is: the caller names the file)."""
     message = ""
     try:
-        predicted = predict_case(case)
+        with located(f"case {case['id']}"):
+            predicted = predict_case(case)
     except (ConfigError, CatalogError):
         raise
     except ScalelabError as exc:
