@@ -97,6 +97,7 @@ def _aliases(path: str, opt: str) -> set[str]:
 # Imported once here so each forked example finds them loaded (importing runs no torch op, so
 # no thread pool exists yet when the examples fork).
 PRELOAD = (
+    "scalelab.cli.main",
     "torch",
     "safetensors.torch",
     "sklearn.linear_model",
@@ -131,6 +132,11 @@ def fuzz_resources(tmp_path_factory) -> dict[str, Path]:
             importlib.import_module(name)
         except ImportError:
             continue
+    from scalelab.core import catalog
+
+    for kind in catalog.KINDS:  # parsed once here, not in every example
+        for catalog_id in catalog.list_ids(kind):
+            catalog.load_raw(kind, catalog_id)
     folder = tmp_path_factory.mktemp("fuzz-resources")
     ckpt, quant = folder / "ck", folder / "q.safetensors"
     tiny = ["--layers", "1", "--dim", "8", "--heads", "1", "--max-len", "4", "--vocab", "16"]
