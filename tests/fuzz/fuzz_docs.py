@@ -363,7 +363,7 @@ DEVICE_FIELDS: dict[Path, Domain] = {
         (*ACCELERATORS, {"base": "h100-sxm5-80gb", "name": "[/]x"}),
         (*BAD_CATALOG_IDS, {"base": "nope"}, {"base": "h100-sxm5-80gb", "hbm_gb": -1}),
     ),
-    ("devices", 1, "memory_gb"): Float(0, 1e9, lo_open=True),
+    ("devices", 1, "memory_gb"): Float(0, math.inf, lo_open=True, soft=1e6),
     ("devices", 0, "compute_efficiency_frac"): Float(0, 1, lo_open=True),
     ("devices", 1, "memory_efficiency_frac"): Float(0, 1, lo_open=True),
     ("links", 0, "between"): Fixed(
@@ -502,7 +502,7 @@ HF_DEEPSEEK_FIELDS: dict[Path, Domain] = {
     **HF_COMMON,
     ("model_type",): Fixed(("deepseek_v2", "deepseek_v3"), ("gpt2", 1, None)),
     ("moe_intermediate_size",): Int(1, MAX_WIDTH, 4096),
-    ("n_routed_experts",): Int(1, MAX_EXPERTS, 256),
+    ("n_routed_experts",): Int(0, MAX_EXPERTS, 256),  # 0: a dense model
     ("n_shared_experts",): Int(0, 1024, 2),
     ("num_experts_per_tok",): Int(1, MAX_EXPERTS, 8),
     ("first_k_dense_replace",): Int(0, MAX_LAYERS, 4),

@@ -152,8 +152,9 @@ def judge(case: Case, outcome: Outcome, quiet_exit: bool = False) -> tuple[str, 
             if quiet_exit and not lines:
                 return None
             return "not-one-line", outcome.stderr[-300:]
-        # an error about the file names it (another argument's error names its --flag)
-        if case.names_file and case.names_file not in lines[-1] and "--" not in lines[-1]:
+        # an error about the file names it (or another input it was given: a file or a --flag)
+        named = [*case.files, *case.checkpoints, "--"]
+        if case.names_file and not any(name in lines[-1] for name in named):
             return "unnamed-file", lines[-1][:300]
     return None
 
