@@ -118,7 +118,9 @@ def train(
             table = (
                 {"num_devices": 1}
                 if table is None
-                else resolve_cluster(table).model_dump(include={"num_devices", "devices_per_node"})
+                else resolve_cluster(table, f"{scenario}: hardware").model_dump(
+                    include={"num_devices", "devices_per_node"}
+                )
             )
         data["hardware"] = {**table, "accelerator": hardware}
     with located(str(scenario)):  # the plan's problems are the scenario's

@@ -95,7 +95,10 @@ def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> Clu
     if isinstance(value, str):
         if Path(value).suffix == ".toml":
             return resolve_cluster(read_mapping(value), value)
-        return cluster_from_string(value)
+        if where == "hardware":  # a flag's value: its own text names it
+            return cluster_from_string(value)
+        with located(where):
+            return cluster_from_string(value)
     if not isinstance(value, dict) or "accelerator" not in value:
         raise ConfigError(f"{where}: needs an 'accelerator' (catalog id or table)")
     fields = dict(value)
