@@ -156,7 +156,7 @@ add(
             JSON,
             switch("--strict"),
         ),
-        examples=350,
+        examples=200,
         quiet_exit=True,
     )
 )
@@ -190,7 +190,7 @@ add(
             switch("--require-fit"),
             JSON,
         ),
-        examples=250,
+        examples=170,
     )
 )
 add(
@@ -207,7 +207,7 @@ add(
             opt("--top", Int(1, 10**4, 20)),
             JSON,
         ),
-        examples=200,
+        examples=120,
     )
 )
 add(
@@ -235,7 +235,7 @@ add(
             opt("--serve-devices", Int(1, docs.MAX_DEVICES, 16)),
             JSON,
         ),
-        examples=120,
+        examples=100,
         fixed=("--quick",),
     )
 )
@@ -250,7 +250,7 @@ add(
             switch("--prime-power-only"),
             JSON,
         ),
-        examples=200,
+        examples=100,
     )
 )
 add(
@@ -266,7 +266,7 @@ add(
             pick("--weight-dtype", SERVE_DTYPES, BAD_DTYPES),
             JSON,
         ),
-        examples=200,
+        examples=120,
     )
 )
 add(
@@ -305,7 +305,7 @@ add(
 )
 add(Command("claims", (JSON,), examples=2))
 add(Command("model list", (JSON,), examples=5))
-add(Command("model show", (model_arg(required=True), JSON), examples=250))
+add(Command("model show", (model_arg(required=True), JSON), examples=150))
 add(
     Command(
         "model import",
@@ -314,7 +314,7 @@ add(
             out_arg("--out", ("{dir}/m.toml",), ("{dir}",)),
             JSON,
         ),
-        examples=250,
+        examples=150,
     )
 )
 add(Command("hardware list", (JSON,), examples=5))
@@ -348,7 +348,7 @@ add(
             ),
             JSON,
         ),
-        examples=400,
+        examples=250,
     )
 )
 add(
@@ -362,7 +362,7 @@ add(
             opt("--tpot-ms", MS, p=0.2),
             JSON,
         ),
-        examples=400,
+        examples=250,
     )
 )
 DIAG_COMMON = (opt("--steps", Int(1, 10**6, 2)), switch("--json"))
@@ -431,7 +431,7 @@ add(
             pick("--mt-model", (), ("x", "{dir}/a,{dir}/b"), only_bad=True),
             JSON,
         ),
-        examples=100,
+        examples=60,
     )
 )
 add(
@@ -450,7 +450,7 @@ add(
             LABEL_COL,
             JSON,
         ),
-        examples=100,
+        examples=80,
     )
 )
 add(
@@ -507,7 +507,7 @@ add(
             pick("--scheduler", ("tcp://127.0.0.1:1",), ()),
             JSON,
         ),
-        examples=100,
+        examples=80,
     )
 )
 add(
@@ -525,7 +525,7 @@ add(
             pick("--cluster", CLUSTERS, BAD_CLUSTERS),
             JSON,
         ),
-        examples=100,
+        examples=80,
     )
 )
 COMPRESS_TRAIN = (
@@ -626,7 +626,7 @@ add(
             out_arg("--out", ("{dir}/q.safetensors",), ("{dir}",)),
             JSON,
         ),
-        examples=80,
+        examples=60,
     )
 )
 add(
@@ -658,7 +658,7 @@ add(
             pick("--dataset", ("bbc",), DATASET_BAD),
             JSON,
         ),
-        examples=60,
+        examples=40,
     )
 )
 
