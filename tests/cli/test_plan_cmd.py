@@ -13,7 +13,7 @@ def test_plan_json(cli):
         "--cluster",
         "h100x64",
         "--batch-tokens",
-        "4M",
+        "4Mi",
         "--seq",
         "8192",
         "--train-tokens",
@@ -32,7 +32,7 @@ def test_plan_json(cli):
         first["plan"]["dp"] * first["plan"]["tp"] * first["plan"]["pp"] * first["plan"]["cp"] == 64
     )
     assert first["fits_in_memory"] and first["step_time_s"] > 0 and first["cost_usd"] > 0
-    # "4M" tokens of 8192 = 512 sequences (binary M, as in Llama 3's "16M")
+    # "4Mi" tokens of 8192 = 512 sequences (binary, as in Llama 3's "16M" = 2^24)
     assert (
         first["step_time_s"] * first["tokens_per_s"] == 512 * 8192
         or abs(first["step_time_s"] * first["tokens_per_s"] - 512 * 8192) < 1e-3
@@ -113,7 +113,7 @@ def _plan_json(cli, *args):
 
 
 def test_counts_add_up_and_tied_plans_share_a_rank(cli):
-    data = _plan_json(cli, "--cluster", "h100x64", "--batch-tokens", "4M", "--top", "10")
+    data = _plan_json(cli, "--cluster", "h100x64", "--batch-tokens", "4Mi", "--top", "10")
     rejected = sum(data["num_rejected_by_reason"].values())
     assert data["num_candidates"] == data["num_evaluated"] + rejected
     over = data["num_rejected_after_evaluation"].get("memory", 0)
@@ -125,7 +125,7 @@ def test_counts_add_up_and_tied_plans_share_a_rank(cli):
 
 
 def test_a_tpu_pod_is_planned_as_one_ici_torus(cli):
-    data = _plan_json(cli, "--cluster", "tpu-v5px256", "--batch-tokens", "2M", "--top", "2")
+    data = _plan_json(cli, "--cluster", "tpu-v5px256", "--batch-tokens", "2Mi", "--top", "2")
     assert data["plans"] and data["plans"][0]["fits_in_memory"]
     assert data["plans"][0]["hbm_bytes"] == 95 * 2**30
 
@@ -136,7 +136,7 @@ def test_hardware_any_includes_tpu_pods(cli):
         "--hardware",
         "any",
         "--batch-tokens",
-        "4M",
+        "4Mi",
         "--train-tokens",
         "1T",
         "--objective",

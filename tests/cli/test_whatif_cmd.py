@@ -30,7 +30,10 @@ def test_train_json_rows_and_ratios(cli):
     assert data["rows"][3]["run_time_s"] is None and "inference only" in data["rows"][3]["note"]
 
 
-def test_infer_tables_list_assumptions(cli):
+def test_infer_tables_list_assumptions(cli, monkeypatch):
+    from scalelab.cli import common
+
+    monkeypatch.setattr(common.out, "width", 200)  # headers read whole (at 80 columns they wrap)
     code, out, err = cli(
         "whatif", "mixtral-8x7b", "--baseline", "h100x16", "--vs", "photonic,cim",
         "--phase", "infer", "--prompt", "1024", "--output", "256",

@@ -127,6 +127,14 @@ PNG_BAD = ("{dir}/p.txt", "{dir}", "{dir}/p")
 SEED = pick("--seed", ("0", "7", "4294967295"), ("abc", "1.5", "-1", "4294967296"))
 BAD_CKPT_PATHS = ("{dir}/missing", "{dir}")
 
+PRICE = pick(
+    "--price-usd-per-hour",
+    ("2.5", "h100=2.5,b200=4", "h200=3"),
+    ("0", "-1", "nan", "inf", "x", "nope=2", "h100=", "h100=inf"),
+    p=0.2,
+)
+CO2 = opt("--co2-kg-per-kwh", Float(0, 10), p=0.2)
+
 COMMANDS: dict[str, Command] = {}
 
 
@@ -188,6 +196,8 @@ add(
             opt("--deadline-days", Float(0, math.inf, lo_open=True, soft=1e4), p=0.2),
             opt("--budget-usd", Float(0, math.inf, lo_open=True, soft=1e9), p=0.2),
             switch("--require-fit"),
+            PRICE,
+            CO2,
             JSON,
         ),
         examples=170,
@@ -205,6 +215,7 @@ add(
             opt("--output", TOKENS),
             pick("--dtype", SERVE_DTYPES, BAD_DTYPES),
             opt("--top", Int(1, 10**4, 20)),
+            PRICE,
             JSON,
         ),
         examples=120,
@@ -233,6 +244,8 @@ add(
             opt("--ttft-ms", MS),
             opt("--tpot-ms", MS),
             opt("--serve-devices", Int(1, docs.MAX_DEVICES, 16)),
+            PRICE,
+            CO2,
             JSON,
         ),
         examples=100,
@@ -346,6 +359,8 @@ add(
                 ("nope", "[bold]", "{dir}/missing.toml"),
                 p=0.2,
             ),
+            PRICE,
+            CO2,
             JSON,
         ),
         examples=250,
@@ -360,6 +375,7 @@ add(
             ),
             opt("--ttft-ms", MS, p=0.2),
             opt("--tpot-ms", MS, p=0.2),
+            PRICE,
             JSON,
         ),
         examples=250,

@@ -15,6 +15,7 @@ import typer
 from scalelab.cli.common import (
     JsonOption,
     err,
+    examples,
     out,
     output_path,
     print_json,
@@ -100,7 +101,13 @@ def calibrate(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("calibrate")(calibrate)
+    app.command(
+        "calibrate",
+        epilog=examples(
+            "scalelab calibrate --quick --out cpu-profile.toml",
+            "scalelab predict train examples/llama3-405b-train.toml --hardware cpu-profile.toml",
+        ),
+    )(calibrate)
 
 
 def _dist_rows(summary: dict[str, Any], comparison: Any) -> list[list[str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from scalelab.cli.common import JsonOption, err, out, print_json
+from scalelab.cli.common import JsonOption, err, examples, out, print_json
 from scalelab.report.claims_ledger import SEED, build_ledger, ledger_table, verdict_counts
 from scalelab.report.claims_rule import RULE_TEXT
 from scalelab.report.render import render_records
@@ -32,4 +32,4 @@ def claims(as_json: bool = JsonOption) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("claims")(claims)
+    app.command("claims", epilog=examples("scalelab claims", "scalelab claims --json"))(claims)

@@ -7,15 +7,60 @@ import json
 import math
 import operator
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 
 from scalelab.core.errors import ConfigError
-from scalelab.report.render import rich_table
+from scalelab.core.site import CO2_FLAG, PRICE_FLAG, Site
+from scalelab.core.specs import TrainWorkload
+from scalelab.report import render
+from scalelab.report.section import Table
+
+WHOLE_BUDGET = 40  # characters of an 80-column line that never-cut id columns may claim
+
+
+_NUMBER = re.compile(r"^[~<>≈]?[$+\-−]?\d[\d,.]*(e[+-]?\d+)?\s?[%xkMGTB]?( ?[A-Za-z/]{1,4})?$")
+
+
+def _is_number(cell: str) -> bool:
+    """A figure with at most a short unit ("2,048", "43.9%", "$4.99M", "74.5 GiB") or "-"."""
+    return cell.strip() in ("-", "") or bool(_NUMBER.match(cell.strip()))
+
+
+def rich_table(table: Table) -> Any:
+    """report.render's table for the terminal, with the names users type (case and catalog ids,
+    plan labels: a column of one-token cells, the first line of each cell) never cut: those
+    columns keep their width while WHOLE_BUDGET lasts, every other cell folds onto more lines."""
+    rt = render.rich_table(table)
+    rt.box = box.SIMPLE_HEAD  # no vertical rules: two more characters per column for content
+    rt.pad_edge = False
+    budget = WHOLE_BUDGET
+    for j, column in enumerate(rt.columns):
+        heads = [row[j].split("\n")[0] for row in table.rows if j < len(row) and row[j]]
+        width = max(map(len, heads), default=0)
+        names = [h for h in heads if h != "-"]
+        whole = (
+            bool(names)
+            and all(" " not in h and any(c.isalpha() for c in h) for h in names)
+            and width <= budget
+        )
+        numeric = bool(heads) and all(map(_is_number, heads))
+        if whole:
+            budget -= width
+            column.min_width = width
+            # one-line cells may not wrap at all; a second line (details) wraps under the name
+            column.no_wrap = all("\n" not in row[j] for row in table.rows if j < len(row))
+        column.overflow = "fold"
+        column.justify = "right" if numeric else "left"
+    return rt
+
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -151,6 +196,41 @@ def output_path(*suffixes: str, folder: bool = False) -> Callable[[Any], Any]:
     return check
 
 
+PriceOption = typer.Option(
+    None,
+    PRICE_FLAG,
+    help="Price of a device-hour in USD: one number for every accelerator, or ID=PRICE,... "
+    "(e.g. h100=2.5,b200=4). Default: the catalog's (`scalelab hardware show ID` cites it).",
+)
+Co2Option = typer.Option(
+    None,
+    CO2_FLAG,
+    help="Carbon intensity of the site's electricity, kg CO2 per kWh "
+    "(default 0.45, the IEA world average; hydro or nuclear sites ~0.02-0.05).",
+)
+
+
+def site_from_flags(price: str | None, co2: float | None) -> Site:
+    """The --price-usd-per-hour / --co2-kg-per-kwh overrides (empty when neither is given)."""
+    return Site.from_flags(price, co2)
+
+
+def batch_line(workload: TrainWorkload) -> str:
+    """The batch a training command actually uses, in sequences and tokens."""
+    tokens = workload.tokens_per_step
+    return (
+        f"batch: {workload.global_batch_size:,} sequences x {workload.seq_len:,} tokens = "
+        f"{tokens:,} tokens per step ({tokens / 1e6:,.2f}M)"
+    )
+
+
+def examples(*commands: str) -> str:
+    """The Examples block of a command's --help (its typer epilog), one command per paragraph so
+    every typer version keeps them apart. tests/cli/test_help_examples.py runs each of them in a
+    scratch folder holding a copy of examples/, so they must work as written."""
+    return "Examples:\n\n" + "\n\n".join(escape(c) for c in commands)
+
+
 def require_lab() -> None:
     """Commands that run PyTorch call this first: a missing torch is one line, not a traceback."""
     try:
@@ -167,6 +247,11 @@ __all__ = [
     "output_path",
     "require_lab",
     "JsonOption",
+    "PriceOption",
+    "Co2Option",
+    "batch_line",
+    "examples",
+    "site_from_flags",
     "err",
     "out",
     "print_json",

@@ -13,6 +13,7 @@ import typer
 from scalelab.cli.common import (
     MAX_SEED,
     JsonOption,
+    examples,
     finite,
     out,
     output_path,
@@ -236,8 +237,37 @@ def bench(
     out.print(rich_table(bench_table(r.to_dict())))
 
 
+# Each command's examples start from a tiny teacher (seconds to train), so they run as written.
+_TEACHER = (
+    "scalelab compress train --out teacher --layers 1 --dim 32 --heads 2 --vocab 500 --epochs 1"
+)
+COMPRESS_EXAMPLES = {
+    "train": (
+        _TEACHER,
+        "scalelab compress train --out big-teacher --layers 4 --dim 128 --epochs 6",
+    ),
+    "distill": (
+        _TEACHER,
+        "scalelab compress distill --teacher teacher --student-layers 1 --student-dim 16 "
+        "--seeds 1 --epochs 1 --out student",
+    ),
+    "quantize": (
+        _TEACHER,
+        "scalelab compress quantize teacher --out teacher-int8.safetensors",
+        "scalelab compress quantize teacher --method int8-static --backend onnxruntime "
+        "--calib 16 --out teacher-int8.onnx",
+    ),
+    "export": (_TEACHER, "scalelab compress export teacher --out teacher.onnx"),
+    "bench": (
+        _TEACHER,
+        "scalelab compress quantize teacher --out teacher-int8.safetensors",
+        "scalelab compress bench teacher teacher-int8.safetensors --repeats 3",
+    ),
+}
+
+
 def register(app: typer.Typer) -> None:
     for name, fn in (("train", train), ("distill", distill), ("quantize", quantize),
                      ("export", export), ("bench", bench)):  # fmt: skip
-        compress_app.command(name)(fn)
+        compress_app.command(name, epilog=examples(*COMPRESS_EXAMPLES[name]))(fn)
     app.add_typer(compress_app, name="compress")

@@ -20,7 +20,16 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from scalelab.cli.common import MAX_SEED, JsonOption, err, finite, out, print_json, rich_table
+from scalelab.cli.common import (
+    MAX_SEED,
+    JsonOption,
+    err,
+    examples,
+    finite,
+    out,
+    print_json,
+    rich_table,
+)
 from scalelab.core.errors import ConfigError, InfeasiblePlan, located
 from scalelab.core.io import write_atomic
 from scalelab.report.section import Table
@@ -395,9 +404,37 @@ def need(
 
 
 def register(app: typer.Typer) -> None:
-    data_app.command("augment")(augment)
-    data_app.command("self-train")(self_train)
-    data_app.command("experiment")(experiment)
-    data_app.command("audit")(audit)
-    data_app.command("need")(need)
+    data_app.command(
+        "augment",
+        epilog=examples(
+            "scalelab data augment --dataset tweets --method eda --per-example 2 --out tweets-eda.csv",
+        ),
+    )(augment)
+    data_app.command(
+        "self-train",
+        epilog=examples(
+            "scalelab data self-train --dataset tweets --labels-per-class 10 --rounds 2 --pool 500",
+        ),
+    )(self_train)
+    data_app.command(
+        "experiment",
+        epilog=examples(
+            "scalelab data experiment augmentation --dataset tweets --labels-per-class 10 "
+            "--seeds 2 --techniques eda",
+        ),
+    )(experiment)
+    data_app.command(
+        "audit",
+        epilog=examples(
+            "scalelab data audit --dataset debates --group-col speaker",
+            "scalelab data audit --dataset tweets --json",
+        ),
+    )(audit)
+    data_app.command(
+        "need",
+        epilog=examples(
+            "scalelab data need --params 100B",
+            "scalelab data need --model deepseek-v3 --cluster h800x2048 --json",
+        ),
+    )(need)
     app.add_typer(data_app, name="data")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
 from scalelab.core import catalog
 from scalelab.core.errors import CatalogError
 from scalelab.report.section import Table
@@ -14,7 +14,9 @@ hardware_app = typer.Typer(
 )
 
 
-@hardware_app.command("list")
+@hardware_app.command(
+    "list", epilog=examples("scalelab hardware list", "scalelab hardware list --json")
+)
 def list_hardware(as_json: bool = JsonOption) -> None:
     """Every accelerator (peak dense FLOP/s, HBM, bandwidth, power) and interconnect."""
     accs = [catalog.load_accelerator(i) for i in catalog.list_ids("accelerators")]
@@ -70,7 +72,10 @@ def _bw(raw: dict[str, object]) -> str:
     return f"{raw.get('bandwidth_gb_per_s_per_direction')} GB/s per direction"
 
 
-@hardware_app.command("show")
+@hardware_app.command(
+    "show",
+    epilog=examples("scalelab hardware show h800-sxm5-80gb", "scalelab hardware show ib-ndr"),
+)
 def show(
     hw_id: str = typer.Argument(..., help="Accelerator or interconnect id."),
     as_json: bool = JsonOption,

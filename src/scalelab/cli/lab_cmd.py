@@ -20,6 +20,7 @@ from scalelab.cli.common import (
     MAX_SEED,
     JsonOption,
     err,
+    examples,
     finite,
     out,
     output_path,
@@ -101,7 +102,7 @@ def _save_png(path: Path | None, png: bytes) -> None:
 
 def train(
     run_file: Path = typer.Argument(
-        ..., help="RUN.toml with [model] [data] [train] [optim] [output]."
+        ..., help="RUN.toml with \\[model] \\[data] \\[train] \\[optim] \\[output] tables."
     ),
     resume: bool = typer.Option(
         False,
@@ -124,7 +125,7 @@ def train(
         "--nproc",
         min=1,
         max=256,
-        help="Train on N local processes (at most 256) under RUN.toml's [parallel] plan; "
+        help="Train on N local processes (at most 256) under RUN.toml's \\[parallel] plan; "
         "see docs/distributed.md.",
     ),
     max_restarts: int = typer.Option(
@@ -328,7 +329,24 @@ def overfitting(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("train")(train)
-    diagnose_app.command("gradient-flow")(gradient_flow)
-    diagnose_app.command("overfitting")(overfitting)
+    app.command(
+        "train",
+        epilog=examples(
+            "scalelab train examples/run-tiny.toml --stop-after 10",
+            "scalelab train examples/run-tiny.toml --resume",
+        ),
+    )(train)
+    diagnose_app.command(
+        "gradient-flow",
+        epilog=examples(
+            "scalelab diagnose gradient-flow --depth 50 --residual off",
+            "scalelab diagnose gradient-flow --depth 50 --residual on --norm pre --plot flow.png",
+        ),
+    )(gradient_flow)
+    diagnose_app.command(
+        "overfitting",
+        epilog=examples(
+            "scalelab diagnose overfitting --dataset digits --seeds 1 --steps 300",
+        ),
+    )(overfitting)
     app.add_typer(diagnose_app, name="diagnose")

@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from scalelab.core.errors import ScalelabError
+
+
+def _flags_show_no_type() -> None:
+    """typer's rich help (the versions that vendor click) prints a type after every option, flags
+    too: `--json <bool>`. A flag takes no value, so it shows none, as click's plain help does.
+    Older typer has no such method and already hides it."""
+    try:
+        from typer.core import TyperOption
+    except ImportError:
+        return
+    original = getattr(TyperOption, "display_type_rich", None)
+    if original is None or getattr(original, "scalelab_flags", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else original(self, ctx)
+
+    display_type_rich.scalelab_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_type()
 
 app = typer.Typer(
     help="scalelab: plan, predict and measure the scaling of large language models.",
@@ -68,7 +91,7 @@ def _fail(message: str) -> None:
 def run() -> None:
     """Console-script entry point: bad input becomes one line on stderr and exit code 1."""
     try:
-        code = app(standalone_mode=False)  # typer.Exit(n) comes back as the return value
+        code = app(prog_name="scalelab", standalone_mode=False)  # Exit(n) comes back as the value
         if isinstance(code, int) and code:
             sys.exit(code)
     except ScalelabError as exc:

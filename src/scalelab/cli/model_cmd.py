@@ -7,10 +7,11 @@ from pathlib import Path
 import tomli_w
 import typer
 
-from scalelab.cli.common import JsonOption, out, output_path, print_json, rich_table
+from scalelab.cli.common import JsonOption, examples, out, output_path, print_json, rich_table
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError
-from scalelab.core.io import write_atomic
+from scalelab.core.hf_import import import_notes
+from scalelab.core.io import read_mapping, write_atomic
 from scalelab.core.scenario import model_from_file, resolve_model
 from scalelab.perf.model.flops import train_flops_per_token
 from scalelab.perf.model.footprint import kv_cache_bytes_per_token
@@ -39,7 +40,7 @@ def _summary(model_id: str) -> dict[str, object]:
     }
 
 
-@model_app.command("list")
+@model_app.command("list", epilog=examples("scalelab model list", "scalelab model list --json"))
 def list_models(as_json: bool = JsonOption) -> None:
     """Every model in the catalog with its size."""
     rows = [_summary(i) for i in catalog.list_ids("models")]
@@ -66,7 +67,10 @@ def list_models(as_json: bool = JsonOption) -> None:
     )  # type: ignore[operator]
 
 
-@model_app.command("show")
+@model_app.command(
+    "show",
+    epilog=examples("scalelab model show gpt-oss-120b", "scalelab model show deepseek-v3 --json"),
+)
 def show(
     model: str = typer.Argument(..., help="Catalog id or model file."), as_json: bool = JsonOption
 ) -> None:
@@ -84,10 +88,18 @@ def show(
     out.print(rich_table(Table(m.name, ["field", "value"], rows)))
 
 
-@model_app.command("import")
+@model_app.command(
+    "import",
+    epilog=examples(
+        "scalelab model import examples/qwen3-30b-a3b-config.json --out qwen3-30b-a3b.toml",
+        "scalelab plan --model qwen3-30b-a3b.toml --cluster h100x64 --global-batch 1024 --seq 4096",
+    ),
+)
 def import_config(
     config: Path = typer.Argument(
-        ..., help="A Hugging Face config.json (Llama, Qwen2, Mixtral, DeepSeek-V2/V3)."
+        ...,
+        help="A Hugging Face config.json: Llama 2/3/4, Mistral, Mixtral, Qwen2, Qwen3 (dense, "
+        "MoE), gpt-oss, DeepSeek-V2/V3.",
     ),
     out_path: Path = typer.Option(
         None, "--out", callback=output_path(), help="Write the ModelSpec as TOML here."
@@ -99,10 +111,11 @@ def import_config(
         raise ConfigError(f"{config}: expected a config.json file")
     m = model_from_file(config)
     fields = {k: v for k, v in m.model_dump().items() if v is not None}
+    notes = import_notes(read_mapping(config))
     if out_path:
         write_atomic(out_path, _to_toml(fields))
     if as_json:
-        print_json(fields)
+        print_json({"spec": fields, "notes": notes})
     else:
         out.print(
             rich_table(
@@ -110,6 +123,7 @@ def import_config(
                     f"Imported from {config}",
                     ["field", "value"],
                     [[k, str(v)] for k, v in fields.items()],
+                    note="\n".join(f"not modeled: {n}" for n in notes),
                 )
             )
         )

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import typer
 
-from scalelab.cli.common import JsonOption, finite, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, examples, finite, out, print_json, rich_table
 from scalelab.hw.topology import (
     MAX_LINK_GBIT_PER_S,
     MAX_PLANES,
@@ -122,4 +122,11 @@ def network(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("network")(network)
+    app.command(
+        "network",
+        epilog=examples(
+            "scalelab network fat-tree-2 --radix 64",
+            "scalelab network multi-plane-fat-tree --radix 64 --planes 8 --json",
+            "scalelab network slim-fly --radix 64",
+        ),
+    )(network)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from scalelab.cli.common import JsonOption, choice, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, choice, examples, out, print_json, rich_table
 from scalelab.core.scenario import resolve_model
 from scalelab.core.specs import MAX_BATCH, MAX_SEQ_TOKENS
 from scalelab.core.units import DTYPE_BYTES
@@ -85,7 +85,9 @@ def _baseline_table(p: Placement) -> Table:
 def place(
     model: str = typer.Argument(..., help="Model catalog id or model file."),
     devices: Path = typer.Option(
-        ..., "--devices", help="Devices TOML: [[devices]], [[links]], optional [pins]."
+        ...,
+        "--devices",
+        help="Devices TOML: \\[\\[devices]], \\[\\[links]], optional \\[pins] tables.",
     ),
     phase: str = typer.Option(
         "decode",
@@ -132,4 +134,10 @@ def place(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("place")(place)
+    app.command(
+        "place",
+        epilog=examples(
+            "scalelab place llama-3.1-8b --devices examples/devices-gpu-cpu.toml",
+            "scalelab place llama-3.1-8b --devices examples/devices-gpu-cpu.toml --phase decode --json",
+        ),
+    )(place)

@@ -2,43 +2,36 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, err, finite, out, print_json, rich_table
+from scalelab.cli.common import (
+    Co2Option,
+    JsonOption,
+    PriceOption,
+    batch_line,
+    err,
+    examples,
+    finite,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.core.errors import ConfigError, InfeasiblePlan
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_cluster, resolve_model
+from scalelab.core.site import Site
 from scalelab.core.specs import MAX_DEVICES, MAX_SEQ_TOKENS, TrainWorkload
+from scalelab.core.units import parse_count, sequences_in_batch
 from scalelab.hw.scaleout import apply_topology
 from scalelab.plan.explain import describe_plan, near_memory_limit
 from scalelab.plan.hardware import HardwareChoice, choose_hardware
 from scalelab.plan.search import OBJECTIVES, RankedPlan, TrainSearch, search_train
-from scalelab.report.fmt import gib, pct
+from scalelab.plan.search_dict import ranked_plan_dict
+from scalelab.report.fmt import pct, plan_label, plan_options
 from scalelab.report.section import Table
-
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "b": 1e9, "t": 1e12}
-_BINARY = {"": 1.0, "k": 2.0**10, "m": 2.0**20, "g": 2.0**30, "b": 2.0**30, "t": 2.0**40}
-_NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmgbt]?)\s*$", re.IGNORECASE)
-
-
-def parse_count(text: str, flag: str, binary: bool = False) -> float:
-    """`16M` -> 1.6e7 (2^24 if `binary`), `14.8T` -> 1.48e13, `2048` -> 2048.0; else a ConfigError."""
-    match = _NUMBER.match(text)
-    if match is None:
-        raise ConfigError(f"{flag}: expected a number like 2048, 16M or 14.8T, got '{text}'")
-    return float(match.group(1)) * (_BINARY if binary else _SUFFIX)[match.group(2).lower()]
-
-
-def _batch_from_tokens(text: str, seq: int) -> float:
-    """Sequences per step from --batch-tokens: decimal suffixes, or binary ones (Llama 3's "16M" is
-    2048 x 8192 = 2^24) when only those give a whole number of sequences."""
-    gbs = parse_count(text, "--batch-tokens") / seq
-    if abs(gbs - round(gbs)) > 1e-6:
-        gbs = parse_count(text, "--batch-tokens", binary=True) / seq
-    return gbs
 
 
 def _workload(
@@ -55,7 +48,7 @@ def _workload(
     gbs = (
         parse_count(global_batch, "--global-batch")
         if global_batch
-        else _batch_from_tokens(batch_tokens or "", seq)
+        else sequences_in_batch(batch_tokens or "", seq)
     )
     if gbs < 1 or abs(gbs - round(gbs)) > 1e-6:
         raise ConfigError(f"the global batch must be a whole number of sequences >= 1, got {gbs:g}")
@@ -72,20 +65,6 @@ def _workload(
     )
 
 
-def _plan_json(p: RankedPlan) -> dict[str, Any]:
-    data = p.prediction.to_dict()
-    data.update(
-        rank=p.rank,
-        num_devices=p.num_devices,
-        time_s_per_token=p.time_s_per_token,
-        cost_usd_per_token=p.cost_usd_per_token,
-        energy_j_per_token=p.energy_j_per_token,
-        num_equivalent=p.num_equivalent,
-        near_memory_limit=near_memory_limit(p),
-    )
-    return data
-
-
 def plan_tables(r: TrainSearch) -> list[Table]:
     """Top plans, the Pareto front and the rejection counts."""
 
@@ -93,19 +72,19 @@ def plan_tables(r: TrainSearch) -> list[Table]:
         q = p.prediction
         run = f"{q.run_time_s / 86400:,.1f}" if q.run_time_s else "-"
         cost = f"{q.cost_usd / 1e6:,.2f}" if q.cost_usd else "-"
-        same = f" (+{p.num_equivalent:,} equivalent)" if p.num_equivalent else ""
+        same = f" · +{p.num_equivalent:,} equivalent" if p.num_equivalent else ""
         near = " (near limit)" if near_memory_limit(p) else ""
         return [
             str(p.rank),
-            describe_plan(q.plan, p.num_devices) + same,
+            f"{plan_label(q.plan)}\n{plan_options(q.plan)} · {p.num_devices:,} GPUs{same}",
             f"{q.step_time_s:,.2f}",
             pct(q.mfu),
-            gib(q.memory_per_device_bytes) + near,
+            f"{q.memory_per_device_bytes / 2**30:,.1f}" + near,
             run,
             cost,
         ]
 
-    cols = ["#", "plan", "step (s)", "MFU", "memory/device", "run (days)", "cost ($M)"]
+    cols = ["#", "plan", "step s", "MFU", "GiB/GPU", "days", "$M"]
     tables = [
         Table(
             f"Best plans by {r.objective} ({r.num_evaluated:,} evaluated in {r.search_s:,.2f} s)",
@@ -204,6 +183,8 @@ def plan(
     require_fit: bool = typer.Option(
         False, "--require-fit", help="Exit 1 when no plan fits in memory."
     ),
+    price: str = PriceOption,
+    co2: float = Co2Option,
     as_json: bool = JsonOption,
 ) -> None:
     """Search dp/tp/pp/ep/cp, ZeRO, micro-batch, schedule, recompute (and precision) for the best training plan."""
@@ -215,29 +196,21 @@ def plan(
         raise ConfigError(f"--top must be >= 1, got {top}")
     m = resolve_model(model)
     wl = _workload(global_batch, batch_tokens, seq, train_tokens, fp8)
+    site = site_from_flags(price, co2)
+    if not as_json:
+        out.print(batch_line(wl))
+        if site.describe():
+            out.print(site.describe())
     if hardware:
-        _hardware(m, wl, hardware, objective, deadline_days, budget_usd, require_fit, as_json)
+        limits = (deadline_days, budget_usd)
+        _hardware(m, wl, hardware, objective, limits, site, require_fit, as_json)
         return
     if cluster is None:
         raise ConfigError("give --cluster (e.g. h800x2048) or --hardware any")
-    result = search_train(
-        m, apply_topology(resolve_cluster(cluster)), wl, objective, top=top, scale_down=scale_down
-    )
+    hw = apply_topology(site.cluster(resolve_cluster(cluster)))
+    result = search_train(m, hw, wl, objective, top=top, scale_down=scale_down)
     if as_json:
-        print_json(
-            {
-                "plans": [_plan_json(p) for p in result.plans],
-                "pareto": [_plan_json(p) for p in result.pareto],
-                "num_candidates": result.num_candidates,
-                "num_evaluated": result.num_evaluated,
-                "num_fitting": result.num_fitting,
-                "num_rejected_by_reason": result.num_rejected_by_reason,
-                "num_rejected_after_evaluation": result.num_rejected_after_evaluation,
-                "search_s": result.search_s,
-                "explanation": result.explanation,
-                "no_fit": result.no_fit_message,
-            }
-        )
+        print_json(result.to_dict())
     elif result.plans:
         for table in plan_tables(result):
             out.print(rich_table(table))
@@ -253,13 +226,13 @@ def _hardware(
     wl: TrainWorkload,
     hardware: str,
     objective: str,
-    deadline_days: float | None,
-    budget_usd: float | None,
+    limits: tuple[float | None, float | None],
+    site: Site,
     require_fit: bool,
     as_json: bool,
 ) -> None:
     h = choose_hardware(
-        m, wl, hardware, objective, deadline_days=deadline_days, budget_usd=budget_usd
+        m, wl, hardware, objective, deadline_days=limits[0], budget_usd=limits[1], site=site
     )
     if as_json:
         print_json(
@@ -269,7 +242,7 @@ def _hardware(
                 else {
                     "accelerator": h.answer.accelerator,
                     "num_devices": h.answer.num_devices,
-                    "plan": _plan_json(h.answer.best),
+                    "plan": ranked_plan_dict(h.answer.best),
                 },
                 "message": h.message,
                 "search_s": h.search_s,
@@ -294,4 +267,14 @@ def _hardware(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plan")(plan)
+    app.command(
+        "plan",
+        epilog=examples(
+            "scalelab plan --model deepseek-v3 --cluster h800x2048 --global-batch 15360 "
+            "--seq 4096 --train-tokens 14.8T --fp8 --top 3",
+            "scalelab plan --model llama-3.1-70b --cluster h100x1024 --batch-tokens 16Mi "
+            "--seq 8192 --train-tokens 15T --objective cost --price-usd-per-hour 2.5",
+            "scalelab plan --model llama-3.1-8b --hardware h100,b200 --global-batch 512 "
+            "--seq 8192 --train-tokens 1T --deadline-days 30 --json",
+        ),
+    )(plan)

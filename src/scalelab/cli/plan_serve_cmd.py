@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import typer
 
-from scalelab.cli.common import JsonOption, choice, finite, out, print_json, rich_table
+from scalelab.cli.common import (
+    JsonOption,
+    PriceOption,
+    choice,
+    examples,
+    finite,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_cluster, resolve_model
@@ -63,26 +73,6 @@ def serve_plan_tables(p: ServePlan) -> list[Table]:
     ]
 
 
-def _option_json(o: ServeOption) -> dict[str, object]:
-    return {
-        "mode": o.mode,
-        "deployment": o.label,
-        "decode_plan": o.decode_plan.model_dump(),
-        "prefill_plan": o.prefill_plan.model_dump() if o.prefill_plan else None,
-        "prefill_devices": o.prefill_devices,
-        "decode_devices": o.decode_devices,
-        "sequences_per_replica": o.sequences_per_replica,
-        "ttft_s": o.ttft_s,
-        "tpot_s": o.tpot_s,
-        "output_tokens_per_s_per_device": o.output_tokens_per_s_per_device,
-        "output_tokens_per_s_per_node": o.output_tokens_per_s_per_node,
-        "devices_per_node": o.devices_per_node,
-        "idle_devices": o.idle_devices,
-        "usd_per_million_output_tokens": o.usd_per_million_output_tokens,
-        "max_concurrency": o.max_concurrency,
-    }
-
-
 def plan_serve_cmd(
     model: str = typer.Option(
         ..., "--model", help="Catalog id or model file (TOML/JSON, HF config.json)."
@@ -109,6 +99,7 @@ def plan_serve_cmd(
         help="Weight dtype: bf16, fp8, int8, int4.",
     ),
     top: int = typer.Option(10, "--top", min=1, max=10**4, help="How many deployments to list."),
+    price: str = PriceOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Search TP/EP/DP/PP, batch and prefill/decode disaggregation for the lowest $ per output token."""
@@ -126,22 +117,21 @@ def plan_serve_cmd(
         },
         "plan-serve",
     )
-    result = plan_serve(
-        resolve_model(model), apply_topology(resolve_cluster(cluster)), workload, top=top
-    )
+    hardware = site_from_flags(price, None).cluster(resolve_cluster(cluster))
+    result = plan_serve(resolve_model(model), apply_topology(hardware), workload, top=top)
     if as_json:
-        print_json(
-            {
-                "best": _option_json(result.best),
-                "options": [_option_json(o) for o in result.options],
-                "pareto": [_option_json(o) for o in result.pareto],
-                "evaluated": result.num_evaluated,
-            }
-        )
+        print_json(result.to_dict())
         return
     for table in serve_plan_tables(result):
         out.print(rich_table(table))
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plan-serve")(plan_serve_cmd)
+    app.command(
+        "plan-serve",
+        epilog=examples(
+            "scalelab plan-serve --model llama-3.1-70b --cluster h100x8 --ttft-ms 2000 --tpot-ms 50",
+            "scalelab plan-serve --model deepseek-v3 --cluster h800x64 --dtype fp8 --prompt 2048 "
+            "--output 512 --tpot-ms 100 --top 5 --json",
+        ),
+    )(plan_serve_cmd)

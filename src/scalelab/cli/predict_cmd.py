@@ -7,13 +7,24 @@ from pathlib import Path
 
 import typer
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import (
+    Co2Option,
+    JsonOption,
+    PriceOption,
+    batch_line,
+    examples,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.core.errors import located
 from scalelab.core.io import read_mapping
 from scalelab.core.scenario import Scenario, load_scenario, resolve_cluster
+from scalelab.core.specs import TrainWorkload
 from scalelab.hw.scaleout import apply_topology
 from scalelab.perf.train.predict import TrainPrediction, predict_train
-from scalelab.report.fmt import gib, pct
+from scalelab.report.fmt import gib, pct, plan_label, plan_options
 from scalelab.report.section import Table
 
 predict_app = typer.Typer(
@@ -46,8 +57,7 @@ def train_tables(p: TrainPrediction) -> list[Table]:
     head = [
         [
             "plan",
-            f"dp {plan.dp} tp {plan.tp} pp {plan.pp} ep {plan.ep} cp {plan.cp}, "
-            f"ZeRO-{plan.zero_stage}, {plan.schedule}, {plan.precision}, recompute {plan.recompute}",
+            f"{plan_label(plan)} · {plan_options(plan)}",
         ],
         ["step time", f"{p.step_time_s:,.3f} s ({p.num_micro_batches} micro-batches)"],
         [
@@ -91,15 +101,24 @@ def train_tables(p: TrainPrediction) -> list[Table]:
             ["CO2", f"{(p.co2_kg or 0) / 1e3:,.0f} t"],
             ["energy per token", f"{p.joules_per_token:,.3f} J"],
         ]
+        if p.avg_device_power_w is not None:
+            run.append(["average power per device (board)", f"{p.avg_device_power_w:,.0f} W"])
         tables.append(Table("Whole run", ["quantity", "value"], run))
     return tables
 
 
-@predict_app.command("train")
+@predict_app.command(
+    "train",
+    epilog=examples(
+        "scalelab predict train examples/deepseek-v3-train.toml",
+        "scalelab predict train examples/llama3-405b-train.toml --co2-kg-per-kwh 0.05 "
+        "--price-usd-per-hour 2.5 --json",
+    ),
+)
 def train(
     scenario: Path = typer.Argument(
         ...,
-        help="Scenario TOML with [model], [hardware], [parallel], [workload] "
+        help="Scenario TOML with \\[model], \\[hardware], \\[parallel], \\[workload] "
         "tables (catalog ids or inline fields), as in a validation case.",
     ),
     hardware: str = typer.Option(
@@ -108,6 +127,8 @@ def train(
         help="Replace the scenario's accelerator: a catalog id or a profile TOML written by "
         "`scalelab calibrate` (its measured kernel rates are then used).",
     ),
+    price: str = PriceOption,
+    co2: float = Co2Option,
     as_json: bool = JsonOption,
 ) -> None:
     """Predict one training step of a plan: time and its breakdown, MFU, memory fit, run cost."""
@@ -123,11 +144,18 @@ def train(
                 )
             )
         data["hardware"] = {**table, "accelerator": hardware}
+    site = site_from_flags(price, co2)
     with located(str(scenario)):  # the plan's problems are the scenario's
-        pred = predict_train(with_topology(load_scenario(data, "train", str(scenario))))
+        loaded = load_scenario(data, "train", str(scenario))
+        loaded = replace(loaded, cluster=site.cluster(loaded.cluster))
+        pred = predict_train(with_topology(loaded))
     if as_json:
         print_json(pred.to_dict())
         return
+    assert isinstance(loaded.workload, TrainWorkload)
+    out.print(batch_line(loaded.workload))
+    for line in filter(None, [site.describe()]):
+        out.print(line)
     for table in train_tables(pred):
         out.print(rich_table(table))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from scalelab.cli.common import _clean, envelope, err, out, output_path
+from scalelab.cli.common import _clean, envelope, err, examples, out, output_path
 from scalelab.core.io import write_atomic
 from scalelab.report.builder import iter_report, new_context
 from scalelab.report.document import headline, lead_sentence, overview_tables, results_document
@@ -77,4 +77,10 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.command(
+        "report",
+        epilog=examples(
+            "scalelab report deepseek-v3 --out report.html",
+            "scalelab report llama-3.1-70b --out llama-70b.html",
+        ),
+    )(report)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from scalelab.cli.common import JsonOption, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
 from scalelab.report.validation import validation_tables
 from scalelab.validate.runner import run_cases, to_json
 
@@ -40,4 +40,11 @@ def validate(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("validate")(validate)
+    app.command(
+        "validate",
+        epilog=examples(
+            "scalelab validate",
+            "scalelab validate --kind model --json",
+            "scalelab validate --kind train --strict",
+        ),
+    )(validate)

@@ -3,13 +3,19 @@ clusters, networks and device classes, against a baseline, every row with its as
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 import typer
 
-from scalelab.cli.common import JsonOption, finite, out, print_json, rich_table
-from scalelab.cli.plan_cmd import parse_count
+from scalelab.cli.common import (
+    Co2Option,
+    JsonOption,
+    PriceOption,
+    examples,
+    finite,
+    out,
+    print_json,
+    rich_table,
+    site_from_flags,
+)
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build
 from scalelab.core.scenario import resolve_model
@@ -20,8 +26,9 @@ from scalelab.core.specs import (
     InferenceWorkload,
     TrainWorkload,
 )
+from scalelab.core.units import parse_count
 from scalelab.plan.hardware import SWEEP_SPACE
-from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, WhatIf, whatif
+from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, whatif
 from scalelab.plan.whatif_specs import PRESETS
 from scalelab.report.sections.hardware_whatif import assumption_table, result_tables
 
@@ -60,17 +67,6 @@ def _serve_workload(
         "tpot_target_s": tpot_ms * 1e-3 if tpot_ms is not None else None,
     }
     return build(InferenceWorkload, fields, "whatif")
-
-
-def _json(w: WhatIf) -> dict[str, Any]:
-    rows = []
-    for r in w.rows:
-        data = asdict(r)
-        if data.get("plan") is not None:
-            data["plan"] = r.plan.model_dump()  # type: ignore[union-attr]
-        data["assumptions"] = list(r.assumptions)
-        rows.append(data)
-    return {"model": w.model, "phase": w.phase, "setting": w.setting, "rows": rows}
 
 
 def whatif_cmd(
@@ -140,6 +136,8 @@ def whatif_cmd(
         max=MAX_DEVICES,
         help="infer: serve on this many devices of each cluster (whole nodes).",
     ),
+    price: str = PriceOption,
+    co2: float = Co2Option,
     as_json: bool = JsonOption,
 ) -> None:
     """Compare training time, cost and energy (or decode TPOT, $ and J per token) across hardware."""
@@ -160,9 +158,10 @@ def whatif_cmd(
         serve=_serve_workload(prompt, output, ttft_ms, tpot_ms, precision),
         opts=SWEEP_SPACE if quick else None,
         serve_devices=serve_devices,
+        site=site_from_flags(price, co2),
     )
     if as_json:
-        print_json(_json(result))
+        print_json(result.to_dict())
         return
     for table in result_tables(result):
         out.print(rich_table(table))
@@ -170,4 +169,12 @@ def whatif_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("whatif")(whatif_cmd)
+    app.command(
+        "whatif",
+        epilog=examples(
+            "scalelab whatif deepseek-v3 --baseline h800x2048 --vs h200x2048,gb200x2048,photonic "
+            "--quick",
+            "scalelab whatif llama-3.1-70b --baseline h100x64 --vs b200x64,cim --phase infer "
+            "--price-usd-per-hour h100=2,b200=3.5",
+        ),
+    )(whatif_cmd)

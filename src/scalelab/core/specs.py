@@ -249,6 +249,9 @@ class ClusterSpec(Spec):
     scale_up: LinkSpec
     scale_out: NetworkSpec | None = None
     pue: float = Field(default=1.2, ge=1.0)
+    # Carbon intensity of the site's electricity: world average 0.45 kg CO2/kWh (IEA, Electricity
+    # 2024, 2023 generation mix); a site on hydro or nuclear power runs near 0.02-0.05.
+    grid_co2_kg_per_kwh: float = Field(default=0.45, ge=0)
 
     @model_validator(mode="after")
     def _check_nodes(self) -> ClusterSpec:

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from scalelab.core.specs import ClusterSpec, TrainWorkload
-from scalelab.perf.energy import Facility, energy_arrays
+from scalelab.perf.energy import Facility, energy_arrays, grid_co2_kg_per_kwh
 
 Array = NDArray[np.float64]
 
@@ -61,7 +61,7 @@ def run_totals(
         hours,
         hours * price_usd_per_device_hour(cluster, workload),
         kwh,
-        kwh * fac.grid_co2_kg_per_kwh,
+        kwh * grid_co2_kg_per_kwh(cluster, fac),
         step.facility_energy_j / workload.tokens_per_step,
         step.facility_energy_j,
         step.avg_device_power_w,

@@ -171,13 +171,13 @@ def step_energy_j(
 class Facility:
     """Everything around the devices. Defaults are ASSUMPTIONS (docs/hardware.md): host CPUs,
     DRAM, NICs and fans ~150 W per accelerator at load (NVIDIA DGX H100 datasheet: 10.2 kW max
-    for 8 x 700 W GPUs bounds it at 575 W); world-average grid ~0.45 kg CO2/kWh (IEA, 2023);
+    for 8 x 700 W GPUs bounds it at 575 W); carbon intensity from the cluster (ClusterSpec);
     industrial electricity ~0.08 USD/kWh (US EIA, 2023); ~20 pJ/bit for scale-out traffic
     (pluggable 400G optics and switch ASICs along a two-level path; order of magnitude only)."""
 
     pue: float | None = None  # None: the cluster's pue
     node_overhead_w_per_device: float = 150.0
-    grid_co2_kg_per_kwh: float = 0.45
+    grid_co2_kg_per_kwh: float | None = None  # None: the cluster's (ClusterSpec, 0.45 default)
     electricity_usd_per_kwh: float = 0.08
     network_j_per_bit: float = 20e-12
 
@@ -253,6 +253,14 @@ def energy_arrays(
     return EnergyArrays(device_j, overhead_j, network_j, total_j, power)
 
 
+def grid_co2_kg_per_kwh(cluster: ClusterSpec, facility: Facility | None = None) -> float:
+    """The facility's carbon intensity if set, else the cluster's site value (kg CO2 per kWh)."""
+    fac = facility or Facility()
+    if fac.grid_co2_kg_per_kwh is not None:
+        return fac.grid_co2_kg_per_kwh
+    return cluster.grid_co2_kg_per_kwh
+
+
 def run_energy(
     cluster: ClusterSpec,
     wall_time_s: float,
@@ -282,7 +290,7 @@ def run_energy(
         total_j,
         kwh,
         total_j / tokens if tokens > 0 else None,
-        kwh * fac.grid_co2_kg_per_kwh,
+        kwh * grid_co2_kg_per_kwh(cluster, fac),
         _money(cluster.accelerator, basis, fac, device_hours, kwh),
         device_hours,
         float(e.avg_device_power_w),

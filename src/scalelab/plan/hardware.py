@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.scenario import cluster_from_string
+from scalelab.core.site import Site
 from scalelab.core.specs import ModelSpec, TrainWorkload
 from scalelab.perf.train.plan_arrays import (
     RC_FULL,
@@ -105,8 +106,10 @@ def choose_hardware(
     counts: tuple[int, ...] = DEFAULT_COUNTS,
     deadline_days: float | None = None,
     budget_usd: float | None = None,
+    site: Site | None = None,
 ) -> HardwareChoice:
-    """Best (accelerator, count, plan) that trains workload.train_tokens within deadline and budget."""
+    """Best (accelerator, count, plan) that trains workload.train_tokens within deadline and budget;
+    `site` overrides prices and the carbon intensity."""
     if workload.train_tokens is None:
         raise ConfigError("choosing hardware needs --train-tokens (the run to price)")
     t0 = time.perf_counter()
@@ -114,7 +117,7 @@ def choose_hardware(
     for acc in accelerator_ids(hardware):
         for n in counts:
             try:
-                cluster = cluster_from_string(f"{acc}x{n}")
+                cluster = (site or Site()).cluster(cluster_from_string(f"{acc}x{n}"))
             except ScalelabError as exc:
                 skipped.append(f"{acc} x {n}: {exc}")
                 continue

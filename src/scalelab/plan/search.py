@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,6 +74,12 @@ class TrainSearch:
     def rank_of(self, value: float) -> int:
         """1 + the number of fitting plans strictly better than `value` on the objective."""
         return 1 + int(np.sum(self.scatter[self.objective] < value * (1 - 1e-12)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready results (`plan --json`, docs/json.md)."""
+        from scalelab.plan.search_dict import search_dict
+
+        return search_dict(self)
 
 
 def states_lower_bound_bytes(model: ModelSpec, plans: PlanArrays) -> NDArray[np.float64]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,6 +47,25 @@ class ServeOption:
     def output_tokens_per_s_per_node(self) -> float:
         return self.output_tokens_per_s_per_device * self.devices_per_node
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "deployment": self.label,
+            "decode_plan": self.decode_plan.model_dump(),
+            "prefill_plan": self.prefill_plan.model_dump() if self.prefill_plan else None,
+            "prefill_devices": self.prefill_devices,
+            "decode_devices": self.decode_devices,
+            "sequences_per_replica": self.sequences_per_replica,
+            "ttft_s": self.ttft_s,
+            "tpot_s": self.tpot_s,
+            "output_tokens_per_s_per_device": self.output_tokens_per_s_per_device,
+            "output_tokens_per_s_per_node": self.output_tokens_per_s_per_node,
+            "devices_per_node": self.devices_per_node,
+            "idle_devices": self.idle_devices,
+            "usd_per_million_output_tokens": self.usd_per_million_output_tokens,
+            "max_concurrency": self.max_concurrency,
+        }
+
     @property
     def label(self) -> str:
         idle = f" ({self.idle_devices} idle)" if self.idle_devices else ""
@@ -75,6 +95,15 @@ class ServePlan:
     @property
     def best(self) -> ServeOption:
         return self.options[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready results (`plan-serve --json`, docs/json.md)."""
+        return {
+            "best": self.best.to_dict(),
+            "options": [o.to_dict() for o in self.options],
+            "pareto": [o.to_dict() for o in self.pareto],
+            "evaluated": self.num_evaluated,
+        }
 
 
 @dataclass(frozen=True)

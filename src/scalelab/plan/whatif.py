@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError, ScalelabError
+from scalelab.core.site import Site
 from scalelab.core.specs import InferenceWorkload, ModelSpec, ParallelPlan, TrainWorkload
 from scalelab.hw.emerging import TokenEstimate, estimate_inference
 from scalelab.perf.serve.predict import decode_context, predict_inference
@@ -91,6 +93,18 @@ class WhatIf:
     rows: tuple[TrainRow, ...] | tuple[InferRow, ...]
     setting: str
     elapsed_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready results (`whatif --json`, docs/json.md): plans as their fields."""
+        rows = []
+        for r in self.rows:
+            data = asdict(r)
+            plan = getattr(r, "plan", None)
+            if plan is not None:
+                data["plan"] = plan.model_dump()
+            data["assumptions"] = list(r.assumptions)
+            rows.append(data)
+        return {"model": self.model, "phase": self.phase, "setting": self.setting, "rows": rows}
 
 
 def _ratio(value: float | None, base: float | None) -> float | None:
@@ -199,10 +213,12 @@ def _cluster_serve_row(
     )
 
 
-def _emerging_row(model: ModelSpec, t: Target, w: InferenceWorkload) -> InferRow:
+def _emerging_row(
+    model: ModelSpec, t: Target, w: InferenceWorkload, site: Site | None = None
+) -> InferRow:
     """Decode on a device-class model: the batch with the lowest $ per token within the TPOT
     target (else the fastest); J/token = chip energy x PUE (host servers not counted)."""
-    acc = catalog.load_accelerator(t.emerging_accelerator or "")
+    acc = (site or Site()).accelerator(catalog.load_accelerator(t.emerging_accelerator or ""))
     ctx = int(decode_context(w))
     ests = [estimate_inference(model, acc, "decode", b, ctx) for b in EMERGING_BATCHES]
     ok = [e for e in ests if w.tpot_target_s is None or e.step_time_s <= w.tpot_target_s]
@@ -211,8 +227,10 @@ def _emerging_row(model: ModelSpec, t: Target, w: InferenceWorkload) -> InferRow
     )
     rate = best.tokens_per_s
     note = "" if ok else f"TPOT target not met at any batch in {EMERGING_BATCHES}: fastest shown"
+    price = (site or Site()).price_for(acc)
     notes = (
         *t.notes,
+        *([f"price set by --price-usd-per-hour: ${price:g}/chip-hour"] if price else []),
         f"decode at {ctx:,} tokens of context, {best.tokens_per_step} sequences per step; "
         f"J/token = chip energy x PUE {EMERGING_PUE:g} (host servers not counted)",
         *best.flags,
@@ -240,11 +258,13 @@ def whatif_infer(
     targets: list[Target],
     workload: InferenceWorkload = DEFAULT_SERVE,
     num_devices: int | None = None,
+    site: Site | None = None,
 ) -> WhatIf:
-    """Serving on every target; clusters are resized to `num_devices` (whole nodes) if given."""
+    """Serving on every target; clusters are resized to `num_devices` (whole nodes) if given;
+    `site` overrides device-hour prices (device classes too)."""
     t0 = time.perf_counter()
     rows = [
-        _emerging_row(model, t, workload)
+        _emerging_row(model, t, workload, site)
         if t.cluster is None
         else _cluster_serve_row(model, t, workload, num_devices)
         for t in targets
@@ -285,11 +305,17 @@ def whatif(
     serve: InferenceWorkload = DEFAULT_SERVE,
     opts: SpaceOptions | None = None,
     serve_devices: int | None = None,
+    site: Site | None = None,
 ) -> WhatIf:
-    """Resolve the SPECs (ConfigError naming a bad one) and run the phase's comparison."""
+    """Resolve the SPECs (ConfigError naming a bad one) and run the phase's comparison; `site`
+    overrides prices and the carbon intensity on every cluster."""
     if phase not in PHASES:
         raise ConfigError(f"--phase: expected one of {', '.join(PHASES)}, got '{phase}'")
     targets = resolve_targets(baseline, vs)
+    if site is not None:
+        targets = [
+            t if t.cluster is None else replace(t, cluster=site.cluster(t.cluster)) for t in targets
+        ]
     if phase == "train":
         return whatif_train(model, targets, train, opts)
-    return whatif_infer(model, targets, serve, serve_devices)
+    return whatif_infer(model, targets, serve, serve_devices, site)

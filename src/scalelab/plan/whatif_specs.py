@@ -11,7 +11,7 @@ from pathlib import Path
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.scenario import resolve_cluster
-from scalelab.core.specs import ClusterSpec
+from scalelab.core.specs import AcceleratorSpec, ClusterSpec
 from scalelab.hw.scaleout import DEFAULT_SWITCH_RADIX, apply_topology, effective_scale_out
 from scalelab.perf.energy import peak_power_ratios
 
@@ -130,6 +130,14 @@ def _count_cluster(spec: str) -> tuple[ClusterSpec, list[str]]:
         raise ConfigError(f"spec '{spec}': {exc}") from None
 
 
+def _price_source(acc: AcceleratorSpec) -> str:
+    """The catalog's source for the price, or the flag that replaced it."""
+    if acc.id in catalog.list_ids("accelerators"):
+        if catalog.load_accelerator(acc.id).price_usd_per_hour != acc.price_usd_per_hour:
+            return "set by --price-usd-per-hour"
+    return _source("accelerators", acc.id, "price")
+
+
 def describe_cluster(cluster: ClusterSpec, radix: int = DEFAULT_SWITCH_RADIX) -> list[str]:
     """Assumption lines for a cluster as specified: devices, price, power, scale-up, and the
     scale-out network with what its topology does to it."""
@@ -138,8 +146,9 @@ def describe_cluster(cluster: ClusterSpec, radix: int = DEFAULT_SWITCH_RADIX) ->
     idle = f"idle {acc.idle_w:g} W" if acc.idle_w else f"idle {frac:.1%} of TDP (H200's fraction)"
     lines = [
         f"{cluster.num_devices:,} x {acc.id}, {cluster.devices_per_node} per node; "
-        f"${acc.price_usd_per_hour:g}/device-hour ({_source('accelerators', acc.id, 'price')}); "
-        f"TDP {acc.tdp_w:g} W, {idle}; PUE {cluster.pue:g}",
+        f"${acc.price_usd_per_hour:g}/device-hour ({_price_source(acc)}); "
+        f"TDP {acc.tdp_w:g} W, {idle}; PUE {cluster.pue:g}; "
+        f"{cluster.grid_co2_kg_per_kwh:g} kg CO2/kWh",
         f"scale-up {cluster.scale_up.kind} "
         f"{cluster.scale_up.bandwidth_bytes_per_s_per_direction / 1e9:,.0f} GB/s per direction",
     ]

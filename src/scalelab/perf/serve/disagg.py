@@ -8,6 +8,7 @@ divided by prompt/output tokens; money and energy count the devices of both pool
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from scalelab.core.errors import ConfigError
 from scalelab.core.specs import ClusterSpec, InferenceWorkload, ModelSpec, ParallelPlan
@@ -48,6 +49,12 @@ class DisaggResult:
     ep_comm_s_per_layer_step: float | None
     devices_per_node: int
     limited_by: str  # "decode pool" or "prefill pool"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready results (`predict infer --json`, docs/json.md)."""
+        from scalelab.perf.serve.result_dict import disagg_dict
+
+        return disagg_dict(self)
 
     def metrics(self) -> dict[str, float]:
         shared = (k for k in InferenceResult.METRIC_KEYS if hasattr(self, k))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -105,6 +106,12 @@ class InferenceResult:
         "board_joules_per_token",
         "board_w",
     )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready results (`predict infer --json`, docs/json.md)."""
+        from scalelab.perf.serve.result_dict import inference_dict
+
+        return inference_dict(self)
 
     def metrics(self) -> dict[str, float]:
         """The validation/CLI metrics that this prediction defines (finite values only)."""
