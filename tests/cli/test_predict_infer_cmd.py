@@ -72,7 +72,7 @@ def test_flag_overrides_the_file_target(cli, tmp_path):
     code, out, _ = cli("predict", "infer", str(path), "--tpot-ms", "40", "--json")
     assert json.loads(out)["results"]["decode_point"]["target_s"] == pytest.approx(0.04)
     code, _, err = cli("predict", "infer", str(path), "--tpot-ms", "-1")
-    assert code == 1 and "--tpot-ms must be > 0" in err
+    assert code == 1 and "'--tpot-ms': must be > 0" in err
 
 
 @pytest.mark.parametrize(

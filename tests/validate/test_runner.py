@@ -1,7 +1,10 @@
+import re
+
 import pytest
 import yaml
 
-from scalelab.core.errors import ConfigError
+from scalelab.core.errors import CatalogError, ConfigError, InfeasiblePlan
+from scalelab.validate import runner
 from scalelab.validate.runner import load_cases, run_cases, to_json
 
 MODEL = {"catalog_id": "llama-3.1-405b"}
@@ -46,26 +49,47 @@ def test_pass_fail_unsupported(tmp_path):
     assert metric["predicted"] == 516096 and metric["rel_error"] == pytest.approx(515.096)
 
 
-def test_model_error_is_recorded_not_raised(tmp_path):
-    path = write(
-        tmp_path,
-        [
-            {
-                "id": "bad",
-                "kind": "model",
-                "model": {"catalog_id": "nope"},
-                "expect": {"total_params": 1},
-            }
-        ],
-    )
+def test_malformed_case_is_an_error_naming_file_and_case(tmp_path):
+    """A case whose tables do not resolve is bad input, not a result (issue 15)."""
+    case = {"id": "bad", "kind": "model", "model": {"catalog_id": "nope"}, "expect": {"x": 1}}
+    path = write(tmp_path, [case])
+    with pytest.raises(CatalogError, match=r"cases\.yaml: case bad: model: unknown model 'nope'"):
+        run_cases(path)
+
+
+def test_model_error_is_recorded_not_raised(tmp_path, monkeypatch):
+    def infeasible(case):
+        raise InfeasiblePlan("no plan fits")
+
+    monkeypatch.setattr(runner, "predict_case", infeasible)
+    path = write(tmp_path, [{"id": "c", "kind": "model", "model": MODEL, "expect": {"x": 1}}])
     (result,) = run_cases(path)
-    assert result.status == "error" and "unknown model 'nope'" in result.message
+    assert result.status == "error" and "no plan fits" in result.message
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"expect": {"x": float("nan")}}, "expect.x: nan is not a finite number"),
+        ({"expect": {"x": "big"}}, "expect.x: expected a number, got 'big'"),
+        ({"expect": {"x": None}}, "expect.x"),
+        ({"expect": {}}, "expect"),
+        ({"tolerance_frac": -0.1}, "tolerance_frac"),
+        ({"tolerance_frac": True}, "tolerance_frac: expected a number, got true"),
+        ({"hardware": [1]}, "hardware"),
+        ({"typo": 1}, "typo: unknown field"),
+    ],
+)
+def test_case_head_checked(tmp_path, change, message):
+    case = {"id": "c", "kind": "model", "model": MODEL, "expect": {"x": 1}, **change}
+    with pytest.raises(ConfigError, match="case c: " + re.escape(message)):
+        load_cases(write(tmp_path, [case]))
 
 
 def test_schema_and_kind_checked(tmp_path):
     with pytest.raises(ConfigError, match="schema must be"):
         load_cases(write(tmp_path, [], schema="other/2"))
-    with pytest.raises(ConfigError, match="unknown kind 'weather'"):
+    with pytest.raises(ConfigError, match="case x: kind: Input should be 'model'"):
         load_cases(write(tmp_path, [{"id": "x", "kind": "weather", "expect": {}}]))
     with pytest.raises(ConfigError, match="--kind"):
         run_cases(None, kind="weather")

@@ -12,7 +12,16 @@ from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, err, examples, out, print_json, require_lab, rich_table
+from scalelab.cli.common import (
+    JsonOption,
+    err,
+    examples,
+    out,
+    output_path,
+    print_json,
+    require_lab,
+    rich_table,
+)
 from scalelab.report.section import Table
 
 
@@ -53,10 +62,14 @@ def calibrate(
         None,
         "--nproc",
         min=1,
+        max=256,
         help="Local devices to measure at once (default: GPUs, or 2 CPU processes).",
     ),
     out_path: Path = typer.Option(
-        None, "--out", help="Profile TOML to write (default: calibrated-DEVICE.toml)."
+        None,
+        "--out",
+        callback=output_path(".toml"),
+        help="Profile TOML to write (default: calibrated-DEVICE.toml).",
     ),
     quick: bool = typer.Option(
         False, "--quick", help="Fewer shapes and repeats (seconds, noisier)."

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
+import operator
+import os
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -108,6 +113,71 @@ def print_json(results: Any) -> None:
     typer.echo(json.dumps(_clean(data), indent=2, default=str))
 
 
+# Seeds: numpy, torch and scikit-learn all take 0..2^32-1.
+MAX_SEED = 2**32 - 1
+
+
+def finite(
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> Callable[[Any], Any]:
+    """An option callback: the value (when given) is a finite number within the bounds, else a
+    one-line usage error naming the flag. Click's FloatRange lets NaN through every bound."""
+    bounds = [(gt, ">", operator.gt), (ge, ">=", operator.ge), (lt, "<", operator.lt),
+              (le, "<=", operator.le)]  # fmt: skip
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"must be a finite number, got {value}")
+        for bound, sign, holds in bounds:
+            if bound is not None and not holds(value, bound):
+                raise typer.BadParameter(f"must be {sign} {bound:g}, got {value:g}")
+        return value
+
+    return check
+
+
+def choice(*values: str) -> Callable[[Any], Any]:
+    """An option callback: the value (when given) is one of `values` (a one-line usage error
+    listing them otherwise), for options whose choices live in the specs (dtypes)."""
+
+    def check(value: Any) -> Any:
+        if value is not None and value not in values:
+            raise typer.BadParameter(f"must be one of {', '.join(values)}, got '{value}'")
+        return value
+
+    return check
+
+
+def output_path(*suffixes: str, folder: bool = False) -> Callable[[Any], Any]:
+    """An option callback for a path the command will write: checked before any work, so a run
+    of minutes does not end in 'is a directory' (a folder where a file is wanted, a file where a
+    folder is wanted, or a suffix other than `suffixes`)."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        path = Path(value)
+        if not folder and path.is_dir():
+            raise typer.BadParameter(f"{path} is a directory; give a file name")
+        if folder and path.exists() and not path.is_dir():
+            raise typer.BadParameter(f"{path} is a file; give a directory")
+        if suffixes and path.suffix.lower() not in suffixes:
+            raise typer.BadParameter(f"{path} must end in {' or '.join(suffixes)}")
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise typer.BadParameter(f"cannot write under {parent}")
+        return value
+
+    return check
+
+
 PriceOption = typer.Option(
     None,
     PRICE_FLAG,
@@ -154,6 +224,10 @@ def require_lab() -> None:
 __all__ = [
     "SCHEMA_VERSION",
     "envelope",
+    "choice",
+    "finite",
+    "MAX_SEED",
+    "output_path",
     "require_lab",
     "JsonOption",
     "PriceOption",

@@ -10,7 +10,17 @@ from typing import Any
 
 import typer
 
-from scalelab.cli.common import JsonOption, examples, out, print_json, require_lab, rich_table
+from scalelab.cli.common import (
+    MAX_SEED,
+    JsonOption,
+    examples,
+    finite,
+    out,
+    output_path,
+    print_json,
+    require_lab,
+    rich_table,
+)
 from scalelab.cli.lab_cmd import _progress
 from scalelab.core.errors import ConfigError
 from scalelab.report.section import Table
@@ -21,6 +31,8 @@ compress_app = typer.Typer(
     no_args_is_help=True,
 )
 DATASET_HELP = "shipped data set: bbc (5 topics), rt (fresh/rotten), tweets, debates"
+# Bounds of the model shapes and threads (a text classifier trained on a CPU in minutes).
+MAX_LAYERS, MAX_DIM, MAX_THREADS = 64, 4096, 1024
 
 
 def _train_settings(epochs: int, batch: int, lr: float, seed: int, threads: int) -> Any:
@@ -36,18 +48,24 @@ def _kv_table(title: str, rows: list[list[str]]) -> None:
 
 
 def train(
-    out_dir: Path = typer.Option(..., "--out", help="Checkpoint folder to create."),
+    out_dir: Path = typer.Option(
+        ..., "--out", callback=output_path(folder=True), help="Checkpoint folder to create."
+    ),
     dataset: str = typer.Option("bbc", "--dataset", help=DATASET_HELP),
-    layers: int = typer.Option(4, "--layers", min=1),
-    dim: int = typer.Option(128, "--dim", min=8),
-    heads: int = typer.Option(4, "--heads", min=1),
-    max_len: int = typer.Option(128, "--max-len", min=2, help="Tokens per text incl. <cls>."),
-    vocab: int = typer.Option(5000, "--vocab", min=16, help="Vocabulary size (words)."),
-    epochs: int = typer.Option(6, "--epochs", min=1),
-    batch: int = typer.Option(16, "--batch", min=1),
-    lr: float = typer.Option(3e-3, "--lr", min=0.0),
-    seed: int = typer.Option(0, "--seed"),
-    threads: int = typer.Option(1, "--threads", min=1, help="torch threads while training."),
+    layers: int = typer.Option(4, "--layers", min=1, max=MAX_LAYERS),
+    dim: int = typer.Option(128, "--dim", min=8, max=MAX_DIM),
+    heads: int = typer.Option(4, "--heads", min=1, max=MAX_LAYERS),
+    max_len: int = typer.Option(
+        128, "--max-len", min=2, max=8192, help="Tokens per text incl. <cls>."
+    ),
+    vocab: int = typer.Option(5000, "--vocab", min=16, max=10**6, help="Vocabulary size (words)."),
+    epochs: int = typer.Option(6, "--epochs", min=1, max=10**4),
+    batch: int = typer.Option(16, "--batch", min=1, max=2**20),
+    lr: float = typer.Option(3e-3, "--lr", callback=finite(ge=0.0, le=10.0)),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED),
+    threads: int = typer.Option(
+        1, "--threads", min=1, max=MAX_THREADS, help="torch threads while training."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Train the teacher: a transformer-encoder text classifier (minutes on 2 CPU cores)."""
@@ -76,24 +94,32 @@ def train(
 
 def distill(
     teacher: Path = typer.Option(..., "--teacher", help="Teacher checkpoint (compress train)."),
-    student_layers: int = typer.Option(2, "--student-layers", min=1),
-    student_dim: int = typer.Option(64, "--student-dim", min=8),
-    student_heads: int = typer.Option(2, "--student-heads", min=1),
-    out_dir: Path = typer.Option(..., "--out", help="Folder for the distilled student (seed 0)."),
-    seeds: int = typer.Option(
-        3, "--seeds", min=1, help="Each seed trains the student alone and distilled."
+    student_layers: int = typer.Option(2, "--student-layers", min=1, max=MAX_LAYERS),
+    student_dim: int = typer.Option(64, "--student-dim", min=8, max=MAX_DIM),
+    student_heads: int = typer.Option(2, "--student-heads", min=1, max=MAX_LAYERS),
+    out_dir: Path = typer.Option(
+        ...,
+        "--out",
+        callback=output_path(folder=True),
+        help="Folder for the distilled student (seed 0).",
     ),
-    temperature: float = typer.Option(4.0, "--temperature", min=0.01),
+    seeds: int = typer.Option(
+        3, "--seeds", min=1, max=100, help="Each seed trains the student alone and distilled."
+    ),
+    temperature: float = typer.Option(4.0, "--temperature", callback=finite(ge=0.01, le=1e3)),
     alpha: float = typer.Option(
-        0.7, "--alpha", min=0.0, max=1.0, help="Weight of the soft targets."
+        0.7, "--alpha", callback=finite(ge=0.0, le=1.0), help="Weight of the soft targets."
     ),
     hidden_weight: float = typer.Option(
-        0.0, "--hidden-weight", min=0.0, help="Pooled hidden-state MSE weight."
+        0.0,
+        "--hidden-weight",
+        callback=finite(ge=0.0, le=1e3),
+        help="Pooled hidden-state MSE weight.",
     ),
-    epochs: int = typer.Option(6, "--epochs", min=1),
-    batch: int = typer.Option(16, "--batch", min=1),
-    lr: float = typer.Option(3e-3, "--lr", min=0.0),
-    threads: int = typer.Option(1, "--threads", min=1),
+    epochs: int = typer.Option(6, "--epochs", min=1, max=10**4),
+    batch: int = typer.Option(16, "--batch", min=1, max=2**20),
+    lr: float = typer.Option(3e-3, "--lr", callback=finite(ge=0.0, le=10.0)),
+    threads: int = typer.Option(1, "--threads", min=1, max=MAX_THREADS),
     as_json: bool = JsonOption,
 ) -> None:
     """Distill a smaller student (Hinton et al. 2015) and compare it with the same student alone."""
@@ -124,9 +150,15 @@ def quantize(
     ),
     backend: str = typer.Option("torch", "--backend", help="torch | onnxruntime"),
     calib: int = typer.Option(
-        128, "--calib", min=1, help="int8-static: training examples for activation ranges."
+        128,
+        "--calib",
+        min=1,
+        max=10**6,
+        help="int8-static: training examples for activation ranges.",
     ),
-    out_file: Path = typer.Option(None, "--out", help="Output file (default: next to CKPT)."),
+    out_file: Path = typer.Option(
+        None, "--out", callback=output_path(), help="Output file (default: next to CKPT)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Quantize a checkpoint into one .safetensors (torch) or .onnx (onnxruntime) file."""
@@ -150,9 +182,11 @@ def quantize(
 
 def export(
     ckpt: Path = typer.Argument(..., help="fp32 checkpoint (compress train|distill)."),
-    out_file: Path = typer.Option(..., "--out", help="ONNX file to write (.onnx)."),
+    out_file: Path = typer.Option(
+        ..., "--out", callback=output_path(".onnx"), help="ONNX file to write (.onnx)."
+    ),
     check: int = typer.Option(
-        64, "--check", min=1, help="Held-out examples to compare against torch."
+        64, "--check", min=1, max=10**6, help="Held-out examples to compare against torch."
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -176,9 +210,11 @@ def bench(
     models: list[Path] = typer.Argument(
         ..., help="Checkpoints, .safetensors and .onnx files; the first is the baseline."
     ),
-    threads: int = typer.Option(1, "--threads", min=1, help="Threads every variant runs on."),
+    threads: int = typer.Option(
+        1, "--threads", min=1, max=MAX_THREADS, help="Threads every variant runs on."
+    ),
     repeats: int = typer.Option(
-        20, "--repeats", min=3, help="Timed calls per variant and batch size."
+        20, "--repeats", min=3, max=10**4, help="Timed calls per variant and batch size."
     ),
     dataset: str = typer.Option(
         None, "--dataset", help="Override the data set the models were trained on."
@@ -191,6 +227,8 @@ def bench(
 
     if len(set(models)) != len(models):
         raise ConfigError("compress bench: a model is named twice")
+    if dataset is not None and not dataset.strip():
+        raise ConfigError("--dataset: give a data set name (or leave the option out)")
     with _progress("benchmark", None, enabled=not as_json) as advance:
         r = bench_paths(models, threads, repeats, dataset, on_stage=lambda s: advance(s))
     if as_json:

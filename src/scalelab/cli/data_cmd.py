@@ -11,7 +11,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,17 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from scalelab.cli.common import JsonOption, err, examples, out, print_json, rich_table
-from scalelab.core.errors import ConfigError, InfeasiblePlan
+from scalelab.cli.common import (
+    MAX_SEED,
+    JsonOption,
+    err,
+    examples,
+    finite,
+    out,
+    print_json,
+    rich_table,
+)
+from scalelab.core.errors import ConfigError, InfeasiblePlan, located
 from scalelab.core.io import write_atomic
 from scalelab.report.section import Table
 
@@ -53,14 +62,8 @@ class Engine(StrEnum):
 
 
 def _print_table(table: Table) -> None:
-    """User strings (file names, texts, groups) are escaped before rich reads markup."""
-    safe = replace(
-        table,
-        title=escape(table.title),
-        note=escape(table.note),
-        rows=[[escape(c) for c in row] for row in table.rows],
-    )
-    out.print(rich_table(safe))
+    """User strings (file names, texts, groups) are escaped by rich_table before rich reads markup."""
+    out.print(rich_table(table))
 
 
 @contextmanager
@@ -129,8 +132,10 @@ def augment(
     method: Method = typer.Option(
         Method.synonym, "--method", help="synonym | eda | backtranslate."
     ),
-    per_example: int = typer.Option(1, "--per-example", min=1, help="New rows per example (K)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (synonym, eda)."),
+    per_example: int = typer.Option(
+        1, "--per-example", min=1, max=1000, help="New rows per example (K)."
+    ),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed (synonym, eda)."),
     dataset: str = typer.Option(None, "--dataset", help=DATASET_HELP),
     text_col: str = TEXT_COL,
     label_col: str = LABEL_COL,
@@ -203,11 +208,11 @@ def _self_train_inputs(data: Any, from_file: bool, labels_per_class: int | None,
 def self_train(
     in_file: Path = typer.Argument(None, help="CSV/TSV/JSONL; rows with an empty label form the unlabeled pool."),
     dataset: str = typer.Option(None, "--dataset", help=DATASET_HELP + " Labels are hidden except --labels-per-class."),
-    labels_per_class: int = typer.Option(None, "--labels-per-class", min=1, help="With --dataset: labels kept per class (default 10)."),
-    threshold: float = typer.Option(None, "--threshold", help="Pseudo-label rows whose top class probability reaches this (default 0.6)."),
-    rounds: int = typer.Option(3, "--rounds", min=1, help="Pseudo-label / retrain rounds."),
-    pool: int = typer.Option(5000, "--pool", min=1, help="Unlabeled rows used, at most."),
-    seed: int = typer.Option(0, "--seed"),
+    labels_per_class: int = typer.Option(None, "--labels-per-class", min=1, max=10**6, help="With --dataset: labels kept per class (default 10)."),
+    threshold: float = typer.Option(None, "--threshold", callback=finite(ge=0, le=1), help="Pseudo-label rows whose top class probability reaches this (default 0.6)."),
+    rounds: int = typer.Option(3, "--rounds", min=1, max=100, help="Pseudo-label / retrain rounds."),
+    pool: int = typer.Option(5000, "--pool", min=1, max=10**7, help="Unlabeled rows used, at most."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED),
     out_file: Path = typer.Option(None, "--out", help="Write the pool rows that got a pseudo-label (.csv/.jsonl)."),
     text_col: str = TEXT_COL,
     label_col: str = LABEL_COL,
@@ -228,7 +233,7 @@ def self_train(
     import numpy as np
 
     y = np.array([classes.index(data.labels[i]) for i in labeled])
-    with _progress("self-training", None):
+    with _progress("self-training", None), located(str(data.source)):
         result = run_self_train(
             [data.texts[i] for i in labeled], y, [data.texts[i] for i in pool_rows],
             threshold if threshold is not None else DEFAULT_THRESHOLD, rounds, seed,
@@ -257,10 +262,10 @@ def experiment(
     kind: Kind = typer.Argument(..., help="augmentation | self-training"),
     dataset: str = typer.Option("tweets", "--dataset", help=DATASET_HELP),
     labels_per_class: str = typer.Option("10,20,50,100", "--labels-per-class", help="Comma-separated label budgets."),
-    seeds: int = typer.Option(5, "--seeds", min=2, help="Seeds (each: its own test split and labeled sample)."),
+    seeds: int = typer.Option(5, "--seeds", min=2, max=100, help="Seeds (each: its own test split and labeled sample)."),
     techniques: str = typer.Option("synonym,eda,backtranslate", "--techniques", help="Augmentations to compare."),
-    per_example: int = typer.Option(4, "--per-example", min=1, help="Augmented rows per labeled example."),
-    test_size: int = typer.Option(1000, "--test-size", min=10, help="Held-out rows per seed."),
+    per_example: int = typer.Option(4, "--per-example", min=1, max=1000, help="Augmented rows per labeled example."),
+    test_size: int = typer.Option(1000, "--test-size", min=10, max=10**6, help="Held-out rows per seed."),
     plot: Path = typer.Option(None, "--plot", help="Write macro-F1 vs labels per class (.png)."),
     mt_model: str = typer.Option(None, "--mt-model", help="FWD_DIR,BWD_DIR: CTranslate2 models instead of Apertium."),
     as_json: bool = JsonOption,
@@ -279,6 +284,8 @@ def experiment(
     if min(budgets) < 1:
         raise ConfigError("--labels-per-class: each budget must be at least 1")
     chosen = tuple(t.strip() for t in techniques.split(",") if t.strip())
+    if not chosen:
+        raise ConfigError(f"--techniques: give at least one of {', '.join(AUGMENTATIONS)}")
     if bad := [t for t in chosen if t not in AUGMENTATIONS]:
         raise ConfigError(
             f"--techniques: unknown {bad[0]!r} (choose from {', '.join(AUGMENTATIONS)})"
@@ -310,10 +317,10 @@ def audit(
     text_col: str = TEXT_COL,
     label_col: str = LABEL_COL,
     group_col: str = typer.Option(None, "--group-col", help="Column naming a group (speaker, source...) for the bias checks."),
-    test_frac: float = typer.Option(0.2, "--test-frac", help="Share of rows in the (pseudo-random, fixed) test split."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the split."),
+    test_frac: float = typer.Option(0.2, "--test-frac", callback=finite(gt=0, lt=1), help="Share of rows in the (pseudo-random, fixed) test split."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Seed of the split."),
     engine: Engine = typer.Option(Engine.local, "--engine", help="local: this process; dask: a Dask cluster."),
-    workers: int = typer.Option(2, "--workers", min=1, help="--engine dask: local worker processes."),
+    workers: int = typer.Option(2, "--workers", min=1, max=256, help="--engine dask: local worker processes."),
     scheduler: str = typer.Option(None, "--scheduler", help="--engine dask: address of a running scheduler (tcp://host:8786)."),
     as_json: bool = JsonOption,
 ) -> None:  # fmt: skip
@@ -335,7 +342,7 @@ def audit(
         name = str(in_file)
         rows = lambda: iter_table(in_file, text_col, label_col, group_col)  # noqa: E731
     context = dask_executor(scheduler, workers) if engine is Engine.dask else nullcontext(None)
-    with _progress(f"auditing {name}", None), context as executor:
+    with _progress(f"auditing {name}", None), context as executor, located(name):
         result = run_audit(rows, name, executor, test_frac, seed)
     if len(result.class_counts) < 2:
         raise ConfigError(
@@ -353,22 +360,28 @@ def audit(
             )
 
 
+# Far above any model trained (~2e12 parameters); the shape for it stays within the spec limits.
+MAX_PARAMS = 1e15
+
+
 def need(
     params: str = typer.Option(None, "--params", help="Parameters, e.g. 100B, 7e9 (a Llama-shaped dense model)."),
     model: str = typer.Option(None, "--model", help="A catalog model (laws use its active parameters)."),
-    bytes_per_token: float = typer.Option(4.0, "--bytes-per-token", help="Bytes of text per token (English BPE ~4)."),
+    bytes_per_token: float = typer.Option(4.0, "--bytes-per-token", callback=finite(gt=0, le=100), help="Bytes of text per token (English BPE ~4)."),
     cluster: str = typer.Option("h100x1024", "--cluster", help="Cluster for time and cost (planner's fastest plan)."),
     as_json: bool = JsonOption,
 ) -> None:  # fmt: skip
     """Compute-optimal tokens, bytes of text, repeated-epoch options, time and cost to train."""
-    from scalelab.core.units import parse_count
     from scalelab.core.scenario import resolve_model
+    from scalelab.core.units import parse_count
     from scalelab.data.need import data_need, dense_model_for_params
     from scalelab.perf.model.params import count_params
     from scalelab.report.sections.data import need_costs, need_runs, need_tables
 
     if (params is None) == (model is None):
         raise ConfigError("give exactly one of --params N or --model ID")
+    if params is not None and not parse_count(params, "--params") <= MAX_PARAMS:
+        raise ConfigError(f"--params: at most {MAX_PARAMS:g} parameters, got {params}")
     spec = (
         resolve_model(model) if model else dense_model_for_params(parse_count(params, "--params"))
     )

@@ -16,7 +16,18 @@ from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from scalelab.cli.common import JsonOption, err, examples, out, print_json, require_lab, rich_table
+from scalelab.cli.common import (
+    MAX_SEED,
+    JsonOption,
+    err,
+    examples,
+    finite,
+    out,
+    output_path,
+    print_json,
+    require_lab,
+    rich_table,
+)
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.io import build, read_mapping, write_atomic
 from scalelab.report.section import Table
@@ -98,12 +109,15 @@ def train(
         "--resume",
         help="Continue from the latest checkpoint in output.dir (error if none/damaged).",
     ),
-    steps: int = typer.Option(None, "--steps", min=1, help="Override train.steps."),
-    out_dir: Path = typer.Option(None, "--out", help="Override output.dir."),
+    steps: int = typer.Option(None, "--steps", min=1, max=10**9, help="Override train.steps."),
+    out_dir: Path = typer.Option(
+        None, "--out", callback=output_path(folder=True), help="Override output.dir."
+    ),
     stop_after: int = typer.Option(
         None,
         "--stop-after",
         min=1,
+        max=10**9,
         help="Stop after this step as if interrupted (writes a checkpoint).",
     ),
     nproc: int = typer.Option(
@@ -124,6 +138,8 @@ def train(
     hardware: Path = typer.Option(
         None,
         "--hardware",
+        exists=True,
+        dir_okay=False,
         help="With --nproc: a `scalelab calibrate` profile; prints the predicted step time too.",
     ),
     as_json: bool = JsonOption,
@@ -192,7 +208,7 @@ def _print_train(run_file: Path, result: Any) -> None:
 
 
 def gradient_flow(
-    depth: int = typer.Option(50, "--depth", min=2, help="Number of hidden blocks."),
+    depth: int = typer.Option(50, "--depth", min=2, max=1024, help="Number of hidden blocks."),
     residual: OnOff = typer.Option(
         OnOff.off, "--residual", help="Skip connections around each block."
     ),
@@ -206,17 +222,20 @@ def gradient_flow(
     model: ModelChoice = typer.Option(
         ModelChoice.mlp, "--model", help="mlp on digits, transformer on text."
     ),
-    width: int = typer.Option(64, "--width", min=1),
+    width: int = typer.Option(64, "--width", min=1, max=4096),
     steps: int = typer.Option(
-        20, "--steps", min=1, help="Training steps (measured every --every)."
+        20, "--steps", min=1, max=10**6, help="Training steps (measured every --every)."
     ),
-    every: int = typer.Option(5, "--every", min=1),
-    seed: int = typer.Option(0, "--seed"),
+    every: int = typer.Option(5, "--every", min=1, max=10**6),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED),
     compare: bool = typer.Option(
         False, "--compare", help="Run the standard set of configurations too."
     ),
     plot: Path = typer.Option(
-        None, "--plot", help="Write the gradient-norm-vs-depth figure (PNG)."
+        None,
+        "--plot",
+        callback=output_path(".png"),
+        help="Write the gradient-norm-vs-depth figure (PNG).",
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -279,15 +298,17 @@ def overfitting(
     dataset: DatasetChoice = typer.Option(
         DatasetChoice.digits, "--dataset", help="digits (~20 s) or text (minutes)."
     ),
-    seeds: int = typer.Option(3, "--seeds", min=1),
+    seeds: int = typer.Option(3, "--seeds", min=1, max=100),
     num_train: int = typer.Option(
-        100, "--num-train", min=1, help="Training images (text: x40 bytes)."
+        100, "--num-train", min=1, max=10**6, help="Training images (text: x40 bytes)."
     ),
-    steps: int = typer.Option(1000, "--steps", min=1),
-    dropout: float = typer.Option(0.5, "--dropout", min=0.0, max=0.99),
-    weight_decay: float = typer.Option(1.0, "--weight-decay", min=0.0),
-    l2: float = typer.Option(2e-3, "--l2", min=0.0),
-    plot: Path = typer.Option(None, "--plot", help="Write train/validation curves (PNG)."),
+    steps: int = typer.Option(1000, "--steps", min=1, max=10**6),
+    dropout: float = typer.Option(0.5, "--dropout", callback=finite(ge=0.0, le=0.99)),
+    weight_decay: float = typer.Option(1.0, "--weight-decay", callback=finite(ge=0.0)),
+    l2: float = typer.Option(2e-3, "--l2", callback=finite(ge=0.0)),
+    plot: Path = typer.Option(
+        None, "--plot", callback=output_path(".png"), help="Write train/validation curves (PNG)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Train/validation gap with no regularization, dropout, weight decay and L2, over seeds."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import tomli_w
 import typer
 
-from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, examples, out, output_path, print_json, rich_table
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError
 from scalelab.core.hf_import import import_notes
@@ -101,7 +101,9 @@ def import_config(
         help="A Hugging Face config.json: Llama 2/3/4, Mistral, Mixtral, Qwen2, Qwen3 (dense, "
         "MoE), gpt-oss, DeepSeek-V2/V3.",
     ),
-    out_path: Path = typer.Option(None, "--out", help="Write the ModelSpec as TOML here."),
+    out_path: Path = typer.Option(
+        None, "--out", callback=output_path(), help="Write the ModelSpec as TOML here."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Read a Hugging Face config.json into a ModelSpec (prints it; --out saves TOML)."""

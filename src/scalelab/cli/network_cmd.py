@@ -6,8 +6,11 @@ from dataclasses import asdict
 
 import typer
 
-from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, examples, finite, out, print_json, rich_table
 from scalelab.hw.topology import (
+    MAX_LINK_GBIT_PER_S,
+    MAX_PLANES,
+    MAX_RADIX,
     SWITCH_HOP_LATENCY_S,
     TOPOLOGIES,
     Topology,
@@ -64,11 +67,26 @@ def network(
     topology: str = typer.Argument(
         ..., help=f"One of {', '.join(TOPOLOGIES)}, or 'all' to compare the switched ones."
     ),
-    radix: int = typer.Option(64, "--radix", help="Switch ports (torus: chips per dimension)."),
-    planes: int = typer.Option(
-        1, "--planes", help="Independent planes (multi-plane fat-tree; default 8 there)."
+    radix: int = typer.Option(
+        64,
+        "--radix",
+        min=2,
+        max=MAX_RADIX,
+        help="Switch ports (torus: chips per dimension).",
     ),
-    link_gbit: float = typer.Option(400.0, "--link-gbit", help="Line rate per link, Gbit/s."),
+    planes: int = typer.Option(
+        1,
+        "--planes",
+        min=1,
+        max=MAX_PLANES,
+        help="Independent planes (multi-plane fat-tree; default 8 there).",
+    ),
+    link_gbit: float = typer.Option(
+        400.0,
+        "--link-gbit",
+        callback=finite(gt=0, le=MAX_LINK_GBIT_PER_S),
+        help="Line rate per link, Gbit/s.",
+    ),
     prime_power_only: bool = typer.Option(
         False, "--prime-power-only", help="Slim fly: only prime-power q (MMS graphs that exist)."
     ),

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from scalelab.cli.common import JsonOption, examples, out, print_json, rich_table
+from scalelab.cli.common import JsonOption, choice, examples, out, print_json, rich_table
 from scalelab.core.scenario import resolve_model
+from scalelab.core.specs import MAX_BATCH, MAX_SEQ_TOKENS
+from scalelab.core.units import DTYPE_BYTES
 from scalelab.hw.devices import Machine, load_machine
 from scalelab.hw.opgraph import OpGraph, build_graph
 from scalelab.hw.placement import Placement, schedule
@@ -87,15 +90,29 @@ def place(
         help="Devices TOML: \\[\\[devices]], \\[\\[links]], optional \\[pins] tables.",
     ),
     phase: str = typer.Option(
-        "decode", "--phase", help="decode (one token per sequence) or prefill."
+        "decode",
+        "--phase",
+        callback=choice("decode", "prefill"),
+        help="decode (one token per sequence) or prefill.",
     ),
-    batch_size: int = typer.Option(1, "--batch-size", help="Sequences in the step."),
+    batch_size: int = typer.Option(
+        1, "--batch-size", min=1, max=MAX_BATCH, help="Sequences in the step."
+    ),
     context: int = typer.Option(
-        4096, "--context", help="Decode: cached tokens each new token attends to."
+        4096,
+        "--context",
+        min=1,
+        max=MAX_SEQ_TOKENS,
+        help="Decode: cached tokens each new token attends to.",
     ),
-    prompt: int = typer.Option(1024, "--prompt", help="Prefill: prompt tokens per sequence."),
+    prompt: int = typer.Option(
+        1024, "--prompt", min=1, max=MAX_SEQ_TOKENS, help="Prefill: prompt tokens per sequence."
+    ),
     weight_dtype: str = typer.Option(
-        "fp8", "--weight-dtype", help="Weight storage dtype (bf16, fp8, int8, int4)."
+        "fp8",
+        "--weight-dtype",
+        callback=choice(*DTYPE_BYTES),
+        help="Weight storage dtype (bf16, fp8, int8, int4).",
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -109,7 +126,7 @@ def place(
         print_json(_json(p, graph))
         return
     out.print(
-        f"[bold]{m.name}[/] {phase}, {p.tokens} token(s) per step: makespan {p.makespan_s * 1e3:,.2f} ms "
+        f"[bold]{escape(m.name)}[/] {phase}, {p.tokens} token(s) per step: makespan {p.makespan_s * 1e3:,.2f} ms "
         f"({p.tokens_per_s:,.1f} tokens/s); {p.num_transfers} transfers, {p.transfer_s * 1e3:,.3f} ms in all"
     )
     out.print(rich_table(_device_table(p, graph, machine)))

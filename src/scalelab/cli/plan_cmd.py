@@ -13,6 +13,7 @@ from scalelab.cli.common import (
     batch_line,
     err,
     examples,
+    finite,
     out,
     print_json,
     rich_table,
@@ -22,7 +23,7 @@ from scalelab.core import flags
 from scalelab.core.errors import ConfigError, InfeasiblePlan
 from scalelab.core.scenario import resolve_cluster, resolve_model
 from scalelab.core.site import Site
-from scalelab.core.specs import TrainWorkload
+from scalelab.core.specs import MAX_DEVICES, MAX_SEQ_TOKENS, TrainWorkload
 from scalelab.hw.scaleout import apply_topology
 from scalelab.plan.explain import describe_plan, near_memory_limit
 from scalelab.plan.hardware import HardwareChoice, choose_hardware
@@ -115,28 +116,40 @@ def plan(
     batch_tokens: str = typer.Option(
         None, "--batch-tokens", help="Tokens per step (e.g. 16M); divided by --seq."
     ),
-    seq: int = typer.Option(4096, "--seq", help="Sequence length (tokens)."),
+    seq: int = typer.Option(
+        4096, "--seq", min=1, max=MAX_SEQ_TOKENS, help="Sequence length (tokens)."
+    ),
     train_tokens: str = typer.Option(
         None, "--train-tokens", help="Tokens to train (e.g. 14.8T): run time and cost."
     ),
     objective: str = typer.Option(
         "time", "--objective", help="Rank by time, cost or energy per token."
     ),
-    top: int = typer.Option(5, "--top", help="How many plans to return."),
+    top: int = typer.Option(5, "--top", min=1, max=10**4, help="How many plans to return."),
     fp8: bool = typer.Option(
         False, "--fp8", help="Allow fp8 training where the device supports it."
     ),
     scale_down: int = typer.Option(
-        0, "--scale-down", help="Also try 1/2, 1/4, ... of the cluster (this many halvings)."
+        0,
+        "--scale-down",
+        min=0,
+        max=MAX_DEVICES.bit_length() - 1,
+        help="Also try 1/2, 1/4, ... of the cluster (this many halvings).",
     ),
     hardware: str = typer.Option(
         None, "--hardware", help="`any` or ids (a,b): also choose the accelerator and count."
     ),
     deadline_days: float = typer.Option(
-        None, "--deadline-days", help="With --hardware: finish within this many days."
+        None,
+        "--deadline-days",
+        callback=finite(gt=0),
+        help="With --hardware: finish within this many days.",
     ),
     budget_usd: float = typer.Option(
-        None, "--budget-usd", help="With --hardware: spend at most this much."
+        None,
+        "--budget-usd",
+        callback=finite(gt=0),
+        help="With --hardware: spend at most this much.",
     ),
     require_fit: bool = typer.Option(
         False, "--require-fit", help="Exit 1 when no plan fits in memory."

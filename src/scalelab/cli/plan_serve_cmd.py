@@ -8,7 +8,9 @@ import typer
 from scalelab.cli.common import (
     JsonOption,
     PriceOption,
+    choice,
     examples,
+    finite,
     out,
     print_json,
     rich_table,
@@ -16,6 +18,8 @@ from scalelab.cli.common import (
 )
 from scalelab.core import flags
 from scalelab.core.scenario import resolve_cluster, resolve_model
+from scalelab.core.specs import MAX_SEQ_TOKENS
+from scalelab.core.units import DTYPE_BYTES
 from scalelab.hw.scaleout import apply_topology
 from scalelab.plan.serve import ServeOption, ServePlan, plan_serve
 from scalelab.report.section import Table
@@ -75,12 +79,25 @@ def plan_serve_cmd(
     cluster: str = typer.Option(
         ..., "--cluster", help="ACCELERATORxCOUNT (e.g. h800x320) or a cluster TOML."
     ),
-    ttft_ms: float = typer.Option(None, "--ttft-ms", help="Time-to-first-token target (ms)."),
-    tpot_ms: float = typer.Option(None, "--tpot-ms", help="Time-per-output-token target (ms)."),
-    prompt: int = typer.Option(1024, "--prompt", help="Prompt tokens per request."),
-    output: int = typer.Option(256, "--output", help="Output tokens per request."),
-    dtype: str = typer.Option("bf16", "--dtype", help="Weight dtype: bf16, fp8, int8, int4."),
-    top: int = typer.Option(10, "--top", help="How many deployments to list."),
+    ttft_ms: float = typer.Option(
+        None, "--ttft-ms", callback=finite(gt=0), help="Time-to-first-token target (ms)."
+    ),
+    tpot_ms: float = typer.Option(
+        None, "--tpot-ms", callback=finite(gt=0), help="Time-per-output-token target (ms)."
+    ),
+    prompt: int = typer.Option(
+        1024, "--prompt", min=1, max=MAX_SEQ_TOKENS, help="Prompt tokens per request."
+    ),
+    output: int = typer.Option(
+        256, "--output", min=1, max=MAX_SEQ_TOKENS, help="Output tokens per request."
+    ),
+    dtype: str = typer.Option(
+        "bf16",
+        "--dtype",
+        callback=choice(*DTYPE_BYTES),
+        help="Weight dtype: bf16, fp8, int8, int4.",
+    ),
+    top: int = typer.Option(10, "--top", min=1, max=10**4, help="How many deployments to list."),
     price: str = PriceOption,
     as_json: bool = JsonOption,
 ) -> None:

@@ -18,6 +18,7 @@ from scalelab.cli.common import (
     rich_table,
     site_from_flags,
 )
+from scalelab.core.errors import located
 from scalelab.core.io import read_mapping
 from scalelab.core.scenario import Scenario, load_scenario, resolve_cluster
 from scalelab.core.specs import TrainWorkload
@@ -138,13 +139,16 @@ def train(
             table = (
                 {"num_devices": 1}
                 if table is None
-                else resolve_cluster(table).model_dump(include={"num_devices", "devices_per_node"})
+                else resolve_cluster(table, f"{scenario}: hardware").model_dump(
+                    include={"num_devices", "devices_per_node"}
+                )
             )
         data["hardware"] = {**table, "accelerator": hardware}
     site = site_from_flags(price, co2)
-    loaded = load_scenario(data, "train", str(scenario))
-    loaded = replace(loaded, cluster=site.cluster(loaded.cluster))
-    pred = predict_train(with_topology(loaded))
+    with located(str(scenario)):  # the plan's problems are the scenario's
+        loaded = load_scenario(data, "train", str(scenario))
+        loaded = replace(loaded, cluster=site.cluster(loaded.cluster))
+        pred = predict_train(with_topology(loaded))
     if as_json:
         print_json(pred.to_dict())
         return

@@ -12,13 +12,14 @@ from scalelab.cli.common import (
     JsonOption,
     PriceOption,
     examples,
+    finite,
     out,
     print_json,
     rich_table,
     site_from_flags,
 )
 from scalelab.cli.predict_cmd import with_topology
-from scalelab.core.errors import ConfigError
+from scalelab.core.errors import ConfigError, located
 from scalelab.perf.serve.disagg import DisaggResult
 from scalelab.perf.serve.predict import InferenceResult
 from scalelab.plan.serve_scenario import ServeScenario, load_serve_scenario, predict_serve
@@ -52,10 +53,16 @@ def infer(
         "pp, replicas), \\[workload], optional \\[disaggregation] (prefill_devices, parallel).",
     ),
     ttft_ms: float = typer.Option(
-        None, "--ttft-ms", help="TTFT target (ms) for choosing the prefill batch (default 2000)."
+        None,
+        "--ttft-ms",
+        callback=finite(gt=0),
+        help="TTFT target (ms) for choosing the prefill batch (default 2000).",
     ),
     tpot_ms: float = typer.Option(
-        None, "--tpot-ms", help="TPOT target (ms) for choosing the decode batch (default 50)."
+        None,
+        "--tpot-ms",
+        callback=finite(gt=0),
+        help="TPOT target (ms) for choosing the decode batch (default 50).",
     ),
     price: str = PriceOption,
     as_json: bool = JsonOption,
@@ -64,10 +71,11 @@ def infer(
 
     With no batch in the workload, each phase runs at the largest batch meeting its latency
     target; the tables say which batch was chosen and show the throughput-latency curve."""
-    loaded = _with_targets(load_serve_scenario(scenario), ttft_ms, tpot_ms)
-    sc = loaded.scenario
-    sc = replace(sc, cluster=site_from_flags(price, None).cluster(sc.cluster))
-    result = predict_serve(replace(loaded, scenario=with_topology(sc)))
+    site = site_from_flags(price, None)
+    with located(str(scenario)):  # the deployment's problems are the scenario's
+        loaded = _with_targets(load_serve_scenario(scenario), ttft_ms, tpot_ms)
+        sc = replace(loaded.scenario, cluster=site.cluster(loaded.scenario.cluster))
+        result = predict_serve(replace(loaded, scenario=with_topology(sc)))
     if as_json:
         print_json(result_json(result))
         return

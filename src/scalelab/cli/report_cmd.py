@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from scalelab.cli.common import _clean, envelope, err, examples, out
+from scalelab.cli.common import _clean, envelope, err, examples, out, output_path
 from scalelab.core.io import write_atomic
 from scalelab.report.builder import iter_report, new_context
 from scalelab.report.document import headline, lead_sentence, overview_tables, results_document
@@ -25,11 +26,15 @@ def report(
         "deepseek-v3", help="Catalog model id (see `scalelab model list`) or a model file."
     ),
     out_path: Path = typer.Option(
-        Path("report.html"), "--out", help="Where to write the self-contained HTML report."
+        Path("report.html"),
+        "--out",
+        callback=output_path(),
+        help="Where to write the self-contained HTML report.",
     ),
     results_path: Path | None = typer.Option(
         None,
         "--results",
+        callback=output_path(),
         help="Where to write every number shown, as JSON (default: results.json beside --out).",
     ),
     full: bool = typer.Option(
@@ -66,7 +71,8 @@ def report(
     json_path = results_path or out_path.with_name("results.json")
     write_atomic(json_path, json.dumps(_clean(doc), indent=1, default=str) + "\n")
     out.print(
-        f"\nHTML report written to [bold]{out_path}[/bold]; every number in [bold]{json_path}[/bold]"
+        f"\nHTML report written to [bold]{escape(str(out_path))}[/bold]; every number in "
+        f"[bold]{escape(str(json_path))}[/bold]"
     )
 
 

@@ -10,6 +10,7 @@ from scalelab.cli.common import (
     JsonOption,
     PriceOption,
     examples,
+    finite,
     out,
     print_json,
     rich_table,
@@ -18,6 +19,11 @@ from scalelab.cli.common import (
 from scalelab.core import flags
 from scalelab.core.errors import ConfigError
 from scalelab.core.scenario import resolve_model
+from scalelab.core.specs import (
+    MAX_BATCH,
+    MAX_DEVICES,
+    MAX_SEQ_TOKENS,
+)
 from scalelab.plan.hardware import SWEEP_SPACE
 from scalelab.plan.whatif import DEFAULT_SERVE, DEFAULT_TRAIN, PHASES, whatif
 from scalelab.plan.whatif_specs import PRESETS
@@ -45,10 +51,18 @@ def whatif_cmd(
         "14.8T", "--train-tokens", help="Tokens to train (DeepSeek-V3: 14.8T)."
     ),
     global_batch: int = typer.Option(
-        DEFAULT_TRAIN.global_batch_size, "--global-batch", help="Sequences per step."
+        DEFAULT_TRAIN.global_batch_size,
+        "--global-batch",
+        min=1,
+        max=MAX_BATCH,
+        help="Sequences per step.",
     ),
     seq: int = typer.Option(
-        DEFAULT_TRAIN.seq_len, "--seq", help="Training sequence length (tokens)."
+        DEFAULT_TRAIN.seq_len,
+        "--seq",
+        min=1,
+        max=MAX_SEQ_TOKENS,
+        help="Training sequence length (tokens).",
     ),
     precision: str = typer.Option(
         "fp8", "--precision", help="fp8 (where the device has it) or bf16."
@@ -57,20 +71,36 @@ def whatif_cmd(
         False, "--quick", help="Reduced planner space (micro-batch 1-2, ZeRO-1, no CP)."
     ),
     prompt: int = typer.Option(
-        DEFAULT_SERVE.prompt_tokens, "--prompt", help="infer: prompt tokens per request."
+        DEFAULT_SERVE.prompt_tokens,
+        "--prompt",
+        min=1,
+        max=MAX_SEQ_TOKENS,
+        help="infer: prompt tokens per request.",
     ),
     output: int = typer.Option(
-        DEFAULT_SERVE.output_tokens, "--output", help="infer: output tokens per request."
+        DEFAULT_SERVE.output_tokens,
+        "--output",
+        min=1,
+        max=MAX_SEQ_TOKENS,
+        help="infer: output tokens per request.",
     ),
     ttft_ms: float = typer.Option(
-        2000.0, "--ttft-ms", help="infer: time-to-first-token target (ms)."
+        2000.0,
+        "--ttft-ms",
+        callback=finite(gt=0),
+        help="infer: time-to-first-token target (ms).",
     ),
     tpot_ms: float = typer.Option(
-        50.0, "--tpot-ms", help="infer: time-per-output-token target (ms)."
+        50.0,
+        "--tpot-ms",
+        callback=finite(gt=0),
+        help="infer: time-per-output-token target (ms).",
     ),
     serve_devices: int = typer.Option(
         None,
         "--serve-devices",
+        min=1,
+        max=MAX_DEVICES,
         help="infer: serve on this many devices of each cluster (whole nodes).",
     ),
     price: str = PriceOption,

@@ -19,15 +19,16 @@ CLS_ID = 1
 class EncoderConfig(BaseModel):
     """Shape of an EncoderClassifier; `max_len` counts the leading <cls> token."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    vocab_size: int = Field(4096, gt=3)
-    max_len: int = Field(128, gt=1)
-    d_model: int = Field(128, gt=0)
-    n_layers: int = Field(4, gt=0)
-    n_heads: int = Field(4, gt=0)
-    d_ff: int | None = Field(None, gt=0)
-    num_classes: int = Field(2, gt=1)
+    # upper bounds: a classifier trained on a CPU in minutes (a crafted file may claim more)
+    vocab_size: int = Field(4096, gt=3, le=10**6)
+    max_len: int = Field(128, gt=1, le=8192)
+    d_model: int = Field(128, gt=0, le=4096)
+    n_layers: int = Field(4, gt=0, le=64)
+    n_heads: int = Field(4, gt=0, le=64)
+    d_ff: int | None = Field(None, gt=0, le=4 * 4096)
+    num_classes: int = Field(2, gt=1, le=10**4)
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
 
     @model_validator(mode="after")

@@ -23,8 +23,8 @@ from safetensors.torch import save as dump_safetensors
 
 from scalelab.compress.models import EncoderClassifier, EncoderConfig
 from scalelab.compress.text import Vocabulary
-from scalelab.core.errors import CheckpointError, ConfigError, ScalelabError
-from scalelab.core.io import write_atomic
+from scalelab.core.errors import CheckpointError, ConfigError, ScalelabError, located
+from scalelab.core.io import build, write_atomic
 from scalelab.lab.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from scalelab.lab.seeding import capture_rng_state
 
@@ -47,7 +47,10 @@ class ModelMeta:
 
     @property
     def encoder_config(self) -> EncoderConfig:
-        return EncoderConfig(**self.config)
+        """The shape, validated: a description read from disk may be damaged or crafted."""
+        if not isinstance(self.config, dict):
+            raise CheckpointError("its model config is not a table")
+        return build(EncoderConfig, self.config, "its model config")
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -130,7 +133,8 @@ def load_classifier(path: Path) -> tuple[EncoderClassifier, ModelMeta]:
             f"{path}: a lab checkpoint without a compress model description "
             "(was it written by `scalelab compress train|distill`?)"
         ) from None
-    model = EncoderClassifier(meta.encoder_config)
+    with located(str(path)):
+        model = EncoderClassifier(meta.encoder_config)
     optimizer = torch.optim.AdamW(model.parameters())  # its state is loaded and then unused
     load_checkpoint(folder, model, optimizer)
     return model.eval(), meta

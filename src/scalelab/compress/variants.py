@@ -12,7 +12,7 @@ import torch
 
 from scalelab.compress import store
 from scalelab.compress.models import EncoderClassifier
-from scalelab.core.errors import CheckpointError
+from scalelab.core.errors import CheckpointError, located
 
 
 @dataclass
@@ -59,7 +59,8 @@ def open_variant(path: Path, threads: int = 1, engine: str | None = None) -> Var
         runner = _torch_runner(model, threads)
     elif path.suffix == ".safetensors":
         tensors, meta = store.load_tensors(path)
-        model = load_quantized(EncoderClassifier(meta.encoder_config), tensors, engine)
+        with located(str(path)):
+            model = load_quantized(EncoderClassifier(meta.encoder_config), tensors, engine)
         runner = _torch_runner(model, threads)
     elif path.suffix == ".onnx":
         from scalelab.compress.onnx_export import require_onnx, run_session, session
@@ -72,6 +73,7 @@ def open_variant(path: Path, threads: int = 1, engine: str | None = None) -> Var
         raise CheckpointError(
             f"{path}: not a compress model (expected a checkpoint folder, .safetensors or .onnx)"
         )
-    num_params = EncoderClassifier(meta.encoder_config).num_params()
+    with located(str(path)):
+        num_params = EncoderClassifier(meta.encoder_config).num_params()
     size = store.weights_bytes(path)
     return Variant(describe(meta), path, meta, num_params, size, runner, threads)

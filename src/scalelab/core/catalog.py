@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -26,9 +27,22 @@ def list_ids(kind: str) -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in _folder(kind).glob("*.toml")))
 
 
-@cache
+# A catalog id is a file name in the catalog folder: no path separators, no leading dot.
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
 def load_raw(kind: str, catalog_id: str) -> dict[str, Any]:
     """The catalog file as written (source units), or CatalogError naming the known ids."""
+    if not isinstance(catalog_id, str) or not _ID.match(catalog_id):
+        known = ", ".join(list_ids(kind))
+        raise CatalogError(
+            f"{kind[:-1]} id must be a catalog name, got {catalog_id!r} (known: {known})"
+        )
+    return _load_raw(kind, catalog_id)
+
+
+@cache
+def _load_raw(kind: str, catalog_id: str) -> dict[str, Any]:
     path = _folder(kind) / f"{catalog_id}.toml"
     if not path.is_file():
         known = ", ".join(list_ids(kind))

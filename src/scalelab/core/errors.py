@@ -1,5 +1,11 @@
 """One exception hierarchy; the CLI turns any ScalelabError into one line and exit code 1."""
 
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class ScalelabError(Exception):
     """Base of every error scalelab raises on purpose."""
@@ -19,3 +25,17 @@ class InfeasiblePlan(ScalelabError):
 
 class CheckpointError(ScalelabError):
     """A checkpoint that is missing, truncated or corrupted."""
+
+
+@contextmanager
+def located(where: str) -> Iterator[None]:
+    """A ScalelabError raised inside names `where` (file, table) first, unless it already does."""
+    try:
+        yield
+    except ScalelabError as exc:
+        message = str(exc)
+        if message.startswith(where):
+            raise
+        located_exc = copy.copy(exc)
+        located_exc.args = (f"{where}: {message}",)
+        raise located_exc from None

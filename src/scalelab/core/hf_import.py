@@ -8,7 +8,7 @@ from typing import Any
 
 from scalelab.core.errors import ConfigError
 from scalelab.core.io import build
-from scalelab.core.specs import ModelSpec
+from scalelab.core.specs import MAX_LAYERS, MAX_SEQ_TOKENS, ModelSpec
 
 SUPPORTED = (
     "llama",
@@ -47,6 +47,16 @@ def is_hf_config(data: dict[str, Any]) -> bool:
     return "model_type" in data or "architectures" in data
 
 
+def _activation(data: dict[str, Any], where: str) -> str:
+    """Our activation for HF's `hidden_act`; one we do not model is an error, not swiglu."""
+    name = data.get("hidden_act", "silu")
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
+        raise ConfigError(
+            f"{where}: hidden_act {name!r} is not modeled (known: {', '.join(_ACTIVATIONS)})"
+        )
+    return _ACTIVATIONS[name]
+
+
 def _need(data: dict[str, Any], key: str, where: str) -> Any:
     if key not in data:
         raise ConfigError(f"{where}: config.json lacks '{key}'")
@@ -74,6 +84,8 @@ def model_from_hf_config(data: dict[str, Any], where: str = "config.json") -> Mo
             f"{where}: model_type '{model_type}' is not supported (supported: {', '.join(SUPPORTED)})"
         )
     quant = data.get("quantization_config") or {}
+    if not isinstance(quant, dict):
+        raise ConfigError(f"{where}: quantization_config must be a table")
     fields: dict[str, Any] = {
         "name": name or str(model_type),
         "arch": _ARCH.get(model_type, model_type),
@@ -82,13 +94,13 @@ def model_from_hf_config(data: dict[str, Any], where: str = "config.json") -> Mo
         "num_attention_heads": _need(data, "num_attention_heads", where),
         "num_key_value_heads": data.get("num_key_value_heads"),
         "vocab_size": _need(data, "vocab_size", where),
-        "activation": _ACTIVATIONS.get(str(data.get("hidden_act", "silu")), "swiglu"),
-        "tied_embeddings": bool(data.get("tie_word_embeddings", False)),
+        "activation": _activation(data, where),
+        "tied_embeddings": data.get("tie_word_embeddings", False),  # checked by build
         # Qwen2 has q/k/v biases without saying so; newer configs state `attention_bias`
-        "qkv_bias": bool(data.get("attention_bias", model_type == "qwen2")),
+        "qkv_bias": data.get("attention_bias", model_type == "qwen2"),  # checked by build
         "checkpoint_dtype": _CHECKPOINT_DTYPES.get(str(quant.get("quant_method"))),
     }
-    if data.get("head_dim"):
+    if data.get("head_dim") is not None:  # 0 is an error, not "absent"
         fields["head_dim"] = data["head_dim"]
     if model_type in ("mixtral", "gpt_oss"):
         fields |= _local_experts(data, where)
@@ -113,6 +125,29 @@ def _local_experts(data: dict[str, Any], where: str) -> dict[str, Any]:
     }
 
 
+def _int(data: dict[str, Any], key: str, where: str, default: int | None = None,
+         lo: int = 0, hi: int = MAX_LAYERS) -> int:  # fmt: skip
+    """An integer the import computes with (layer counts, strides), checked before any loop."""
+    value = data.get(key)
+    if value is None:
+        if default is None:
+            raise ConfigError(f"{where}: config.json lacks '{key}'")
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ConfigError(f"{where}: {key} must be a whole number in {lo}..{hi}, got {value!r}")
+    return value
+
+
+def _layer_list(data: dict[str, Any], key: str, where: str, layers: int) -> list[int]:
+    """A list of layer indices (`mlp_only_layers`, `moe_layers`), each in 0..layers-1."""
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 <= i < layers for i in value
+    ):
+        raise ConfigError(f"{where}: {key} must list layer indices in 0..{layers - 1}")
+    return value
+
+
 def _qwen3_moe_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
     """Qwen3-MoE: experts every `decoder_sparse_step` layers except `mlp_only_layers`
     (transformers' Qwen3MoeDecoderLayer); the dense layers use `intermediate_size`."""
@@ -121,27 +156,27 @@ def _qwen3_moe_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
         "num_routed_experts": _need(data, "num_experts", where),
         "num_experts_per_token": _need(data, "num_experts_per_tok", where),
         "moe_ffn_hidden_size": _need(data, "moe_intermediate_size", where),
-        "num_dense_layers": int(data["num_hidden_layers"]) - num_moe,
+        "num_dense_layers": _int(data, "num_hidden_layers", where) - num_moe,
     }
-    if num_moe < int(data["num_hidden_layers"]):
+    if num_moe < _int(data, "num_hidden_layers", where):
         fields["dense_ffn_hidden_size"] = _need(data, "intermediate_size", where)
     return fields
 
 
 def _qwen3_moe_layers(data: dict[str, Any], where: str) -> list[int]:
-    step = int(data.get("decoder_sparse_step") or 1)
-    dense = set(data.get("mlp_only_layers") or [])
-    layers = int(_need(data, "num_hidden_layers", where))
+    step = _int(data, "decoder_sparse_step", where, 1, lo=1)
+    layers = _int(data, "num_hidden_layers", where)
+    dense = set(_layer_list(data, "mlp_only_layers", where, layers))
     return [i for i in range(layers) if i not in dense and (i + 1) % step == 0]
 
 
 def _llama4_moe_layers(data: dict[str, Any], where: str) -> list[int]:
     """Llama 4: `moe_layers` when given, else every `interleave_moe_layer_step`-th layer
     (transformers' Llama4TextDecoderLayer: layer i is MoE when (i + 1) % step == 0)."""
-    layers = int(_need(data, "num_hidden_layers", where))
-    if isinstance(data.get("moe_layers"), list):
-        return [int(i) for i in data["moe_layers"]]
-    step = int(data.get("interleave_moe_layer_step") or 1)
+    layers = _int(data, "num_hidden_layers", where)
+    if data.get("moe_layers") is not None:
+        return sorted(set(_layer_list(data, "moe_layers", where, layers)))
+    step = _int(data, "interleave_moe_layer_step", where, 1, lo=1)
     return [i for i in range(layers) if (i + 1) % step == 0]
 
 
@@ -154,9 +189,9 @@ def _llama4_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
         "num_shared_experts": 1,
         "num_experts_per_token": _need(data, "num_experts_per_tok", where),
         "moe_ffn_hidden_size": _need(data, "intermediate_size", where),
-        "num_dense_layers": int(data["num_hidden_layers"]) - num_moe,
+        "num_dense_layers": _int(data, "num_hidden_layers", where) - num_moe,
     }
-    if num_moe < int(data["num_hidden_layers"]):
+    if num_moe < _int(data, "num_hidden_layers", where):
         fields["dense_ffn_hidden_size"] = _need(data, "intermediate_size_mlp", where)
     return fields
 
@@ -170,7 +205,9 @@ def _deepseek_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
         "qk_rope_head_dim": _need(data, "qk_rope_head_dim", where),
         "v_head_dim": _need(data, "v_head_dim", where),
         "num_routed_experts": _need(data, "n_routed_experts", where),
-        "num_shared_experts": data.get("n_shared_experts") or 0,
+        "num_shared_experts": 0
+        if data.get("n_shared_experts") is None
+        else data["n_shared_experts"],
         "num_experts_per_token": _need(data, "num_experts_per_tok", where),
         "moe_ffn_hidden_size": _need(data, "moe_intermediate_size", where),
         "num_dense_layers": data.get("first_k_dense_replace", 0),
@@ -185,11 +222,13 @@ def import_notes(data: dict[str, Any]) -> list[str]:
     if data.get("model_type") == "llama4":
         notes.append("the vision encoder is not counted (text model only)")
     data = text_config(data)
-    layers = int(data.get("num_hidden_layers") or 0)
-    sliding = [t for t in data.get("layer_types") or [] if t == "sliding_attention"]
-    window = data.get("sliding_window")
+    where = "config.json"
+    layers = _int(data, "num_hidden_layers", where, 0)
+    types = data.get("layer_types") or []
+    sliding = [t for t in types if t == "sliding_attention"] if isinstance(types, list) else []
+    window = _int(data, "sliding_window", where, 0, hi=MAX_SEQ_TOKENS)
     if data.get("use_sliding_window") and window and not sliding:
-        sliding = ["sliding_attention"] * int(data.get("max_window_layers") or layers)
+        sliding = ["sliding_attention"] * (_int(data, "max_window_layers", where, 0) or layers)
     if sliding and window:
         notes.append(
             f"{len(sliding)} of {layers} layers attend to a sliding window of {window:,} tokens; "
@@ -199,7 +238,8 @@ def import_notes(data: dict[str, Any]) -> list[str]:
         notes += _llama4_notes(data, layers)
     if data.get("model_type") == "gpt_oss":
         notes.append("attention sinks and expert/router biases are not counted (< 0.1% of weights)")
-    quant = str((data.get("quantization_config") or {}).get("quant_method", ""))
+    quant_table = data.get("quantization_config") or {}
+    quant = str(quant_table.get("quant_method", "")) if isinstance(quant_table, dict) else ""
     if quant in _CHECKPOINT_DTYPES:
         notes.append(
             f"the checkpoint ships {quant} weights: checkpoint_dtype = "
@@ -217,9 +257,10 @@ def _llama4_notes(data: dict[str, Any], layers: int) -> list[str]:
             "dense layers then the MoE layers (same parameters and FLOPs; pipeline stages see "
             "them grouped)"
         )
-    if data.get("attention_chunk_size"):
+    chunk = _int(data, "attention_chunk_size", "config.json", 0, hi=MAX_SEQ_TOKENS)
+    if chunk:
         notes.append(
-            f"chunked local attention ({data['attention_chunk_size']:,}-token chunks, on the RoPE "
+            f"chunked local attention ({chunk:,}-token chunks, on the RoPE "
             "layers) is modeled as full attention"
         )
     return notes

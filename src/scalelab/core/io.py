@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -19,8 +20,24 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from scalelab.core.errors import ConfigError
+from scalelab.core.strict import lax_value
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader reading floats as YAML 1.2 does: `1.0e9` is a number, not the
+    string YAML 1.1 makes of it (which the spec checks would then reject)."""
+
+
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+"
+        r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF))$|^\.(?:nan|NaN|NAN)$"
+    ),
+    list("-+0123456789."),
+)
 
 
 def read_mapping(path: str | Path) -> dict[str, Any]:
@@ -35,7 +52,7 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
         elif path.suffix == ".json":
             data = json.loads(text)
         elif path.suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_YamlLoader)  # a SafeLoader subclass
         else:
             raise ConfigError(f"{path}: unknown file type (expected .toml, .json or .yaml)")
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -43,7 +60,32 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {first}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table/object at the top level")
+    problem = _odd_structure(data)
+    if problem:
+        raise ConfigError(f"{path}: {problem}")
     return data
+
+
+def _odd_structure(value: Any, loc: str = "", depth: int = 0) -> str | None:
+    """What TOML/JSON/YAML allow but no scalelab file uses: a key that is not text (YAML
+    `1: x`), or nesting deeper than 32 levels (YAML aliases can even make a cycle)."""
+    if depth > 32:
+        return f"{loc or 'top'}: nested too deeply"
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        if isinstance(value, dict) and not isinstance(key, str):
+            return f"{loc + '.' if loc else ''}{key!r}: keys must be text"
+        where = f"{loc}[{key}]" if isinstance(value, list) else f"{loc + '.' if loc else ''}{key}"
+        problem = _odd_structure(item, where, depth + 1)
+        if problem:
+            return problem
+    return None
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -53,11 +95,18 @@ def describe_validation_error(exc: ValidationError) -> str:
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
         msg = "unknown field (typo?)"
+    elif err["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
     return f"{loc}: {msg}" if loc else msg
 
 
 def build(model: type[M], data: dict[str, Any], where: str) -> M:
-    """Validate `data` into `model`; errors become `ConfigError("WHERE: field: message")`."""
+    """Validate `data` into `model`; errors become `ConfigError("WHERE: field: message")`.
+    A value pydantic would only take by converting it (`true` for a count, `"7"` for a number)
+    or a non-finite float anywhere is an error too (core/strict.py)."""
+    problem = lax_value(model, data)
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

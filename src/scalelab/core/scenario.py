@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scalelab.core import catalog
-from scalelab.core.errors import ConfigError
+from scalelab.core.errors import ConfigError, located
 from scalelab.core.io import build, read_mapping
 from scalelab.core.serve_parallel import resolve_serving_plan
 from scalelab.core.specs import (
@@ -32,6 +32,26 @@ class Scenario:
     workload: TrainWorkload | InferenceWorkload
 
 
+def table(value: Any, where: str) -> dict[str, Any]:
+    """`value` if it is a table (mapping), else a ConfigError naming where it was expected."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table, got {_shown(value)}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _count(fields: dict[str, Any], key: str, default: Any, where: str) -> int:
+    """An integer field the loader needs before validation (device counts)."""
+    value = fields.pop(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{where}: {key}: expected a positive integer, got {_shown(value)}")
+    return value
+
+
 def resolve_model(value: str | dict[str, Any], where: str = "model") -> ModelSpec:
     """A catalog id, a path (.toml/.json, HF config.json too) or an inline table (catalog_id + overrides)."""
     if isinstance(value, str):
@@ -51,10 +71,11 @@ def model_from_file(path: str | Path) -> ModelSpec:
     """A ModelSpec from our TOML/JSON format or from a Hugging Face config.json."""
     from scalelab.core.hf_import import is_hf_config, model_from_hf_config
 
-    data = read_mapping(path)
-    if is_hf_config(data):
-        return model_from_hf_config(data, where=str(path))
-    return build(ModelSpec, data, str(path))
+    with located(str(path)):
+        data = read_mapping(path)
+        if is_hf_config(data):
+            return model_from_hf_config(data, where=str(path))
+        return build(ModelSpec, data, str(path))
 
 
 def resolve_accelerator(value: str | dict[str, Any], where: str) -> AcceleratorSpec:
@@ -63,7 +84,7 @@ def resolve_accelerator(value: str | dict[str, Any], where: str) -> AcceleratorS
         if Path(value).suffix == ".toml":
             return resolve_accelerator(read_mapping(value), value)
         return catalog.load_accelerator(value)
-    fields = normalize_units(dict(value))
+    fields = normalize_units(dict(table(value, where)))
     base_id = fields.pop("base", None)
     base = catalog.load_accelerator(base_id).model_dump() if base_id else {}
     return build(AcceleratorSpec, {**base, **fields}, where)
@@ -74,24 +95,30 @@ def resolve_cluster(value: str | dict[str, Any], where: str = "hardware") -> Clu
     if isinstance(value, str):
         if Path(value).suffix == ".toml":
             return resolve_cluster(read_mapping(value), value)
-        return cluster_from_string(value)
+        if where == "hardware":  # a flag's value: its own text names it
+            return cluster_from_string(value)
+        with located(where):
+            return cluster_from_string(value)
     if not isinstance(value, dict) or "accelerator" not in value:
         raise ConfigError(f"{where}: needs an 'accelerator' (catalog id or table)")
     fields = dict(value)
-    acc = resolve_accelerator(fields.pop("accelerator"), f"{where}.accelerator")
-    num_devices = fields.pop("num_devices", acc.default_devices_per_node)
+    with located(f"{where}: accelerator"):
+        acc = resolve_accelerator(fields.pop("accelerator"), f"{where}: accelerator")
+    num_devices = _count(fields, "num_devices", acc.default_devices_per_node, where)
     scale_up = _scale_up(fields.pop("scale_up", {}), acc, where)
     # an explicit scale_out table models the fabric between hosts; without one a torus link
     # (TPU ICI) is the network itself
     torus = _torus(scale_up) and "scale_out" not in fields
-    per_node = fields.pop(
+    per_node = _count(
+        fields,
         "devices_per_node",
         _slice(scale_up, num_devices) if torus else min(acc.default_devices_per_node, num_devices),
+        where,
     )
-    table = fields.pop("scale_out", None)
-    if table is None and torus and num_devices > per_node:
-        table = {"kind": TORUS_SCALE_OUT}
-    scale_out = _scale_out(table, acc, num_devices, per_node, where)
+    out_table = fields.pop("scale_out", None)
+    if out_table is None and torus and num_devices > per_node:
+        out_table = {"kind": TORUS_SCALE_OUT}
+    scale_out = _scale_out(out_table, acc, num_devices, per_node, where)
     data = {
         "accelerator": acc,
         "num_devices": num_devices,
@@ -124,11 +151,12 @@ def _slice(scale_up: Any, num_devices: int) -> int:
     return slice_
 
 
-def _scale_up(table: dict[str, Any], acc: AcceleratorSpec, where: str) -> Any:
-    fields = normalize_units(dict(table))
+def _scale_up(value: Any, acc: AcceleratorSpec, where: str) -> Any:
+    fields = normalize_units(dict(table(value, f"{where}: scale_up")))
     kind = fields.pop("kind", acc.scale_up_kind or "pcie5")
     if kind in catalog.list_ids("interconnects"):
-        return catalog.load_link(kind, **fields)
+        with located(f"{where}: scale_up"):
+            return catalog.load_link(kind, **fields)
     if (
         acc.scale_up_bandwidth_bytes_per_s_per_direction
         and "bandwidth_bytes_per_s_per_direction" not in fields
@@ -140,17 +168,21 @@ def _scale_up(table: dict[str, Any], acc: AcceleratorSpec, where: str) -> Any:
 
 
 def _scale_out(
-    table: dict[str, Any] | None, acc: AcceleratorSpec, num_devices: int, per_node: int, where: str
+    value: Any, acc: AcceleratorSpec, num_devices: int, per_node: int, where: str
 ) -> Any:
-    if table is None:
+    if value is None:
         if num_devices <= per_node or acc.default_scale_out is None:
             return None
         return catalog.load_network(acc.default_scale_out, nics_per_node=per_node)
     # One NIC per device unless the table says otherwise (HGX and NVL72 trays alike; TPU DCN per chip).
-    fields = {"nics_per_node": per_node, **normalize_units(dict(table))}
+    fields = {
+        "nics_per_node": per_node,
+        **normalize_units(dict(table(value, f"{where}: scale_out"))),
+    }
     kind = fields.pop("kind", acc.default_scale_out or "ib-ndr")
     if kind in catalog.list_ids("interconnects"):
-        return catalog.load_network(kind, **fields)
+        with located(f"{where}: scale_out"):
+            return catalog.load_network(kind, **fields)
     return {"kind": kind, **fields}
 
 
@@ -179,20 +211,20 @@ def _expand_accelerator_id(short: str) -> str:
     raise ConfigError(f"unknown accelerator '{short}' (known: {', '.join(ids)})")
 
 
-def resolve_plan(table: dict[str, Any] | None, where: str = "parallel") -> ParallelPlan:
-    return build(ParallelPlan, dict(table or {}), where)
+def resolve_plan(value: dict[str, Any] | None, where: str = "parallel") -> ParallelPlan:
+    return build(ParallelPlan, dict(table(value or {}, where)), where)
 
 
-def resolve_train_workload(table: dict[str, Any], where: str = "workload") -> TrainWorkload:
-    return build(TrainWorkload, normalize_units(dict(table)), where)
+def resolve_train_workload(value: dict[str, Any], where: str = "workload") -> TrainWorkload:
+    return build(TrainWorkload, normalize_units(dict(table(value, where))), where)
 
 
 # Latency targets as users write them (`tpot_ms = 50` normalizes to `tpot_s`) -> workload fields.
 TARGET_ALIASES = {"tpot_s": "tpot_target_s", "ttft_s": "ttft_target_s"}
 
 
-def resolve_inference_workload(table: dict[str, Any], where: str = "workload") -> InferenceWorkload:
-    fields = normalize_units(dict(table))
+def resolve_inference_workload(value: dict[str, Any], where: str = "workload") -> InferenceWorkload:
+    fields = normalize_units(dict(table(value, where)))
     for alias, name in TARGET_ALIASES.items():
         if alias in fields:
             if name in fields:
@@ -213,8 +245,10 @@ def load_scenario(data: dict[str, Any], phase: str, where: str = "scenario") -> 
     for key in ("model", "hardware", "workload"):
         if key not in data:
             raise ConfigError(f"{where}: missing table '{key}'")
-    model = resolve_model(data["model"], f"{where}: model")
-    cluster = resolve_cluster(data["hardware"], f"{where}: hardware")
+    with located(f"{where}: model"):
+        model = resolve_model(data["model"], f"{where}: model")
+    with located(f"{where}: hardware"):
+        cluster = resolve_cluster(data["hardware"], f"{where}: hardware")
     if phase == "train":
         if isinstance(data.get("parallel"), dict) and "replicas" in data["parallel"]:
             raise ConfigError(
@@ -231,4 +265,5 @@ def load_scenario(data: dict[str, Any], phase: str, where: str = "scenario") -> 
 
 
 def load_scenario_file(path: str | Path, phase: str) -> Scenario:
-    return load_scenario(read_mapping(path), phase, str(path))
+    with located(str(path)):
+        return load_scenario(read_mapping(path), phase, str(path))

@@ -4,6 +4,7 @@ grid_co2_kg_per_kwh, the IEA world average) and are overridden here, from a flag
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,10 @@ from scalelab.core.specs import AcceleratorSpec, ClusterSpec
 
 PRICE_FLAG = "--price-usd-per-hour"
 CO2_FLAG = "--co2-kg-per-kwh"
-ANY = "*"  # a bare price applies to every accelerator
+ANY = "*"
+# Coal-fired electricity is ~0.82 kg CO2-eq per kWh (IPCC AR5 WG3 Annex III, Table A.III.2,
+# life-cycle median); 10 leaves room for any grid while a typo in the exponent is an error.
+MAX_CO2_KG_PER_KWH = 10.0  # a bare price applies to every accelerator
 _PAIR_RE = re.compile(r"^\s*(?P<acc>[A-Za-z0-9.\-]+)\s*=\s*(?P<price>[^=,\s]+)\s*$")
 
 
@@ -23,8 +27,8 @@ def _positive(text: str, flag: str) -> float:
         value = float(text)
     except ValueError:
         raise ConfigError(f"{flag}: expected a number, got '{text}'") from None
-    if not value > 0:
-        raise ConfigError(f"{flag} must be > 0, got {text}")
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{flag} must be a finite number > 0, got {text}")
     return value
 
 
@@ -48,8 +52,8 @@ def parse_prices(text: str, flag: str = PRICE_FLAG) -> dict[str, float]:
 
 def parse_co2(value: float | None, flag: str = CO2_FLAG) -> float | None:
     """A carbon intensity from a flag (kg CO2 per kWh, >= 0), None when not given."""
-    if value is not None and value < 0:
-        raise ConfigError(f"{flag} must be >= 0, got {value}")
+    if value is not None and not 0 <= value <= MAX_CO2_KG_PER_KWH:  # NaN fails this too
+        raise ConfigError(f"{flag} must be in 0..{MAX_CO2_KG_PER_KWH:g}, got {value}")
     return value
 
 

@@ -31,9 +31,18 @@ OPTIMIZATIONS: tuple[str, ...] = get_args(Optimization)
 
 
 class Spec(BaseModel):
-    """Base for every spec: immutable, unknown fields are errors."""
+    """Base for every spec: immutable, unknown fields are errors, numbers finite and within
+    SIZE_LIMITS (at the end of this module)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> Any:
+        for name, limit in SIZE_LIMITS.get(type(self).__name__, {}).items():
+            value = getattr(self, name, None)
+            if isinstance(value, int | float) and value > limit:
+                raise ValueError(f"{name} = {value:,} is above the largest supported, {limit:,}")
+        return self
 
 
 class ModelSpec(Spec):
@@ -358,3 +367,60 @@ class InferenceWorkload(Spec):
     # Mean / max expert load over the devices of an EP group (1 = perfectly balanced, as DeepSeek's
     # profiles assume); the busiest device sets the pace of experts and all-to-all.
     expert_balance_frac: float = Field(default=1.0, gt=0, le=1)
+
+
+# Largest value of each count and size the models accept: well beyond every real system (the
+# largest clusters have ~10^5 devices, models ~10^2 layers and ~10^4 hidden units), small enough
+# that the planner's integer arrays cannot overflow and its loops stay bounded.
+MAX_DEVICES = 2**24
+MAX_LAYERS = 4096
+MAX_WIDTH = 2**20
+MAX_HEADS = 2**16
+MAX_VOCAB = 2**24
+MAX_EXPERTS = 2**16
+MAX_SEQ_TOKENS = 2**27
+MAX_BATCH = 2**30
+_WIDTHS = ("hidden_size", "ffn_hidden_size", "moe_ffn_hidden_size", "dense_ffn_hidden_size",
+           "q_lora_rank", "kv_lora_rank")  # fmt: skip
+_HEAD_DIMS = ("head_dim", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+SIZE_LIMITS: dict[str, dict[str, float]] = {
+    "ModelSpec": {
+        "num_layers": MAX_LAYERS,
+        "num_dense_layers": MAX_LAYERS,
+        "num_attention_heads": MAX_HEADS,
+        "num_key_value_heads": MAX_HEADS,
+        "vocab_size": MAX_VOCAB,
+        "num_routed_experts": MAX_EXPERTS,
+        "num_experts_per_token": MAX_EXPERTS,
+        "num_shared_experts": 1024,
+        "mtp_depth": 64,
+        **dict.fromkeys(_WIDTHS, MAX_WIDTH),
+        **dict.fromkeys(_HEAD_DIMS, MAX_HEADS),
+    },
+    "AcceleratorSpec": {"num_compute_units": 2**20, "default_devices_per_node": 2**16},
+    "LinkSpec": {"latency_s": 1e6},
+    "NetworkSpec": {
+        "nics_per_node": 2**16,  # a TPU slice counts one DCN NIC per chip
+        "planes": 1024,
+        "oversubscription_ratio": 1000.0,
+        "latency_s": 1e6,
+    },  # fmt: skip
+    "ClusterSpec": {"num_devices": MAX_DEVICES, "devices_per_node": 2**16, "pue": 10.0},
+    "ParallelPlan": {
+        **dict.fromkeys(("dp", "replicas", "tp", "pp", "ep", "cp"), MAX_DEVICES),
+        "virtual_stages": MAX_LAYERS,
+        "microbatch_size": MAX_BATCH,
+        "comm_sms": 4096,
+    },
+    "TrainWorkload": {
+        "global_batch_size": MAX_BATCH,
+        "seq_len": MAX_SEQ_TOKENS,
+        "train_tokens": 1e18,
+        "price_usd_per_device_hour": 1e6,
+    },
+    "InferenceWorkload": {
+        **dict.fromkeys(("prompt_tokens", "output_tokens", "avg_context_tokens"), MAX_SEQ_TOKENS),
+        **dict.fromkeys(("batch_size", "tokens_per_device", "decode_tokens_per_device"), MAX_BATCH),
+        **dict.fromkeys(("topk", "limited_groups"), MAX_EXPERTS),
+    },
+}

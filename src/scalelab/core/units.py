@@ -105,7 +105,10 @@ def parse_count(text: str, flag: str) -> float:
         )
     suffix = match.group("suffix").lower()
     scale = _BINARY_SUFFIX[suffix] if suffix in _BINARY_SUFFIX else _DECIMAL_SUFFIX[suffix]
-    return float(match.group("num")) * scale
+    value = float(match.group("num")) * scale
+    if not math.isfinite(value):  # 1e400
+        raise ConfigError(f"{flag}: {text} is not a finite number")
+    return value
 
 
 def sequences_in_batch(batch_tokens: str, seq_len: int, flag: str = "--batch-tokens") -> int:

@@ -29,7 +29,10 @@ def make_vectorizer(fit_texts: Sequence[str]) -> Any:
 
     # unigrams: on 10-100 labels per class bigrams did not help and cost 3x (docs/data.md)
     vectorizer = TfidfVectorizer(sublinear_tf=True)
-    return vectorizer.fit(list(fit_texts))
+    try:
+        return vectorizer.fit(list(fit_texts))
+    except ValueError:  # scikit-learn's "empty vocabulary": no token of two letters anywhere
+        raise ConfigError("the texts hold no word to learn a classifier from") from None
 
 
 def fit_classifier(features: Any, labels: np.ndarray, seed: int = 0) -> Any:

@@ -57,6 +57,14 @@ class Topology:
         return self.diameter_switches * SWITCH_HOP_LATENCY_S
 
 
+# Bounds of the builders' inputs: the largest switch ASICs have 512 ports (e.g. 512 x 100G on a
+# 51.2 Tbit/s chip) and real tori tens of chips per dimension, so 1024 leaves room while keeping
+# the slim-fly search (O(radix^2) with --prime-power-only) instant; planes and line rates alike.
+MAX_RADIX = 1024
+MAX_PLANES = 1024
+MAX_LINK_GBIT_PER_S = 1e6
+
+
 def _even_radix(radix: int, name: str) -> None:
     if radix < 4 or radix % 2:
         raise ConfigError(f"{name}: --radix must be an even number >= 4, got {radix}")
@@ -274,10 +282,14 @@ def build_topology(
 ) -> Topology:
     """The largest `name` network of `radix`-port switches (torus: `radix` nodes per dimension)."""
     key = canonical_name(name)
-    if planes < 1:
-        raise ConfigError(f"--planes must be >= 1, got {planes}")
-    if link_gbit_per_s <= 0:
-        raise ConfigError(f"--link-gbit must be > 0, got {link_gbit_per_s}")
+    if not 2 <= radix <= MAX_RADIX:
+        raise ConfigError(f"--radix must be in 2..{MAX_RADIX}, got {radix}")
+    if not 1 <= planes <= MAX_PLANES:
+        raise ConfigError(f"--planes must be in 1..{MAX_PLANES}, got {planes}")
+    if not 0 < link_gbit_per_s <= MAX_LINK_GBIT_PER_S:  # NaN fails this too
+        raise ConfigError(
+            f"--link-gbit must be > 0 and <= {MAX_LINK_GBIT_PER_S:g}, got {link_gbit_per_s}"
+        )
     b, c = link_gbit_per_s * 1e9 / 8, cost or CostModel()
     builders: dict[str, Callable[[], Topology]] = {
         "fat-tree-2": lambda: fat_tree_2(radix, b, c, planes),

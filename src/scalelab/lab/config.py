@@ -57,12 +57,49 @@ class RunConfig(BaseModel):
     output: OutputConfig = OutputConfig()
 
     @model_validator(mode="after")
+    def _within_limits(self) -> RunConfig:
+        for table, limits in RUN_LIMITS.items():
+            for name, limit in limits.items():
+                value = getattr(getattr(self, table), name)
+                if value is not None and value > limit:
+                    raise ValueError(f"{table}.{name} = {value:,} is above the largest, {limit:,}")
+        return self
+
+    @model_validator(mode="after")
     def _byte_vocab(self) -> RunConfig:
         if self.model.vocab_size < 256:
             raise ValueError(
                 f"model.vocab_size is {self.model.vocab_size}; byte-level text needs >= 256"
             )
         return self
+
+
+# Largest value of each count in a run file: far beyond what a CPU or one node trains in a lab
+# run, small enough that a typo (an extra zero run of digits) is an error, not an allocation of
+# terabytes or a run of centuries.
+RUN_LIMITS: dict[str, dict[str, int]] = {
+    "model": {
+        "vocab_size": 2**20,
+        "seq_len": 2**20,
+        "d_model": 2**16,
+        "n_layers": 1024,
+        "n_heads": 1024,
+        "d_ff": 2**18,
+    },
+    "train": {
+        "steps": 10**9,
+        "batch_size": 2**20,
+        "seed": 2**32 - 1,
+        "log_every": 10**9,
+        "eval_every": 10**9,
+        "eval_batches": 10**6,
+        "checkpoint_every": 10**9,
+        "early_stopping_patience": 10**9,
+        "diagnostics_every": 10**9,
+    },
+    "optim": {"warmup_steps": 10**9},
+    "output": {"sample_bytes": 10**6, "top_k": 2**20},
+}
 
 
 def _rebase(path: Path | None, base: Path) -> Path | None:

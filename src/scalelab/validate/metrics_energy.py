@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalelab.core.errors import ConfigError
-from scalelab.core.scenario import load_scenario, resolve_accelerator
+from scalelab.core.errors import ConfigError, located
+from scalelab.core.scenario import load_scenario, resolve_accelerator, table
 from scalelab.core.specs import AcceleratorSpec, InferenceWorkload, TrainWorkload
 from scalelab.core.units import dtype_bytes
 from scalelab.perf.energy import OperatingPoint, operating_point, power_model
@@ -105,10 +105,11 @@ def compute(case: dict[str, Any]) -> dict[str, float]:
 
 def power_points(case: dict[str, Any]) -> dict[str, float]:
     """Power-model predictions for the case's accelerator."""
-    hardware = case.get("hardware", {})
-    acc = resolve_accelerator(
-        hardware.get("accelerator", "h200-sxm-141gb"), f"case {case.get('id')}: hardware"
-    )
+    hardware = table(case.get("hardware", {}), f"case {case.get('id')}: hardware")
+    with located(f"case {case.get('id')}: hardware"):
+        acc = resolve_accelerator(
+            hardware.get("accelerator", "h200-sxm-141gb"), f"case {case.get('id')}: hardware"
+        )
     bf16, copy = gemm_point(acc, "bf16"), copy_point(acc)
     out = {
         "idle_w": power_model(acc).idle_w,

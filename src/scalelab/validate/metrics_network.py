@@ -16,9 +16,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalelab.core.errors import ConfigError
-from scalelab.core.scenario import resolve_cluster, resolve_inference_workload, resolve_model
+from scalelab.core.errors import ConfigError, located
+from scalelab.core.io import build
+from scalelab.core.scenario import (
+    resolve_cluster,
+    resolve_inference_workload,
+    resolve_model,
+    table,
+)
 from scalelab.core.serve_parallel import resolve_serving_plan
+from scalelab.core.specs import Spec
 from scalelab.hw.topology import build_topology
 from scalelab.perf.serve.ep import Style, ep_all_to_all
 
@@ -39,7 +46,8 @@ def ep_metrics(case: dict[str, Any]) -> dict[str, float]:
     where = f"case {case.get('id')}"
     if "hardware" not in case:
         raise ConfigError(f"{where}: an EP all-to-all case needs a hardware table")
-    cluster = resolve_cluster(case["hardware"], f"{where}: hardware")
+    with located(f"{where}: hardware"):
+        cluster = resolve_cluster(case["hardware"], f"{where}: hardware")
     plan = resolve_serving_plan(case.get("parallel"), f"{where}: parallel")
     w = resolve_inference_workload(case.get("workload", {}), f"{where}: workload")
     tokens = w.tokens_per_device or w.decode_tokens_per_device
@@ -49,7 +57,8 @@ def ep_metrics(case: dict[str, Any]) -> dict[str, float]:
         raise ConfigError(
             f"{where}: parallel.ep {plan.ep} exceeds hardware.num_devices {cluster.num_devices}"
         )
-    model = resolve_model(case["model"], f"{where}: model") if "model" in case else None
+    with located(f"{where}: model"):
+        model = resolve_model(case["model"], f"{where}: model") if "model" in case else None
     hidden = model.hidden_size if model else DEFAULT_HIDDEN
     topk = w.topk or (model.num_experts_per_token if model and model.is_moe else DEFAULT_TOPK)
     style = _style(w.ep_kernel, w.phase, w.decode_tokens_per_device is not None)
@@ -73,17 +82,24 @@ def ep_metrics(case: dict[str, Any]) -> dict[str, float]:
     }
 
 
+class TopologyCase(Spec):
+    """A topology case's hardware table (hw/topology.py checks the ranges)."""
+
+    topology: str
+    switch_radix: int = 64
+    planes: int = 1
+    link_gbit_per_s: float = 400.0
+
+
 def topology_metrics(case: dict[str, Any]) -> dict[str, float]:
     """Endpoints, switches, links, cost and bisection of the case's topology."""
-    hw = case.get("hardware", {})
+    where = f"case {case.get('id')}: hardware"
+    hw = table(case.get("hardware", {}), where)
     if "topology" not in hw:
         raise ConfigError(f"case {case.get('id')}: hardware.topology is required")
-    topo = build_topology(
-        str(hw["topology"]),
-        int(hw.get("switch_radix", 64)),
-        int(hw.get("planes", 1)),
-        float(hw.get("link_gbit_per_s", 400)),
-    )
+    t = build(TopologyCase, hw, where)
+    with located(where):
+        topo = build_topology(t.topology, t.switch_radix, t.planes, t.link_gbit_per_s)
     return {
         "max_endpoints": float(topo.num_endpoints),
         "num_switches": float(topo.num_switches),
@@ -99,6 +115,6 @@ def topology_metrics(case: dict[str, Any]) -> dict[str, float]:
 def compute(case: dict[str, Any]) -> dict[str, float]:
     """EP all-to-all metrics for a case with parallel.ep, topology metrics otherwise."""
     parallel = case.get("parallel")
-    if isinstance(parallel, dict) and parallel:
+    if parallel is not None and table(parallel, f"case {case.get('id')}: parallel"):
         return ep_metrics(case)
     return topology_metrics(case)

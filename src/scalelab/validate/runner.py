@@ -9,8 +9,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from scalelab.core.errors import ConfigError, ScalelabError
-from scalelab.core.io import read_mapping
+from pydantic import BaseModel, ConfigDict, Field
+
+from scalelab.core.errors import CatalogError, ConfigError, ScalelabError, located
+from scalelab.core.io import build, read_mapping
 
 SCHEMA = "scalelab-validation/1"
 KINDS = ("model", "train", "inference", "network", "energy")
@@ -80,9 +82,29 @@ class CaseResult:
         return "pass"
 
 
+class CaseHead(BaseModel):
+    """What every case carries beside its scenario tables (which the metric modules read
+    through the specs): expected values are finite numbers, the tolerance a fraction."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    id: str = Field(min_length=1)
+    kind: Literal["model", "train", "inference", "network", "energy"]
+    source: str = ""
+    note: str = ""
+    status: str = ""
+    expect: dict[str, float] = Field(min_length=1)
+    tolerance_frac: float = Field(0.0, ge=0, le=1)
+    model: str | dict[str, Any] = ""
+    hardware: str | dict[str, Any] = Field(default_factory=dict)
+    parallel: dict[str, Any] = Field(default_factory=dict)
+    workload: dict[str, Any] = Field(default_factory=dict)
+    disaggregation: dict[str, Any] = Field(default_factory=dict)
+
+
 def load_cases(path: str | Path | None = None) -> list[dict[str, Any]]:
     """Cases of a validation file (None: every file of DEFAULT_CASE_FILES, in order); a file of
-    another schema is a ConfigError."""
+    another schema, or a case that is not a CaseHead with its tables, is a ConfigError."""
     if path is None:
         return [c for name in DEFAULT_CASE_FILES for c in load_cases(default_cases_path(name))]
     path = Path(path)
@@ -93,11 +115,10 @@ def load_cases(path: str | Path | None = None) -> list[dict[str, Any]]:
     if not isinstance(cases, list):
         raise ConfigError(f"{path}: 'cases' must be a list")
     for i, case in enumerate(cases):
-        for key in ("id", "kind", "expect"):
-            if not isinstance(case, dict) or key not in case:
-                raise ConfigError(f"{path}: cases[{i}] lacks '{key}'")
-        if case["kind"] not in KINDS:
-            raise ConfigError(f"{path}: case {case['id']}: unknown kind '{case['kind']}'")
+        if not isinstance(case, dict):
+            raise ConfigError(f"{path}: cases[{i}] must be a table")
+        name = case.get("id") if isinstance(case.get("id"), str) else f"cases[{i}]"
+        build(CaseHead, case, f"{path}: case {name}")
     return cases
 
 
@@ -108,10 +129,14 @@ def predict_case(case: dict[str, Any]) -> dict[str, float]:
 
 
 def run_case(case: dict[str, Any], file: str = "") -> CaseResult:
-    """Predict and score one case; a model error is recorded, not raised."""
+    """Predict and score one case; a model error is recorded, not raised (a malformed case,
+    ConfigError or CatalogError, is: the caller names the file)."""
     message = ""
     try:
-        predicted = predict_case(case)
+        with located(f"case {case['id']}"):
+            predicted = predict_case(case)
+    except (ConfigError, CatalogError):
+        raise
     except ScalelabError as exc:
         predicted, message = {}, f"{type(exc).__name__}: {exc}"
     metrics = []
@@ -138,12 +163,11 @@ def run_cases(path: str | Path | None = None, kind: str | None = None) -> list[C
     if kind is not None and kind not in KINDS:
         raise ConfigError(f"--kind: unknown kind '{kind}' (one of {', '.join(KINDS)})")
     paths = default_cases_paths() if path is None else [Path(path)]
-    return [
-        run_case(c, p.name)
-        for p in paths
-        for c in load_cases(p)
-        if kind is None or c["kind"] == kind
-    ]
+    results = []
+    for p in paths:
+        with located(str(p)):
+            results += [run_case(c, p.name) for c in load_cases(p) if kind in (None, c["kind"])]
+    return results
 
 
 def to_json(results: list[CaseResult]) -> dict[str, Any]:
