@@ -316,6 +316,20 @@ add(
         valid_runs=(Case(("--quick", "--device", "cpu", "--nproc", "1", "--out", "{dir}/p.toml")),),
     )
 )
+add(
+    Command(
+        "serve",
+        (
+            pick("--host", ("127.0.0.1", "localhost"), ("[bold]", "a b", "", "x" * 300)),
+            pick("--port", ("0",), ("-1", "65536", "http", "1.5")),
+            opt("--workers", Int(1, 64, 4)),
+            switch("--check"),
+        ),
+        examples=40,
+        fixed=("--check",),  # without it a valid run serves until Ctrl+C
+        valid_runs=(Case(("--check", "--port", "0", "--workers", "1")),),
+    )
+)
 add(Command("claims", (JSON,), examples=2))
 add(Command("model list", (JSON,), examples=5))
 add(Command("model show", (model_arg(required=True), JSON), examples=150))

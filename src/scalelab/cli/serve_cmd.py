@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import re
 import socket
 import threading
 import time
@@ -13,6 +14,10 @@ import typer
 
 from scalelab.cli.common import err, examples, out
 from scalelab.core.errors import ConfigError, ScalelabError
+
+
+MAX_WORKERS = 64  # searches at once; each holds a planner's arrays
+HOST_RE = re.compile(r"[A-Za-z0-9.:%_-]{1,253}")  # names, IPv4, IPv6 (with a %zone)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -43,9 +48,15 @@ def serve(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to listen on (loopback unless you choose otherwise)."
     ),
-    port: int = typer.Option(8050, "--port", help="Port to listen on (0: any free port)."),
+    port: int = typer.Option(
+        8050, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."
+    ),
     workers: int = typer.Option(
-        2, "--workers", help="Searches computed at the same time (more queue)."
+        2,
+        "--workers",
+        min=1,
+        max=MAX_WORKERS,
+        help="Searches computed at the same time (more queue).",
     ),
     check: bool = typer.Option(
         False,
@@ -57,8 +68,8 @@ def serve(
     """Serve the interactive what-if page: train, serve, what-if and claims views over the same
     model as the CLI, with shareable links and JSON/CSV export. Open the printed address in a
     browser (`scalelab serve`, or `scalelab serve --port 9000`); Ctrl+C stops it."""
-    if workers < 1:
-        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    if not HOST_RE.fullmatch(host):
+        raise ConfigError(f"--host must be a host name or an IP address, got {host!r}")
     import uvicorn
 
     from scalelab.web.app import create_app, is_loopback
