@@ -187,13 +187,13 @@ def set_path(doc: dict[str, Any], path: Path, value: Any) -> bool:
         if isinstance(node, list) and isinstance(key, int) and key < len(node):
             node = node[key]
             continue
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or isinstance(key, int):  # an index needs its list
             return False
         node = node.setdefault(key, {})
     if isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node):
         node[path[-1]] = value
         return True
-    if not isinstance(node, dict):
+    if not isinstance(node, dict) or isinstance(path[-1], int):
         return False
     node[path[-1]] = value
     return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -28,13 +30,19 @@ def error_of():
 
 @pytest.fixture
 def cli_error(cli):
-    """Run the CLI with bad input: its one stderr line without the `error: ` prefix."""
+    """Run the CLI with bad input: its one stderr line without the `error: ` prefix, and for an
+    option value click rejected, without the command's name and help hint around the message
+    (`scalelab plan: Invalid value for '--seq': ... (see scalelab plan --help)`)."""
 
     def run(*args: str) -> str:
         code, out, err = cli(*args)
         assert code == 1, (out, err)
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), err
-        return lines[0][len("error: ") :]
+        message = lines[0][len("error: ") :]
+        usage = re.fullmatch(
+            r"(scalelab [a-z -]+): (Invalid value for .*) \(see \1 --help\)", message
+        )
+        return usage.group(2) if usage else message
 
     return run

@@ -49,7 +49,17 @@ def test_params_defaults_blank_and_types():
     assert p.flag("fp8") is False
     with pytest.raises(FieldError) as exc:
         Params({"seq": "4k"}).integer("seq")
-    assert exc.value.field == "seq" and "'4k' is not a valid integer" in exc.value.message
+    assert exc.value.field == "seq" and exc.value.message == (
+        "Invalid value for '--seq': Input should be a valid integer, unable to parse string as an integer"
+    )
+    with pytest.raises(FieldError) as exc:
+        Params({"seq": "0"}).integer("seq", lo=1)
+    assert (
+        exc.value.message == "Invalid value for '--seq': Input should be greater than or equal to 1"
+    )
+    with pytest.raises(FieldError) as exc:
+        Params({"ttft-ms": "nan"}).number("ttft-ms", gt=0)
+    assert exc.value.message == "Invalid value for '--ttft-ms': must be a finite number, got nan"
     with pytest.raises(FieldError):
         Params({"top": "99"}).integer("top", 20)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
-import operator
 import os
 import re
 from collections.abc import Callable
@@ -17,6 +15,7 @@ from rich import box
 from rich.console import Console
 from rich.markup import escape
 
+from scalelab.core.bounds import finite_in
 from scalelab.core.envelope import SCHEMA_VERSION, clean_json, envelope
 from scalelab.core.errors import ConfigError
 from scalelab.core.site import CO2_FLAG, PRICE_FLAG, Site
@@ -124,19 +123,15 @@ def finite(
     le: float | None = None,
 ) -> Callable[[Any], Any]:
     """An option callback: the value (when given) is a finite number within the bounds, else a
-    one-line usage error naming the flag. Click's FloatRange lets NaN through every bound."""
-    bounds = [(gt, ">", operator.gt), (ge, ">=", operator.ge), (lt, "<", operator.lt),
-              (le, "<=", operator.le)]  # fmt: skip
+    one-line usage error naming the flag (core/bounds.py words it, as the web page does)."""
 
     def check(value: Any) -> Any:
         if value is None:
             return value
-        if not math.isfinite(value):
-            raise typer.BadParameter(f"must be a finite number, got {value}")
-        for bound, sign, holds in bounds:
-            if bound is not None and not holds(value, bound):
-                raise typer.BadParameter(f"must be {sign} {bound:g}, got {value:g}")
-        return value
+        try:
+            return finite_in(value, gt=gt, ge=ge, lt=lt, le=le)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
 
     return check
 

@@ -7,12 +7,12 @@ from dataclasses import asdict
 import typer
 
 from scalelab.cli.common import JsonOption, examples, finite, out, print_json, rich_table
+from scalelab.core.specs import TOPOLOGIES
 from scalelab.hw.topology import (
     MAX_LINK_GBIT_PER_S,
     MAX_PLANES,
     MAX_RADIX,
     SWITCH_HOP_LATENCY_S,
-    TOPOLOGIES,
     Topology,
     build_topology,
     compare_topologies,

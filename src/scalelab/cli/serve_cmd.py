@@ -15,7 +15,6 @@ import typer
 from scalelab.cli.common import err, examples, out
 from scalelab.core.errors import ConfigError, ScalelabError
 
-
 MAX_WORKERS = 64  # searches at once; each holds a planner's arrays
 HOST_RE = re.compile(r"[A-Za-z0-9.:%_-]{1,253}")  # names, IPv4, IPv6 (with a %zone)
 

@@ -225,6 +225,23 @@ class LinkSpec(Spec):
     achievable_frac: float | None = Field(default=None, gt=0, le=1)
 
 
+# Scale-out topologies hw/topology.py builds, and the short names it accepts for them.
+TOPOLOGIES = ("fat-tree-2", "multi-plane-fat-tree", "fat-tree-3", "slim-fly", "dragonfly",
+              "torus-2d", "torus-3d")  # fmt: skip
+TOPOLOGY_ALIASES = {"ft2": "fat-tree-2", "fat-tree": "fat-tree-2", "ft3": "fat-tree-3",
+                    "mpft": "multi-plane-fat-tree", "sf": "slim-fly", "df": "dragonfly",
+                    "torus": "torus-3d", "2d-torus": "torus-2d", "3d-torus": "torus-3d"}  # fmt: skip
+
+
+def canonical_topology(name: str) -> str:
+    """The canonical topology name for `name` or a short name; ValueError naming the known ones."""
+    key = name.strip().lower()
+    key = TOPOLOGY_ALIASES.get(key, key)
+    if key not in TOPOLOGIES:
+        raise ValueError(f"unknown topology '{name}' (known: {', '.join(TOPOLOGIES)})")
+    return key
+
+
 class NetworkSpec(Spec):
     """Scale-out network (InfiniBand, RoCE, photonic): NICs per node and their line rate."""
 
@@ -237,6 +254,11 @@ class NetworkSpec(Spec):
     oversubscription_ratio: float = Field(default=1.0, ge=1.0)
     energy_j_per_bit: float | None = Field(default=None, gt=0)
     achievable_frac: float | None = Field(default=None, gt=0, le=1)  # as LinkSpec's
+
+    @field_validator("topology")
+    @classmethod
+    def _known_topology(cls, name: str) -> str:
+        return canonical_topology(name)
 
 
 class ClusterSpec(Spec):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scalelab.core.errors import ConfigError
+from scalelab.core.specs import canonical_topology
 from scalelab.hw.netcost import CostModel
 
 # Port-to-port latency of one switch (or router chip) hop. ASSUMPTION: third-party pages report
@@ -241,35 +242,12 @@ def torus(k: int, dims: int, link_bytes_per_s: float, cost: CostModel) -> Topolo
     )
 
 
-ALIASES = {
-    "ft2": "fat-tree-2",
-    "fat-tree": "fat-tree-2",
-    "ft3": "fat-tree-3",
-    "mpft": "multi-plane-fat-tree",
-    "sf": "slim-fly",
-    "df": "dragonfly",
-    "torus": "torus-3d",
-    "2d-torus": "torus-2d",
-    "3d-torus": "torus-3d",
-}
-TOPOLOGIES = (
-    "fat-tree-2",
-    "multi-plane-fat-tree",
-    "fat-tree-3",
-    "slim-fly",
-    "dragonfly",
-    "torus-2d",
-    "torus-3d",
-)
-
-
 def canonical_name(name: str) -> str:
     """The canonical topology name for `name` or an alias; ConfigError naming the known ones."""
-    key = name.strip().lower()
-    key = ALIASES.get(key, key)
-    if key not in TOPOLOGIES:
-        raise ConfigError(f"unknown topology '{name}' (known: {', '.join(TOPOLOGIES)})")
-    return key
+    try:
+        return canonical_topology(name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def build_topology(

@@ -77,6 +77,10 @@ def accelerator_ids(spec: str) -> list[str]:
                 f"--hardware: unknown or ambiguous accelerator '{item}' (known: {', '.join(ids)})"
             )
         out.append(match[0])
+    if not out:
+        raise ConfigError(
+            f"--hardware: give `any` or accelerator ids (e.g. h100,b200), got '{spec}'"
+        )
     return out
 
 

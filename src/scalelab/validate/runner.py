@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scalelab.core.errors import CatalogError, ConfigError, ScalelabError, located
 from scalelab.core.io import build, read_mapping
@@ -100,6 +100,25 @@ class CaseHead(BaseModel):
     parallel: dict[str, Any] = Field(default_factory=dict)
     workload: dict[str, Any] = Field(default_factory=dict)
     disaggregation: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _tables_the_kind_reads(self) -> CaseHead:
+        """A table its kind never reads is refused: unchecked, it could hold anything."""
+        given = self.model_fields_set & set(UNREAD_TABLES[self.kind])
+        if given:
+            tables = ", ".join(sorted(given))
+            raise ValueError(f"a {self.kind} case reads no {tables} table (remove it)")
+        return self
+
+
+# Tables a case of each kind does not read (metrics_<kind>.py).
+UNREAD_TABLES = {
+    "model": ("hardware", "parallel", "disaggregation"),
+    "train": ("disaggregation",),
+    "inference": (),
+    "network": ("disaggregation",),
+    "energy": ("disaggregation",),
+}
 
 
 def load_cases(path: str | Path | None = None) -> list[dict[str, Any]]:

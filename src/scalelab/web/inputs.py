@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from scalelab.core import catalog
+from scalelab.core.bounds import finite_in, float_of, int_in
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.hf_import import is_hf_config, model_from_hf_config
 from scalelab.core.io import build
@@ -97,30 +98,34 @@ class Params:
         self.used[name] = values
         return values
 
-    def _convert(self, name: str, kind: type, optional: bool) -> Any:
+    def integer(
+        self,
+        name: str,
+        web_max: int | None = None,
+        optional: bool = False,
+        lo: int | None = None,
+        hi: int | None = None,
+    ) -> Any:
+        """An int within the CLI option's bounds [lo, hi], in the CLI's words (core/bounds);
+        `web_max` also bounds the work one request may ask of the server."""
         raw = self.text(name)
         if raw is None and optional:
             return None
-        try:
-            value = kind(raw or "")
-        except ValueError:
-            word = "integer" if kind is int else "float"
-            raise FieldError(
-                name, f"Invalid value for '--{name}': '{raw or ''}' is not a valid {word}."
-            ) from None
+        value = _bounded(name, int_in, raw or "", lo=lo, hi=hi)
+        self.used[name] = value
+        if web_max is not None and value > web_max:
+            raise FieldError(name, f"--{name}: at most {web_max:,} in the web page, got {value:,}")
+        return value
+
+    def number(self, name: str, optional: bool = True, **bounds: float) -> Any:
+        """A finite float within the CLI option's bounds (gt, ge, lt, le); blank: None (no
+        latency target)."""
+        raw = self.text(name)
+        if raw is None and optional:
+            return None
+        value = _bounded(name, finite_in, _bounded(name, float_of, raw or ""), **bounds)
         self.used[name] = value
         return value
-
-    def integer(self, name: str, hi: int | None = None, optional: bool = False) -> Any:
-        """An int as click parses one (same message); `hi` bounds the work a request asks for."""
-        value = self._convert(name, int, optional)
-        if value is not None and hi is not None and value > hi:
-            raise FieldError(name, f"--{name}: at most {hi:,} in the web page, got {value:,}")
-        return value
-
-    def number(self, name: str, optional: bool = True) -> Any:
-        """A float (blank = None: no latency target)."""
-        return self._convert(name, float, optional)
 
     def flag(self, name: str) -> bool:
         raw = self.text(name)
@@ -133,6 +138,14 @@ class Params:
         if value not in options:
             raise FieldError(name, f"--{name}: expected one of {', '.join(options)}, got '{value}'")
         return value
+
+
+def _bounded(name: str, check: Any, value: Any, **bounds: Any) -> Any:
+    """check(value, **bounds), a failure worded as click words a bad option value."""
+    try:
+        return check(value, **bounds)
+    except ValueError as exc:
+        raise FieldError(name, f"Invalid value for '--{name}': {exc}") from None
 
 
 def catalog_id(kind: str, value: str, field: str) -> str:

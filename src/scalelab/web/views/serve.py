@@ -60,13 +60,13 @@ def parse(p: Params) -> ServeRequest:
     """The page's fields through the CLI's parsers (`p` falls back to DEFAULTS)."""
     model, model_id = read_model(p)
     cluster = read_cluster(p, site=read_site(p, co2=False))
-    prompt = p.integer("prompt", MAX_TOKENS)
-    output = p.integer("output", MAX_TOKENS)
+    prompt = p.integer("prompt", MAX_TOKENS, lo=1)
+    output = p.integer("output", MAX_TOKENS, lo=1)
     dtype = p.choice("dtype", DTYPES)
-    ttft_ms, tpot_ms = p.number("ttft-ms"), p.number("tpot-ms")
+    ttft_ms, tpot_ms = p.number("ttft-ms", gt=0), p.number("tpot-ms", gt=0)
     with on_flags(FLAGS, "ttft-ms"):
         workload = flags.serve_workload(prompt, output, dtype, ttft_ms, tpot_ms)
-    top = p.integer("top", MAX_TOP)
+    top = p.integer("top", MAX_TOP, lo=1)
     parts = [f"scalelab plan-serve --model {model_id or 'config.json'}"]
     parts += [f"--cluster {p.used['cluster']}", f"--prompt {prompt} --output {output}"]
     parts += [f"--dtype {dtype}", f"--top {top}"]

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalelab.core import flags
-from scalelab.core.specs import ClusterSpec, ModelSpec, TrainWorkload
+from scalelab.core.specs import MAX_SEQ_TOKENS, ClusterSpec, ModelSpec, TrainWorkload
 from scalelab.plan.explain import LABELS
 from scalelab.plan.search import OBJECTIVES, RankedPlan, search_train
 from scalelab.report.fmt import plan_label, plan_options
-from scalelab.web.inputs import FieldError, Params, on_flags, read_cluster, read_model, read_site
+from scalelab.web.inputs import Params, on_flags, read_cluster, read_model, read_site
 from scalelab.web.jobs import Progress
 from scalelab.web.views.common import Csv, cluster_json, model_json
 
@@ -53,16 +53,14 @@ def parse(p: Params) -> TrainRequest:
     cluster = read_cluster(p, site=site)
     batch_tokens = p.text("batch-tokens")
     global_batch = p.text("global-batch", use_default=batch_tokens is None)
-    seq = p.integer("seq")
+    seq = p.integer("seq", lo=1, hi=MAX_SEQ_TOKENS)
     train_tokens = p.text("train-tokens")
     fp8 = p.flag("fp8")
     with on_flags(FLAGS, "batch-tokens" if batch_tokens else "global-batch"):
         workload = flags.train_workload(global_batch, batch_tokens, seq, train_tokens, fp8)
     objective = p.choice("objective", OBJECTIVES)
-    top = p.integer("top", MAX_TOP)
-    if top < 1:  # as cli/plan_cmd.py
-        raise FieldError("top", f"--top must be >= 1, got {top}")
-    scale_down = p.integer("scale-down", MAX_SCALE_DOWN)
+    top = p.integer("top", MAX_TOP, lo=1)
+    scale_down = p.integer("scale-down", MAX_SCALE_DOWN, lo=0)
     return TrainRequest(
         model, model_id, cluster, workload, objective, top, scale_down, cli_line(p.used, model_id)
     )

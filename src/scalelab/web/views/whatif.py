@@ -10,7 +10,13 @@ from typing import Any
 
 from scalelab.core import flags
 from scalelab.core.site import Site
-from scalelab.core.specs import InferenceWorkload, ModelSpec, TrainWorkload
+from scalelab.core.specs import (
+    MAX_BATCH,
+    MAX_SEQ_TOKENS,
+    InferenceWorkload,
+    ModelSpec,
+    TrainWorkload,
+)
 from scalelab.hw.emerging import TokenEstimate, estimate_inference
 from scalelab.perf.serve.predict import decode_context
 from scalelab.plan.hardware import SWEEP_SPACE
@@ -116,20 +122,18 @@ def parse(p: Params) -> WhatIfRequest:
     phase = p.choice("phase", PHASES)
     site = read_site(p)
     targets = _targets(p, site)
-    global_batch = p.integer("global-batch")
-    seq = p.integer("seq")
+    global_batch = p.integer("global-batch", lo=1, hi=MAX_BATCH)
+    seq = p.integer("seq", lo=1, hi=MAX_SEQ_TOKENS)
     train_tokens = p.text("train-tokens") or ""
     precision = p.text("precision") or ""
-    prompt = p.integer("prompt", MAX_TOKENS)
-    output = p.integer("output", MAX_TOKENS)
-    ttft_ms, tpot_ms = p.number("ttft-ms"), p.number("tpot-ms")
+    prompt = p.integer("prompt", MAX_TOKENS, lo=1)
+    output = p.integer("output", MAX_TOKENS, lo=1)
+    ttft_ms, tpot_ms = p.number("ttft-ms", gt=0), p.number("tpot-ms", gt=0)
     with on_flags(FLAGS, "precision"):
         train = flags.whatif_train_workload(global_batch, seq, train_tokens, precision)
         serve = flags.serve_workload(prompt, output, precision, ttft_ms, tpot_ms, "whatif")
     quick = p.flag("quick")
-    serve_devices = p.integer("serve-devices", MAX_DEVICES, optional=True)
-    if serve_devices is not None and serve_devices < 1:  # as cli/whatif_cmd.py
-        raise FieldError("serve-devices", f"--serve-devices must be >= 1, got {serve_devices}")
+    serve_devices = p.integer("serve-devices", MAX_DEVICES, optional=True, lo=1)
     edit_list = editing.parse_edits(p.texts("set"))
     applied, emerging = editing.apply(targets, edit_list)
     cli = (
