@@ -1,4 +1,4 @@
-"""data/translate.py: back-translation through Apertium for real (installed by .ci/run), and the
+"""data/translate.py: back-translation through Apertium for real (installed by ./dev), and the
 CTranslate2 backend's plumbing on a tiny random Transformer built here (never downloaded)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The page in a real headless Chromium (Debian's, installed by .ci/run) driven by Playwright:
+"""The page in a real headless Chromium (Debian's, installed by ./dev test) driven by Playwright:
 load it, change the accelerator and the batch, see the plan table and the headline update, get the
 CLI's message next to a bad field, follow a shared link, upload a config.json, and save a
 screenshot. Never skipped: without Chromium it fails and says how to install it."""
@@ -58,7 +58,7 @@ def server() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` (.ci/run does)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` (./dev test does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

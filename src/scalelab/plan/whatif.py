@@ -13,7 +13,13 @@ from typing import Any
 from scalelab.core import catalog
 from scalelab.core.errors import ConfigError, ScalelabError
 from scalelab.core.site import Site
-from scalelab.core.specs import InferenceWorkload, ModelSpec, ParallelPlan, TrainWorkload
+from scalelab.core.specs import (
+    AcceleratorSpec,
+    InferenceWorkload,
+    ModelSpec,
+    ParallelPlan,
+    TrainWorkload,
+)
 from scalelab.hw.emerging import TokenEstimate, estimate_inference
 from scalelab.perf.serve.predict import decode_context, predict_inference
 from scalelab.plan.explain import describe_plan
@@ -213,44 +219,60 @@ def _cluster_serve_row(
     )
 
 
-def _emerging_row(
-    model: ModelSpec, t: Target, w: InferenceWorkload, site: Site | None = None
-) -> InferRow:
-    """Decode on a device-class model: the batch with the lowest $ per token within the TPOT
-    target (else the fastest); J/token = chip energy x PUE (host servers not counted)."""
-    acc = (site or Site()).accelerator(catalog.load_accelerator(t.emerging_accelerator or ""))
+def emerging_decode(
+    model: ModelSpec, acc: AcceleratorSpec, w: InferenceWorkload
+) -> tuple[TokenEstimate, list[TokenEstimate], bool]:
+    """Decode on a device-class model at each of EMERGING_BATCHES: the batch with the most
+    tokens/s within the TPOT target (else the fastest), every estimate, and whether any met it."""
     ctx = int(decode_context(w))
     ests = [estimate_inference(model, acc, "decode", b, ctx) for b in EMERGING_BATCHES]
     ok = [e for e in ests if w.tpot_target_s is None or e.step_time_s <= w.tpot_target_s]
-    best: TokenEstimate = (
-        max(ok, key=lambda e: e.tokens_per_s) if ok else min(ests, key=lambda e: e.step_time_s)
-    )
+    best = max(ok, key=lambda e: e.tokens_per_s) if ok else min(ests, key=lambda e: e.step_time_s)
+    return best, ests, bool(ok)
+
+
+def emerging_fields(
+    acc: AcceleratorSpec, best: TokenEstimate, ests: list[TokenEstimate], met: bool
+) -> dict[str, Any]:
+    """InferRow's numbers for an emerging_decode result; J/token = chip energy x PUE (host
+    servers not counted)."""
     rate = best.tokens_per_s
-    note = "" if ok else f"TPOT target not met at any batch in {EMERGING_BATCHES}: fastest shown"
+    return {
+        "note": ""
+        if met
+        else f"TPOT target not met at any batch in {EMERGING_BATCHES}: fastest shown",
+        "num_devices": best.num_chips,
+        "deployment": f"{best.num_chips:,} chips, batch {best.tokens_per_step}",
+        "sequences_per_replica": float(best.tokens_per_step),
+        "tpot_s": best.step_time_s,
+        "tokens_per_s_per_request": 1.0 / best.step_time_s,
+        "output_tokens_per_s_per_device": rate / best.num_chips,
+        "output_tokens_per_s_per_node": rate * acc.default_devices_per_node / best.num_chips,
+        "devices_per_node": acc.default_devices_per_node,
+        "usd_per_million_output_tokens": acc.price_usd_per_hour
+        * best.num_chips
+        * 1e6
+        / (3600 * rate),
+        "joules_per_token": best.joules_per_token * EMERGING_PUE,
+        "fastest_tpot_s": min(e.step_time_s for e in ests),
+    }
+
+
+def _emerging_row(
+    model: ModelSpec, t: Target, w: InferenceWorkload, site: Site | None = None
+) -> InferRow:
+    """Decode on a device-class model (emerging_decode), with its assumptions listed."""
+    acc = (site or Site()).accelerator(catalog.load_accelerator(t.emerging_accelerator or ""))
+    best, ests, met = emerging_decode(model, acc, w)
     price = (site or Site()).price_for(acc)
     notes = (
         *t.notes,
         *([f"price set by --price-usd-per-hour: ${price:g}/chip-hour"] if price else []),
-        f"decode at {ctx:,} tokens of context, {best.tokens_per_step} sequences per step; "
+        f"decode at {int(decode_context(w)):,} tokens of context, {best.tokens_per_step} sequences per step; "
         f"J/token = chip energy x PUE {EMERGING_PUE:g} (host servers not counted)",
         *best.flags,
     )
-    return InferRow(
-        t.label,
-        notes,
-        note,
-        num_devices=best.num_chips,
-        deployment=f"{best.num_chips:,} chips, batch {best.tokens_per_step}",
-        sequences_per_replica=float(best.tokens_per_step),
-        tpot_s=best.step_time_s,
-        tokens_per_s_per_request=1.0 / best.step_time_s,
-        output_tokens_per_s_per_device=rate / best.num_chips,
-        output_tokens_per_s_per_node=rate * acc.default_devices_per_node / best.num_chips,
-        devices_per_node=acc.default_devices_per_node,
-        usd_per_million_output_tokens=acc.price_usd_per_hour * best.num_chips * 1e6 / (3600 * rate),
-        joules_per_token=best.joules_per_token * EMERGING_PUE,
-        fastest_tpot_s=min(e.step_time_s for e in ests),
-    )
+    return InferRow(t.label, notes, **emerging_fields(acc, best, ests, met))
 
 
 def whatif_infer(

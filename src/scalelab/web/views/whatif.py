@@ -17,18 +17,16 @@ from scalelab.core.specs import (
     ModelSpec,
     TrainWorkload,
 )
-from scalelab.hw.emerging import TokenEstimate, estimate_inference
-from scalelab.perf.serve.predict import decode_context
 from scalelab.plan.hardware import SWEEP_SPACE
 from scalelab.plan.whatif import (
     DEFAULT_SERVE,
     DEFAULT_TRAIN,
-    EMERGING_BATCHES,
-    EMERGING_PUE,
     PHASES,
     InferRow,
     TrainRow,
     WhatIf,
+    emerging_decode,
+    emerging_fields,
     whatif_infer,
     whatif_train,
 )
@@ -166,29 +164,7 @@ def _emerging_row(
     most tokens/s within the TPOT target, else the fastest; J/token = chip energy x PUE), with
     the edited parameters. tests/web/test_web_parts.py holds it equal to plan/whatif's row unedited."""
     acc = editing.emerging_accelerator(t, edits, req.site)
-    w = req.serve
-    ctx = int(decode_context(w))
-    ests = [estimate_inference(req.model, acc, "decode", b, ctx) for b in EMERGING_BATCHES]
-    ok = [e for e in ests if w.tpot_target_s is None or e.step_time_s <= w.tpot_target_s]
-    best: TokenEstimate = (
-        max(ok, key=lambda e: e.tokens_per_s) if ok else min(ests, key=lambda e: e.step_time_s)
-    )
-    rate = best.tokens_per_s
-    return replace(
-        row,
-        note="" if ok else f"TPOT target not met at any batch in {EMERGING_BATCHES}: fastest shown",
-        num_devices=best.num_chips,
-        deployment=f"{best.num_chips:,} chips, batch {best.tokens_per_step}",
-        sequences_per_replica=float(best.tokens_per_step),
-        tpot_s=best.step_time_s,
-        tokens_per_s_per_request=1.0 / best.step_time_s,
-        output_tokens_per_s_per_device=rate / best.num_chips,
-        output_tokens_per_s_per_node=rate * acc.default_devices_per_node / best.num_chips,
-        devices_per_node=acc.default_devices_per_node,
-        usd_per_million_output_tokens=acc.price_usd_per_hour * best.num_chips * 1e6 / (3600 * rate),
-        joules_per_token=best.joules_per_token * EMERGING_PUE,
-        fastest_tpot_s=min(e.step_time_s for e in ests),
-    )
+    return replace(row, **emerging_fields(acc, *emerging_decode(req.model, acc, req.serve)))
 
 
 def _ratio(value: float | None, base: float | None) -> float | None:
