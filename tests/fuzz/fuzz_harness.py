@@ -10,6 +10,7 @@ import json
 import os
 import select
 import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -56,6 +57,8 @@ def invoke(args: list[str], timeout_s: float) -> Outcome:
         try:
             os.close(read_fd)
             os.setpgid(0, 0)
+            if "torch" in sys.modules:  # a forked OpenMP pool can hang: stay on this thread
+                sys.modules["torch"].set_num_threads(1)
             payload = json.dumps(_run_here(args)).encode()
             with os.fdopen(write_fd, "wb") as fh:
                 fh.write(payload)
@@ -75,6 +78,25 @@ def invoke(args: list[str], timeout_s: float) -> Outcome:
         return Outcome(None if not finished else 1, "", "child died without a result", elapsed)
     code, out, err = json.loads(data)
     return Outcome(code, out, err, elapsed)
+
+
+def invoke_fresh(args: list[str], timeout_s: float) -> Outcome:
+    """`scalelab ARGS` in a new Python process, as a user runs it: for the valid runs that do
+    real torch work, since a fork of a process whose OpenMP pool already ran (an earlier test
+    in the same xdist worker) can hang in its first parallel region."""
+    start = time.perf_counter()
+    cmd = [sys.executable, "-c", "from scalelab.cli.main import run; run()", *args]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return Outcome(None, "", "", time.perf_counter() - start)
+    return Outcome(proc.returncode, out, err, time.perf_counter() - start)
 
 
 def _read_until(fd: int, deadline: float) -> tuple[bytes, bool]:

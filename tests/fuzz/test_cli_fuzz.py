@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from fuzz_commands import COMMANDS, Command, cases
-from fuzz_harness import Case, Outcome, invoke, judge, materialize
+from fuzz_harness import Case, Outcome, invoke, invoke_fresh, judge, materialize
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 SCALE = float(os.environ.get("SCALELAB_FUZZ_SCALE", "1"))
@@ -164,7 +164,11 @@ def _record(entry: dict[str, object]) -> None:
 
 
 def run_case(
-    cmd: Command, case: Case, resources: dict[str, Path], timeout_s: float = TIMEOUT_S
+    cmd: Command,
+    case: Case,
+    resources: dict[str, Path],
+    timeout_s: float = TIMEOUT_S,
+    fresh: bool = False,
 ) -> tuple[tuple[str, str] | None, Outcome]:
     """Materialize `case` in a scratch folder (also the working directory) and judge its run."""
     with tempfile.TemporaryDirectory(prefix="fuzz-") as scratch:
@@ -173,7 +177,7 @@ def run_case(
         old = os.getcwd()
         os.chdir(folder)
         try:
-            outcome = invoke(args, timeout_s)
+            outcome = (invoke_fresh if fresh else invoke)(args, timeout_s)
         finally:
             os.chdir(old)
         verdict = judge(case, outcome, cmd.quiet_exit)
@@ -237,5 +241,7 @@ def test_valid_tiny_runs(path: str, run: Case, fuzz_resources: dict[str, Path]) 
     """The expensive commands, fuzzed above with inputs that fail fast, run once with a tiny
     valid input (user names full of markup where a name is shown): exit 0, no traceback."""
     case = Case((*path.split(), *run.args), dict(run.files), checkpoints=dict(run.checkpoints))
-    verdict, outcome = run_case(COMMANDS[path], case, fuzz_resources, VALID_RUN_TIMEOUT_S)
+    verdict, outcome = run_case(
+        COMMANDS[path], case, fuzz_resources, VALID_RUN_TIMEOUT_S, fresh=True
+    )
     assert verdict is None and outcome.code == 0, (verdict, outcome.stderr[-800:])

@@ -8,7 +8,8 @@ from rich.console import Console
 
 from scalelab.core.scenario import model_from_file
 from scalelab.report.context import ReportContext
-from scalelab.report.render import render_html, render_terminal
+from scalelab.report.html import render_html
+from scalelab.report.render import render_terminal
 from scalelab.report.sections import architecture
 
 NAME = "[bold]$x_1$ [/] %s {0}[red"

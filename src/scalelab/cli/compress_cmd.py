@@ -244,7 +244,7 @@ _TEACHER = (
 COMPRESS_EXAMPLES = {
     "train": (
         _TEACHER,
-        "scalelab compress train --out big-teacher --layers 4 --dim 128 --epochs 6",
+        "scalelab compress train --out bigger-teacher --layers 2 --dim 64 --epochs 2",
     ),
     "distill": (
         _TEACHER,
