@@ -60,7 +60,7 @@ def test_nothing_fits_gives_the_smallest_shortfall():
     )
     assert not r.plans
     assert r.no_fit_message.startswith("no plan fits: smallest memory shortfall is ")
-    assert "GiB per device with plan tp" in r.no_fit_message
+    assert "GiB per device with plan TP" in r.no_fit_message
 
 
 def test_lower_bound_never_exceeds_full_memory():

@@ -3,13 +3,8 @@
 import pytest
 
 from scalelab.core.specs import ParallelPlan
-from scalelab.report.fmt import (
-    column_alignments,
-    device_name,
-    is_number_cell,
-    plan_label,
-    plan_options,
-)
+from scalelab.plan.labels import plan_label, plan_options
+from scalelab.report.fmt import column_alignments, device_name, is_number_cell
 from scalelab.report.plots import plain_number
 
 
@@ -80,10 +75,11 @@ def test_device_names():
 
 
 def test_planner_explanations_use_the_compact_plan_form():
-    from scalelab.report.sections.planning import compact_plans
+    from scalelab.core.specs import ParallelPlan
+    from scalelab.plan.explain import describe_plan
 
-    line = "#2 (tp 1 pp 8 dp 128 ep 32 cp 2, ZeRO-1, dualpipe, mb 1, recompute selective, fp8 on 2,048 devices): +0.3%"
-    assert compact_plans(line) == (
-        "#2 (TP1·CP2·PP8·EP32·DP128 (DualPipe · ZeRO-1 · mb1 · recompute sel. · fp8) on 2,048 devices): +0.3%"
+    plan = ParallelPlan(tp=1, pp=8, dp=128, ep=32, cp=2, zero_stage=1, schedule="dualpipe",
+                        microbatch_size=1, recompute="selective", precision="fp8")  # fmt: skip
+    assert describe_plan(plan, 2048) == (
+        "TP1·CP2·PP8·EP32·DP128 (DualPipe · ZeRO-1 · mb1 · recompute sel. · fp8) on 2,048 devices"
     )
-    assert compact_plans("no plan here") == "no plan here"

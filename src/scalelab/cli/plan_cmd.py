@@ -27,9 +27,10 @@ from scalelab.core.specs import MAX_DEVICES, MAX_SEQ_TOKENS, TrainWorkload
 from scalelab.hw.scaleout import apply_topology
 from scalelab.plan.explain import describe_plan, near_memory_limit
 from scalelab.plan.hardware import HardwareChoice, choose_hardware
+from scalelab.plan.labels import plan_label, plan_options
 from scalelab.plan.search import OBJECTIVES, RankedPlan, TrainSearch, search_train
 from scalelab.plan.search_dict import ranked_plan_dict
-from scalelab.report.fmt import pct, plan_label, plan_options
+from scalelab.report.fmt import pct
 from scalelab.report.section import Table
 
 # The workload parser lives in core/flags.py: the web page (scalelab.web) shares it.

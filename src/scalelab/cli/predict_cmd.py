@@ -24,7 +24,8 @@ from scalelab.core.scenario import Scenario, load_scenario, resolve_cluster
 from scalelab.core.specs import TrainWorkload
 from scalelab.hw.scaleout import apply_topology
 from scalelab.perf.train.predict import TrainPrediction, predict_train
-from scalelab.report.fmt import gib, pct, plan_label, plan_options
+from scalelab.plan.labels import plan_label, plan_options
+from scalelab.report.fmt import gib, pct
 from scalelab.report.section import Table
 
 predict_app = typer.Typer(

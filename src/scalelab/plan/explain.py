@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scalelab.core.specs import ParallelPlan
+from scalelab.plan.labels import plan_label, plan_options
 
 if TYPE_CHECKING:
     from scalelab.plan.search import RankedPlan, TrainSearch
@@ -39,12 +40,8 @@ REASON_TEXT = {
 
 
 def describe_plan(plan: ParallelPlan, num_devices: int | None = None) -> str:
-    """`tp 8 pp 16 dp 64 ep 1 cp 1, ZeRO-1, 1f1b, mb 1, recompute full, bf16` (+ device count)."""
-    sched = plan.schedule + (f" v{plan.virtual_stages}" if (plan.virtual_stages or 1) > 1 else "")
-    text = (
-        f"tp {plan.tp} pp {plan.pp} dp {plan.dp} ep {plan.ep} cp {plan.cp}, ZeRO-{plan.zero_stage}, {sched}, "
-        f"mb {plan.microbatch_size}, recompute {plan.recompute}, {plan.precision}"
-    )
+    """`TP1·PP16·EP64·DP128 (DualPipe · ZeRO-1 · mb1 · fp8)` (+ ` on 2,048 devices`): plan/labels."""
+    text = f"{plan_label(plan)} ({plan_options(plan)})"
     return text + (f" on {num_devices:,} devices" if num_devices else "")
 
 

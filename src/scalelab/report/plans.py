@@ -8,9 +8,10 @@ from dataclasses import replace
 
 from scalelab.core.scenario import resolve_cluster
 from scalelab.core.specs import ParallelPlan, TrainWorkload
+from scalelab.plan.labels import plan_label, plan_options
 from scalelab.plan.search import TrainSearch, search_train
 from scalelab.report.context import PlanRef, ReportContext
-from scalelab.report.fmt import days, plan_label, plan_options
+from scalelab.report.fmt import days
 from scalelab.report.section import Table
 
 FULL_SPACE = "full planner space"

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from scalelab.core.specs import TrainWorkload
+from scalelab.plan.labels import plan_label as fmt_plan_label
+from scalelab.plan.labels import plan_options
 from scalelab.plan.whatif import DEFAULT_TRAIN, InferRow, TrainRow, WhatIf, whatif
 from scalelab.report.context import ReportContext
-from scalelab.report.fmt import days, plan_options
-from scalelab.report.fmt import plan_label as fmt_plan_label
+from scalelab.report.fmt import days
 from scalelab.report.plans import FULL_SPACE, register_plan, same_plan
 from scalelab.report.plots_whatif import ratio_panels
 from scalelab.report.section import Figure, KeyNumber, Section, Table

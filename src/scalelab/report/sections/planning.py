@@ -3,17 +3,16 @@ halves of it), the time-cost trade-off per GPU count, and where the published pl
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from numpy.typing import NDArray
 
 from scalelab.core.scenario import Scenario, resolve_cluster
-from scalelab.core.specs import ParallelPlan, TrainWorkload
+from scalelab.core.specs import TrainWorkload
 from scalelab.plan.explain import loss_line
+from scalelab.plan.labels import plan_label, plan_options
 from scalelab.plan.search import RankedPlan, TrainSearch, evaluate_plans
 from scalelab.report.context import ReportContext
-from scalelab.report.fmt import days, device_name, gib, pct, plan_label, plan_options
+from scalelab.report.fmt import days, device_name, gib, pct
 from scalelab.report.plans import FULL_SPACE, register_plan, shared_search
 from scalelab.report.plots_perf import PlanCloud, plan_scatter
 from scalelab.report.section import Figure, KeyNumber, Section, Table
@@ -44,29 +43,6 @@ COLS += ["step (s)", "MFU", "memory/GPU", "to train", "cost ($M)"]
 
 # plan/explain.py's long form: "tp 1 pp 4 dp 256 ep 256 cp 2, ZeRO-1, dualpipe, mb 1, recompute
 # selective, fp8" (optionally "on 2,048 devices")
-_LONG_PLAN = re.compile(
-    r"tp (\d+) pp (\d+) dp (\d+) ep (\d+) cp (\d+), ZeRO-(\d), ([\w-]+)( v\d+)?, mb (\d+), "
-    r"recompute (\w+), (\w+)"
-)
-
-
-def compact_plans(line: str) -> str:
-    """The explanation's plans in the report's compact form (TP1·CP2·PP4·EP256·DP256 ...)."""
-
-    def short(m: re.Match[str]) -> str:
-        tp, pp, dp, ep, cp, zero, sched, virt, mb, rc, dtype = m.groups()
-        plan = ParallelPlan(tp=int(tp), pp=int(pp), dp=int(dp), ep=int(ep), cp=int(cp),
-                            zero_stage=int(zero), microbatch_size=int(mb), recompute=rc,
-                            schedule=sched, precision=dtype,
-                            virtual_stages=int(virt[2:]) if virt else None)  # type: ignore[arg-type]  # fmt: skip
-        return f"{plan_label(plan)} ({plan_options(plan)})"
-
-    try:
-        return _LONG_PLAN.sub(short, line)
-    except ValueError:  # a form the pattern half-matches: leave the line as the planner wrote it
-        return line
-
-
 def _row(p: RankedPlan) -> list[str]:
     q = p.prediction
     return [
@@ -96,7 +72,7 @@ def _published_rank(result: TrainSearch, sc: Scenario) -> tuple[Table, RankedPla
         "DeepSeek-V3's own plan in the ranking",
         COLS,
         [_row(own)],
-        note=f"rank {own.rank:,} of {len(result.scatter['time']):,} plans that fit; {compact_plans(why)}",
+        note=f"rank {own.rank:,} of {len(result.scatter['time']):,} plans that fit; {why}",
     )
     return table, own
 
@@ -153,7 +129,7 @@ def build(ctx: ReportContext) -> Section:
             f"Best plans for {ctx.model.name} on {spec} and halves of it (by time per token)",
             COLS,
             [_row(p) for p in result.plans],
-            note="\n".join(compact_plans(line) for line in result.explanation),
+            note="\n".join(result.explanation),
         ),
         Table("Pareto front: time vs cost per token", COLS, [_row(p) for p in result.pareto]),
     ]

@@ -10,8 +10,9 @@ from scalelab.core.errors import ScalelabError
 from scalelab.core.scenario import Scenario, resolve_cluster
 from scalelab.core.specs import ModelSpec, ParallelPlan, TrainWorkload
 from scalelab.perf.train.predict import TrainPrediction, predict_train
+from scalelab.plan.labels import plan_label
 from scalelab.report.context import ReportContext
-from scalelab.report.fmt import days, device_name, gib, pct, plan_label
+from scalelab.report.fmt import days, device_name, gib, pct
 from scalelab.report.plans import FULL_SPACE, register_plan, shared_search
 from scalelab.report.plots import bar_chart, stacked_bars
 from scalelab.report.plots_perf import line_chart

@@ -10,8 +10,8 @@ from typing import Any
 from scalelab.core import flags
 from scalelab.core.specs import MAX_SEQ_TOKENS, ClusterSpec, ModelSpec, TrainWorkload
 from scalelab.plan.explain import LABELS
+from scalelab.plan.labels import plan_label, plan_options
 from scalelab.plan.search import OBJECTIVES, RankedPlan, search_train
-from scalelab.report.fmt import plan_label, plan_options
 from scalelab.web.inputs import Params, on_flags, read_cluster, read_model, read_site
 from scalelab.web.jobs import Progress
 from scalelab.web.views.common import Csv, cluster_json, model_json
