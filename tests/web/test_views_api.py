@@ -148,7 +148,7 @@ def test_serve_is_scalelab_plan_serve(client, cli):
     assert [o["deployment"] for o in r["pareto"]] == [o["deployment"] for o in want["pareto"]]
     assert r["best"]["ttft_s"] <= 0.5 and r["best"]["tpot_s"] <= 0.03
     assert _close(
-        r["best"]["output_tokens_per_s_per_gpu"], want["best"]["output_tokens_per_s_per_device"]
+        r["best"]["output_tokens_per_s_per_device"], want["best"]["output_tokens_per_s_per_device"]
     )
     assert r["best"]["idle_devices"] == want["best"]["idle_devices"]
     assert all(o["joules_per_token"] > 0 for o in r["options"])  # collocated and split pools

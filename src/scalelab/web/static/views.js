@@ -134,7 +134,7 @@
       card("hl-usd", "$ per M output tokens", fixed(b.usd_per_million_output_tokens, 3), b.mode),
       card("hl-tpot", "TPOT (ms)", F.ms(b.tpot_s), `target ${ok(r.workload.tpot_target_s) ? F.ms(r.workload.tpot_target_s) : "none"}`),
       card("hl-ttft", "TTFT (ms)", F.ms(b.ttft_s), `target ${ok(r.workload.ttft_target_s) ? F.ms(r.workload.ttft_target_s) : "none"}`),
-      card("hl-gpu", "output tok/s per GPU", F.int(b.output_tokens_per_s_per_gpu), `${F.int(b.output_tokens_per_s_per_node)} per node of ${b.devices_per_node}${b.idle_devices ? `, ${b.idle_devices} idle` : ""}`),
+      card("hl-gpu", "output tok/s per GPU", F.int(b.output_tokens_per_s_per_device), `${F.int(b.output_tokens_per_s_per_node)} per node of ${b.devices_per_node}${b.idle_devices ? `, ${b.idle_devices} idle` : ""}`),
       joulesCard(r),
       card("hl-conc", "max concurrency", F.int(b.max_concurrency), `${F.int(b.sequences_per_replica)} seqs/replica`),
     ];
@@ -142,15 +142,15 @@
       ["mode", (o) => o.mode], ["deployment", (o) => o.deployment],
       ["seqs/replica", (o) => F.int(o.sequences_per_replica), true],
       ["TTFT ms", (o) => F.ms(o.ttft_s), true], ["TPOT ms", (o) => F.ms(o.tpot_s), true],
-      ["out tok/s/GPU", (o) => F.int(o.output_tokens_per_s_per_gpu), true],
+      ["out tok/s/GPU", (o) => F.int(o.output_tokens_per_s_per_device), true],
       ["$/M out tok", (o) => fixed(o.usd_per_million_output_tokens, 3), true],
       ["J/token", (o) => F.sig(o.joules_per_token), true],
     ];
     const out = [
       panel(`Deployments meeting the targets, cheapest first (${r.evaluated.toLocaleString("en-US")} evaluated)`, table(cols, r.options, { id: "options" })),
       panel("Latency-throughput frontier (within the TTFT target; orange: the cheapest deployment)",
-        h("div", { class: "chart" }, Charts.scatter(r.pareto.map((o) => ({ x: o.tpot_s * 1e3, y: o.output_tokens_per_s_per_gpu, label: o.deployment }))
-          .concat([{ x: b.tpot_s * 1e3, y: b.output_tokens_per_s_per_gpu, label: `cheapest: ${b.deployment}`, highlight: true, extra: true }]),
+        h("div", { class: "chart" }, Charts.scatter(r.pareto.map((o) => ({ x: o.tpot_s * 1e3, y: o.output_tokens_per_s_per_device, label: o.deployment }))
+          .concat([{ x: b.tpot_s * 1e3, y: b.output_tokens_per_s_per_device, label: `cheapest: ${b.deployment}`, highlight: true, extra: true }]),
           { title: "frontier", xlabel: "TPOT (ms)", ylabel: "output tokens/s per GPU", logx: true, logy: true, xfmt: (t) => sig(t, 2), yfmt: (t) => sig(t, 2), line: true }))),
       panel("Frontier points, fastest first", table(cols, r.pareto, { id: "pareto" }),
         note("J/token is computed for the deployments listed above; frontier points that are not among them show -")),

@@ -107,24 +107,8 @@ class _Joules:
 
 
 def _option(o: ServeOption, joules: float | None) -> dict[str, Any]:
-    return {
-        "mode": o.mode,
-        "deployment": o.label,
-        "decode_plan": o.decode_plan.model_dump(),
-        "prefill_plan": o.prefill_plan.model_dump() if o.prefill_plan else None,
-        "prefill_devices": o.prefill_devices,
-        "decode_devices": o.decode_devices,
-        "sequences_per_replica": o.sequences_per_replica,
-        "ttft_s": o.ttft_s,
-        "tpot_s": o.tpot_s,
-        "output_tokens_per_s_per_gpu": o.output_tokens_per_s_per_device,
-        "output_tokens_per_s_per_node": o.output_tokens_per_s_per_node,
-        "devices_per_node": o.devices_per_node,
-        "idle_devices": o.idle_devices,
-        "usd_per_million_output_tokens": o.usd_per_million_output_tokens,
-        "joules_per_token": joules,
-        "max_concurrency": o.max_concurrency,
-    }
+    """plan-serve --json's own option dict (ServeOption.to_dict) with its J/token."""
+    return {**o.to_dict(), "joules_per_token": joules}
 
 
 def compute(req: ServeRequest, progress: Progress) -> dict[str, Any]:
@@ -158,7 +142,7 @@ def compute(req: ServeRequest, progress: Progress) -> dict[str, Any]:
 
 
 _COLUMNS = ["mode", "deployment", "sequences_per_replica", "ttft_s", "tpot_s"]
-_COLUMNS += ["output_tokens_per_s_per_gpu", "output_tokens_per_s_per_node", "idle_devices"]
+_COLUMNS += ["output_tokens_per_s_per_device", "output_tokens_per_s_per_node", "idle_devices"]
 _COLUMNS += ["usd_per_million_output_tokens", "joules_per_token", "max_concurrency"]
 _COLUMNS += ["prefill_devices", "decode_devices"]
 
