@@ -164,8 +164,6 @@ def plan(
         raise ConfigError(
             f"--objective: expected one of {', '.join(OBJECTIVES)}, got '{objective}'"
         )
-    if top < 1:
-        raise ConfigError(f"--top must be >= 1, got {top}")
     m = resolve_model(model)
     wl = _workload(global_batch, batch_tokens, seq, train_tokens, fp8)
     site = site_from_flags(price, co2)

@@ -20,9 +20,8 @@ HOST_RE = re.compile(r"[A-Za-z0-9.:%_-]{1,253}")  # names, IPv4, IPv6 (with a %z
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket, or a one-line ConfigError (port taken, host unknown)."""
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"--port must be between 0 and 65535, got {port}")
+    """A listening socket, or a one-line ConfigError (port taken, host unknown); --port bounds
+    its range."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:

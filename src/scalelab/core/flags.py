@@ -1,6 +1,7 @@
 """The values users type (counts like `16M`, `14.8T` or `16Mi` — core/units.parse_count —,
 batches in sequences or tokens, latency targets in ms) turned into workloads; the CLI and the web
-page share these, so a bad value gets the same one-line ConfigError naming the flag in both."""
+page share these, so a bad value gets the same one-line ConfigError naming the flag in both. Single
+numbers (--seq, --ttft-ms, ...) arrive already bounded by core/bounds.py at each caller's edge."""
 
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ def train_workload(
     """`scalelab plan`'s workload: exactly one of --global-batch / --batch-tokens."""
     if (global_batch is None) == (batch_tokens is None):
         raise ConfigError("give exactly one of --global-batch (sequences) or --batch-tokens")
-    if seq <= 0:
-        raise ConfigError(f"--seq must be > 0, got {seq}")
     gbs = (
         parse_count(global_batch, "--global-batch")
         if global_batch
@@ -66,9 +65,6 @@ def serve_workload(
     where: str = "plan-serve",
 ) -> InferenceWorkload:
     """A serving workload with latency targets given in ms (--ttft-ms, --tpot-ms)."""
-    for flag, value in (("--ttft-ms", ttft_ms), ("--tpot-ms", tpot_ms)):
-        if value is not None and value <= 0:
-            raise ConfigError(f"{flag} must be > 0, got {value}")
     fields = {
         "prompt_tokens": prompt,
         "output_tokens": output,
